@@ -1,0 +1,20 @@
+package core
+
+// Parked reports how many goroutines are parked in c's send and receive
+// queues, so tests can wait for a goroutine to block instead of sleeping.
+func Parked[T any](c Chan[T]) (senders, receivers int) {
+	switch c := c.(type) {
+	case *SPSC[T]:
+		return c.sendq.parked(), c.recvq.parked()
+	case *MPSC[T]:
+		return c.sendq.parked(), c.recvq.parked()
+	case *SPMC[T]:
+		return c.sendq.parked(), c.recvq.parked()
+	case *MPMC[T]:
+		return c.sendq.parked(), c.recvq.parked()
+	}
+	panic("core: Parked: unknown channel type")
+}
+
+// SetSpin changes the spin policy (for tuning benchmarks).
+func SetSpin(active, yield, shift int) { activeSpins, yieldSpins, spinShift = active, yield, shift }

@@ -1,0 +1,256 @@
+package core
+
+// MPSC: many senders, one receiver. Senders reserve positions as in Vyukov's
+// bounded MPMC queue (ring.go) and publish each slot with its own sequence
+// number; the single receiver consumes in order and frees slots the way the
+// SPSC receiver does, by storing head. So a receive costs one atomic write
+// instead of the two of ring.go (claim and free).
+//
+// Slot sequence numbers: seq == p+1 means the slot holds the value of
+// position p. A receiver at position h waits for seq == h+1; a stale seq from
+// an earlier lap never equals it.
+//
+// Invariants:
+//
+//  1. tail (without closedBit) counts positions reserved by senders, head
+//     positions consumed by the receiver; head <= tail <= head+cap.
+//  2. A sender reserves position p by CAS(tail, p, p+1), only after it saw
+//     p < head+cap (through cachedHead or a fresh load of head): the slot's
+//     previous value, of position p-cap, has been consumed. It then owns the
+//     slot, writes the value and publishes it with seq.Store(p+1) (release).
+//  3. The receiver reads position h only after it saw seq == h+1 (acquire),
+//     then (for pointerful T) zeroes the slot and frees it with
+//     head.Store(h+1) (release), which the next reserving sender loads.
+//  4. cachedHead is a lower bound of head: it is stored only with values of
+//     head that some sender loaded, and head never decreases. A sender that
+//     sees room against cachedHead sees room against head.
+//  5. Close sets closedBit in tail with an atomic Or; reservations are CASes
+//     on the whole word and fail after it (ring.go, invariant 4).
+//  6. A Recv linearizes at its store of head, a Send at its CAS. TrySend's
+//     ErrFull is decided against a fresh head, so it is linearizable. The
+//     receiver's TryRecv waits for a sender between its CAS and its publish
+//     rather than report ErrEmpty (ring.go, invariant 5).
+//
+// Layout: senders' line (tail, cachedHead), receiver's line (head, rhead),
+// then the read-mostly slots and wait queues, 128 bytes apart.
+
+import (
+	"context"
+	"sync/atomic"
+)
+
+// MPSC is a bounded channel for any number of concurrent senders and one
+// receiving goroutine at a time; Close, Len and Cap may be called from any
+// goroutine. A send costs two atomic writes (reserve, publish), a receive one.
+//
+// Create it with [NewMPSC]; the zero value is not usable. An MPSC must not be
+// copied after first use. Concurrent receivers are a data race and corrupt
+// the channel; use [MPMC] for them.
+type MPSC[T any] struct {
+	// Senders' line.
+	tail       atomic.Uint64 // reserved count | closedBit (invariants 1, 2, 5)
+	cachedHead atomic.Uint64 // a lower bound of head (invariant 4)
+	_          [cacheLine - 16]byte
+
+	// Receiver's line.
+	head  atomic.Uint64 // consumed count, stored by the receiver (invariant 3)
+	rhead uint64        // the receiver's copy of head
+	_     [cacheLine - 16]byte
+
+	// Read-only after construction, except the queues.
+	slots []mpscSlot[T]
+	mask  uint64
+	zero  bool  // T has pointers: zero consumed slots
+	recvq waitq // the parked receiver
+	sendq waitq // parked senders
+}
+
+type mpscSlot[T any] struct {
+	seq atomic.Uint64 // position+1 once published (invariant 2)
+	val T
+}
+
+// NewMPSC returns an MPSC channel holding up to capacity values, rounded up
+// to a power of two. It panics if capacity is less than 1 or more than 2^40.
+func NewMPSC[T any](capacity int) *MPSC[T] {
+	n := roundCapacity("NewMPSC", capacity)
+	// Every seq starts at 0, below p+1 for any position p: nothing reads
+	// as published before a sender publishes it.
+	return &MPSC[T]{slots: make([]mpscSlot[T], n), mask: n - 1, zero: hasPointers[T]()}
+}
+
+// room reports how many positions from t on are free, reloading head when
+// cachedHead says fewer than want.
+func (c *MPSC[T]) room(t, want uint64) uint64 {
+	capacity := c.mask + 1
+	h := c.cachedHead.Load()
+	if t-h >= capacity || capacity-(t-h) < want {
+		h = c.head.Load()
+		c.cachedHead.Store(h) // invariant 4: h is a value of head
+	}
+	if t-h >= capacity {
+		return 0
+	}
+	return capacity - (t - h)
+}
+
+func (c *MPSC[T]) trySend(v T) error {
+	for {
+		t := c.tail.Load()
+		if t&closedBit != 0 {
+			return ErrClosed
+		}
+		if c.room(t, 1) == 0 {
+			return errWouldBlock // against a fresh head: invariant 6
+		}
+		if c.tail.CompareAndSwap(t, t+1) { // invariant 2: reserve
+			s := &c.slots[t&c.mask]
+			s.val = v
+			s.seq.Store(t + 1) // publish
+			return nil
+		}
+	}
+}
+
+func (c *MPSC[T]) trySendBatch(vs []T) (int, error) {
+	for {
+		t := c.tail.Load()
+		if t&closedBit != 0 {
+			return 0, ErrClosed
+		}
+		k := min(c.room(t, uint64(len(vs))), uint64(len(vs)))
+		if k == 0 {
+			return 0, errWouldBlock
+		}
+		if c.tail.CompareAndSwap(t, t+k) {
+			for j := uint64(0); j < k; j++ {
+				s := &c.slots[(t+j)&c.mask]
+				s.val = vs[j]
+				s.seq.Store(t + j + 1)
+			}
+			return int(k), nil
+		}
+	}
+}
+
+// waitPublished reports whether position h is published, waiting for a
+// sender that reserved it to publish it (invariant 6). It returns
+// errWouldBlock if the ring is empty and ErrClosed if it is closed and
+// drained.
+func (c *MPSC[T]) waitPublished(h uint64) error {
+	for i := 0; ; i++ {
+		if c.slots[h&c.mask].seq.Load() == h+1 {
+			return nil
+		}
+		t := c.tail.Load()
+		if t&^closedBit == h {
+			if t&closedBit != 0 {
+				return ErrClosed
+			}
+			return errWouldBlock
+		}
+		backoff(i)
+	}
+}
+
+func (c *MPSC[T]) tryRecv() (T, error) {
+	h := c.rhead
+	if err := c.waitPublished(h); err != nil {
+		var zero T
+		return zero, err
+	}
+	s := &c.slots[h&c.mask]
+	v := s.val
+	if c.zero {
+		var zero T
+		s.val = zero
+	}
+	c.rhead = h + 1
+	c.head.Store(h + 1) // invariant 3: free
+	return v, nil
+}
+
+func (c *MPSC[T]) tryRecvBatch(dst []T) (int, error) {
+	h := c.rhead
+	if err := c.waitPublished(h); err != nil {
+		return 0, err
+	}
+	k := uint64(1)
+	for n := min(uint64(len(dst)), c.mask+1); k < n && c.slots[(h+k)&c.mask].seq.Load() == h+k+1; k++ {
+	}
+	var zero T
+	for j := uint64(0); j < k; j++ {
+		s := &c.slots[(h+j)&c.mask]
+		dst[j] = s.val
+		if c.zero {
+			s.val = zero
+		}
+	}
+	c.rhead = h + k
+	c.head.Store(h + k)
+	return int(k), nil
+}
+
+func (c *MPSC[T]) canSend() bool {
+	t := c.tail.Load()
+	return t&closedBit != 0 || c.head.Load()+c.mask+1 > t
+}
+
+func (c *MPSC[T]) canRecv() bool { return c.tail.Load() != c.rhead }
+
+// Send implements [Chan.Send]. Any number of goroutines may call it at once.
+func (c *MPSC[T]) Send(ctx context.Context, v T) error {
+	if err := c.trySend(v); err != errWouldBlock {
+		if err == nil {
+			c.recvq.wake(1)
+		}
+		return err
+	}
+	return sendSlow(ctx, v, c.trySend, c.canSend, &c.sendq, &c.recvq)
+}
+
+// TrySend implements [Chan.TrySend]. Any number of goroutines may call it at
+// once.
+func (c *MPSC[T]) TrySend(v T) error {
+	return trySendResult(c.trySend(v), &c.recvq)
+}
+
+// SendBatch implements [Chan.SendBatch]. Any number of goroutines may call it
+// at once; each run of values that fits is reserved with one CAS.
+func (c *MPSC[T]) SendBatch(ctx context.Context, vs []T) (int, error) {
+	return sendBatch(ctx, vs, c.trySendBatch, c.canSend, &c.sendq, &c.recvq)
+}
+
+// Recv implements [Chan.Recv]. It must not be called concurrently with
+// another Recv, TryRecv or RecvBatch.
+func (c *MPSC[T]) Recv(ctx context.Context) (T, error) {
+	if v, err := c.tryRecv(); err != errWouldBlock {
+		if err == nil {
+			c.sendq.wake(1)
+		}
+		return v, err
+	}
+	return recvSlow(ctx, c.tryRecv, c.canRecv, &c.recvq, &c.sendq)
+}
+
+// TryRecv implements [Chan.TryRecv]. It must not be called concurrently with
+// another Recv, TryRecv or RecvBatch.
+func (c *MPSC[T]) TryRecv() (T, error) {
+	v, err := c.tryRecv()
+	return v, tryRecvResult(err, &c.sendq)
+}
+
+// RecvBatch implements [Chan.RecvBatch]. It must not be called concurrently
+// with another Recv, TryRecv or RecvBatch.
+func (c *MPSC[T]) RecvBatch(ctx context.Context, dst []T) (int, error) {
+	return recvBatch(ctx, dst, c.tryRecvBatch, c.canRecv, &c.recvq, &c.sendq)
+}
+
+// Close implements [Chan.Close]. It may be called from any goroutine.
+func (c *MPSC[T]) Close() error { return closeRing(&c.tail, &c.recvq, &c.sendq) }
+
+// Len implements [Chan.Len]. It may be called from any goroutine.
+func (c *MPSC[T]) Len() int { return ringLen(&c.head, &c.tail, c.mask) }
+
+// Cap implements [Chan.Cap].
+func (c *MPSC[T]) Cap() int { return int(c.mask + 1) }

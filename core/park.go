@@ -1,0 +1,196 @@
+package core
+
+// Parking: how a goroutine waits for a channel to become ready without burning
+// CPU, and how a peer wakes it without ever losing a wakeup.
+//
+// Every channel has two wait queues, one for senders waiting for room and one
+// for receivers waiting for values. A waiter is a pooled struct with a
+// one-token Go channel; the goroutine parks by receiving from it (together
+// with ctx.Done()), so a parked goroutine is invisible to the scheduler.
+//
+// Invariants:
+//
+//  1. q.n equals the number of waiters linked in q. It is written only with
+//     q.mu held and read without it by the other side's fast path.
+//  2. A waiter's token channel is empty whenever the waiter is linked in a
+//     queue or sits in the pool. A waker sends exactly one token to each
+//     waiter it unlinks, and the waiter consumes exactly that token before it
+//     is reused (in park or in leave).
+//  3. No lost wakeup (Dekker). A waiter links itself (q.n.Add, a sequentially
+//     consistent atomic) and only then re-checks the ring. A peer changes the
+//     ring (an atomic store or CAS) and only then loads q.n. Go's atomics are
+//     sequentially consistent, so either the waiter's re-check sees the
+//     change, or the peer sees q.n > 0 and wakes someone.
+//  4. A wakeup is never swallowed. A waiter that was unlinked by a waker but
+//     returns without retrying the operation (its context ended) passes the
+//     wakeup on with q.wake(1). A woken waiter that loses the race for the
+//     value to an active (unparked) peer simply parks again; the value was
+//     taken, so nothing is left unserved.
+//
+// Lock order: each q.mu is a leaf lock. No code holds two of them, and no
+// token is sent while one is held (tokens go to waiters already unlinked).
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Spin policy: before parking, an operation that would block retries
+// activeSpins times after busy-waiting 2^(spinShift+i) loop iterations (a few
+// hundred nanoseconds in all), then yieldSpins times after runtime.Gosched.
+// The bound keeps a blocked goroutine from burning CPU for more than a few
+// microseconds. Backing off (rather than polling back to back) also keeps a
+// receiver that has caught up from stealing the cache lines the sender is
+// writing, which is what makes the throughput of a busy channel.
+var (
+	activeSpins = 4
+	yieldSpins  = 2
+	spinShift   = 5
+)
+
+// spin backs off before attempt i+1 of an operation that would block.
+func spin(i int) {
+	if i < activeSpins {
+		for j := 1 << (spinShift + i); j > 0; j-- {
+		}
+		return
+	}
+	runtime.Gosched()
+}
+
+// spinning reports whether attempt i should spin rather than park.
+func spinning(i int) bool { return i < activeSpins+yieldSpins }
+
+// waiter is one parked goroutine. next and prev are guarded by the mutex of
+// the queue the waiter is linked in; queued is true while it is linked.
+type waiter struct {
+	next, prev *waiter
+	queued     bool
+	token      chan struct{} // capacity 1; see invariant 2
+}
+
+var waiterPool = sync.Pool{New: func() any {
+	return &waiter{token: make(chan struct{}, 1)}
+}}
+
+// waitq is a FIFO of parked goroutines. The zero value is an empty queue.
+type waitq struct {
+	n           atomic.Int32 // invariant 1
+	mu          sync.Mutex   // guards first, last and the links of waiters
+	first, last *waiter
+}
+
+// parked reports how many goroutines are parked in q (a snapshot).
+func (q *waitq) parked() int { return int(q.n.Load()) }
+
+// wake unparks up to k waiters in FIFO order. It costs one atomic load when
+// nobody waits, which is the common case on the fast path.
+func (q *waitq) wake(k int) {
+	if q.n.Load() == 0 {
+		return
+	}
+	q.wakeSlow(k)
+}
+
+func (q *waitq) wakeSlow(k int) {
+	q.mu.Lock()
+	var woken *waiter // unlinked waiters, chained through next
+	for ; k > 0 && q.first != nil; k-- {
+		w := q.first
+		q.unlinkLocked(w)
+		w.next = woken
+		woken = w
+	}
+	q.mu.Unlock()
+	for woken != nil {
+		w := woken
+		woken = w.next // read before the token: w may be reused at once
+		w.next = nil
+		w.token <- struct{}{} // never blocks: invariant 2
+	}
+}
+
+// wakeAll unparks every waiter; Close uses it.
+func (q *waitq) wakeAll() { q.wakeSlow(int(^uint(0) >> 1)) }
+
+func (q *waitq) linkLocked(w *waiter) {
+	w.prev, w.next, w.queued = q.last, nil, true
+	if q.last != nil {
+		q.last.next = w
+	} else {
+		q.first = w
+	}
+	q.last = w
+	q.n.Add(1)
+}
+
+func (q *waitq) unlinkLocked(w *waiter) {
+	if w.prev != nil {
+		w.prev.next = w.next
+	} else {
+		q.first = w.next
+	}
+	if w.next != nil {
+		w.next.prev = w.prev
+	} else {
+		q.last = w.prev
+	}
+	w.prev, w.next, w.queued = nil, nil, false
+	q.n.Add(-1)
+}
+
+// leave takes w out of q after it stopped waiting for a reason of its own.
+// If w is still linked it is unlinked and leave reports true. Otherwise a
+// waker has already unlinked it and owes it a token; leave consumes that
+// token (the waker is past its unlock, so it arrives at once) to restore
+// invariant 2 and reports false.
+func (q *waitq) leave(w *waiter) bool {
+	q.mu.Lock()
+	if w.queued {
+		q.unlinkLocked(w)
+		q.mu.Unlock()
+		return true
+	}
+	q.mu.Unlock()
+	<-w.token
+	return false
+}
+
+// park blocks the calling goroutine until a peer wakes it, ready() reports
+// true, or ctx ends. ready must report whether the operation the caller waits
+// for may now succeed (or fail for good, e.g. on Close); it is evaluated after
+// the caller is linked (invariant 3). park returns ctx.Err() if ctx ended and
+// nil otherwise; after nil the caller retries its operation.
+//
+// park allocates nothing in the steady state: waiters come from a pool, and
+// ready does not escape.
+func (q *waitq) park(ctx context.Context, ready func() bool) error {
+	w := waiterPool.Get().(*waiter)
+	q.mu.Lock()
+	q.linkLocked(w)
+	q.mu.Unlock()
+	if ready() {
+		// Whether or not a waker got to w first, the caller retries now,
+		// which serves any wakeup meant for w.
+		q.leave(w)
+		waiterPool.Put(w)
+		return nil
+	}
+	if done := ctx.Done(); done == nil {
+		<-w.token
+	} else {
+		select {
+		case <-w.token:
+		case <-done:
+			if !q.leave(w) {
+				q.wake(1) // invariant 4: pass the consumed wakeup on
+			}
+			waiterPool.Put(w)
+			return ctx.Err()
+		}
+	}
+	waiterPool.Put(w)
+	return nil
+}

@@ -1,0 +1,298 @@
+package core
+
+// ring is Dmitry Vyukov's bounded MPMC queue ("Bounded MPMC queue",
+// 1024cores.net, 2010), with crossbeam-channel's closed mark on the tail
+// index. SPMC and MPMC are thin wrappers around it. (MPSC has a variant of
+// its own, mpsc.go, whose single receiver needs no per-slot free.)
+//
+// Each slot carries a sequence number seq. For the position p that maps to
+// the slot (p & mask):
+//
+//	seq == 2p          the slot is free for the sender of position p
+//	seq == 2p+1        the slot holds the value of position p
+//	seq == 2(p+cap)    the value of p was consumed; free for position p+cap
+//
+// Vyukov's original uses p, p+1 and p+cap, which confuses "holds p" with
+// "free for p+1" when cap is 1; doubling keeps free (even) and published
+// (odd) apart for every capacity. Positions stay below 2^63, so 2p fits.
+//
+// Invariants:
+//
+//  1. tail (without closedBit) is the number of positions ever reserved by
+//     senders, head the number ever claimed by receivers;
+//     head <= tail <= head+cap.
+//  2. A sender reserves position p by CAS(tail, p, p+1) only after it saw
+//     seq == 2p. It then owns the slot: it writes the value and publishes it
+//     with seq.Store(2p+1) (release). No other sender can reserve p, and no
+//     receiver reads the slot before seeing seq == 2p+1 (acquire).
+//  3. A receiver claims position p by CAS(head, p, p+1) only after it saw
+//     seq == 2p+1. It then owns the slot: it reads the value, zeroes it (if T
+//     has pointers) and frees the slot with seq.Store(2(p+cap)).
+//  4. Close sets closedBit in tail with an atomic Or. Reservations are CASes
+//     on the whole word, so none succeeds after Close: every value that gets
+//     into the ring was reserved before Close, and is delivered to receivers
+//     that drain after it. A Send that returns ErrClosed reserved nothing.
+//  5. Linearizability of the Try operations. A reservation or claim may be
+//     in flight: tail > p with seq == 2p (a sender between its CAS and its
+//     publish), or head > p-cap with seq == 2(p-cap)+1 (a receiver between
+//     its claim and its free). The in-flight operation has not returned, so its
+//     linearization point is its CAS: the queue is neither empty nor full,
+//     and TryRecv / TrySend must not report ErrEmpty / ErrFull. They back
+//     off (spin, then yield) until the owner finishes, which takes a few
+//     instructions unless the owner is descheduled.
+//
+// Layout: tail and head sit on their own 128-byte lines; slots and the wait
+// queues, read-mostly, on a third. The slot array interleaves seq and value,
+// so a slot's value travels with its seq.
+
+import (
+	"context"
+	"runtime"
+	"sync/atomic"
+)
+
+type slot[T any] struct {
+	seq atomic.Uint64
+	val T
+}
+
+type ring[T any] struct {
+	tail atomic.Uint64 // reserved count | closedBit; CAS by senders, Or by Close
+	_    pad
+	head atomic.Uint64 // claimed count; CAS by receivers
+	_    pad
+
+	// Read-only after init, except the queues.
+	slots []slot[T]
+	mask  uint64
+	zero  bool  // T has pointers: zero consumed slots
+	recvq waitq // receivers waiting for a value
+	sendq waitq // senders waiting for room
+}
+
+func (r *ring[T]) init(fn string, capacity int) {
+	n := roundCapacity(fn, capacity)
+	r.slots = make([]slot[T], n)
+	for i := range r.slots {
+		r.slots[i].seq.Store(2 * uint64(i))
+	}
+	r.mask = n - 1
+	r.zero = hasPointers[T]()
+}
+
+// backoff waits a little for an in-flight peer (invariant 5).
+func backoff(i int) {
+	if i >= activeSpins {
+		runtime.Gosched()
+	}
+}
+
+// trySend returns nil, errWouldBlock (full) or ErrClosed.
+func (r *ring[T]) trySend(v T) error {
+	for i := 0; ; i++ {
+		t := r.tail.Load()
+		if t&closedBit != 0 {
+			return ErrClosed
+		}
+		s := &r.slots[t&r.mask]
+		switch seq := s.seq.Load(); {
+		case seq == 2*t:
+			if r.tail.CompareAndSwap(t, t+1) { // invariant 2: reserve
+				s.val = v
+				s.seq.Store(2*t + 1) // publish
+				return nil
+			}
+			// Another sender won position t, or Close marked tail.
+		case seq < 2*t:
+			// The slot holds position t-cap. Full, unless a receiver
+			// has claimed it and is copying it out (invariant 5).
+			if r.head.Load()+r.mask+1 <= t {
+				return errWouldBlock
+			}
+			backoff(i)
+		default:
+			// seq > 2t: t is stale; another sender reserved it.
+		}
+	}
+}
+
+// trySendBatch reserves the longest run of free slots at the tail, up to
+// len(vs), with one CAS, and fills it.
+func (r *ring[T]) trySendBatch(vs []T) (int, error) {
+	for i := 0; ; i++ {
+		t := r.tail.Load()
+		if t&closedBit != 0 {
+			return 0, ErrClosed
+		}
+		// A free slot stays free until the sender that reserves it
+		// writes it, and reserving needs our CAS to fail: so a run seen
+		// free is still free if the CAS succeeds.
+		n := min(uint64(len(vs)), r.mask+1)
+		k := uint64(0)
+		for k < n && r.slots[(t+k)&r.mask].seq.Load() == 2*(t+k) {
+			k++
+		}
+		if k == 0 {
+			switch seq := r.slots[t&r.mask].seq.Load(); {
+			case seq < 2*t:
+				if r.head.Load()+r.mask+1 <= t {
+					return 0, errWouldBlock
+				}
+				backoff(i)
+			}
+			continue
+		}
+		if !r.tail.CompareAndSwap(t, t+k) {
+			continue
+		}
+		for j := uint64(0); j < k; j++ {
+			s := &r.slots[(t+j)&r.mask]
+			s.val = vs[j]
+			s.seq.Store(2*(t+j) + 1)
+		}
+		return int(k), nil
+	}
+}
+
+// tryRecv returns a value, errWouldBlock (empty) or ErrClosed.
+func (r *ring[T]) tryRecv() (T, error) {
+	for i := 0; ; i++ {
+		h := r.head.Load()
+		s := &r.slots[h&r.mask]
+		switch seq := s.seq.Load(); {
+		case seq == 2*h+1:
+			if r.head.CompareAndSwap(h, h+1) { // invariant 3: claim
+				v := s.val
+				var zero T
+				s.val = zero                      // do not retain the value for the GC
+				s.seq.Store(2 * (h + r.mask + 1)) // free for the next lap
+				return v, nil
+			}
+		case seq < 2*h+1:
+			// Not published. Empty, unless a sender reserved it and
+			// is writing it (invariant 5).
+			t := r.tail.Load()
+			if t&^closedBit == h {
+				var zero T
+				if t&closedBit != 0 {
+					return zero, ErrClosed
+				}
+				return zero, errWouldBlock
+			}
+			if r.head.Load() == h {
+				backoff(i)
+			}
+		default:
+			// seq > 2h+1: h is stale; another receiver claimed it.
+		}
+	}
+}
+
+// tryRecvBatch claims the longest run of published slots at the head, up to
+// len(dst), with one claim, and drains it into dst.
+func (r *ring[T]) tryRecvBatch(dst []T) (int, error) {
+	for i := 0; ; i++ {
+		h := r.head.Load()
+		// A published slot stays published until the receiver that
+		// claims it frees it, and claiming needs our CAS to fail.
+		n := min(uint64(len(dst)), r.mask+1)
+		k := uint64(0)
+		for k < n && r.slots[(h+k)&r.mask].seq.Load() == 2*(h+k)+1 {
+			k++
+		}
+		if k == 0 {
+			if r.slots[h&r.mask].seq.Load() < 2*h+1 {
+				t := r.tail.Load()
+				if t&^closedBit == h {
+					if t&closedBit != 0 {
+						return 0, ErrClosed
+					}
+					return 0, errWouldBlock
+				}
+				if r.head.Load() == h {
+					backoff(i)
+				}
+			}
+			continue
+		}
+		if !r.head.CompareAndSwap(h, h+k) {
+			continue
+		}
+		var zero T
+		for j := uint64(0); j < k; j++ {
+			s := &r.slots[(h+j)&r.mask]
+			dst[j] = s.val
+			if r.zero {
+				s.val = zero
+			}
+			s.seq.Store(2 * (h + j + r.mask + 1))
+		}
+		return int(k), nil
+	}
+}
+
+// canSend and canRecv are the re-checks of a parking goroutine (park.go,
+// invariant 3): true if a retry may make progress.
+func (r *ring[T]) canSend() bool {
+	t := r.tail.Load()
+	return t&closedBit != 0 || r.head.Load()+r.mask+1 > t
+}
+
+func (r *ring[T]) canRecv() bool {
+	h := r.head.Load()
+	return r.tail.Load() != h // a value is reserved, or closedBit is set
+}
+
+// Send implements [Chan.Send]. Any number of goroutines may call it at once
+// on MPMC; on SPMC, one at a time.
+func (r *ring[T]) Send(ctx context.Context, v T) error {
+	if err := r.trySend(v); err != errWouldBlock {
+		if err == nil {
+			r.recvq.wake(1)
+		}
+		return err
+	}
+	return sendSlow(ctx, v, r.trySend, r.canSend, &r.sendq, &r.recvq)
+}
+
+// TrySend implements [Chan.TrySend], with the concurrency rules of Send.
+func (r *ring[T]) TrySend(v T) error { return trySendResult(r.trySend(v), &r.recvq) }
+
+// SendBatch implements [Chan.SendBatch], with the concurrency rules of Send.
+// Each run of free slots is reserved with one CAS.
+func (r *ring[T]) SendBatch(ctx context.Context, vs []T) (int, error) {
+	return sendBatch(ctx, vs, r.trySendBatch, r.canSend, &r.sendq, &r.recvq)
+}
+
+// Recv implements [Chan.Recv]. Any number of goroutines may call it at once.
+func (r *ring[T]) Recv(ctx context.Context) (T, error) {
+	if v, err := r.tryRecv(); err != errWouldBlock {
+		if err == nil {
+			r.sendq.wake(1)
+		}
+		return v, err
+	}
+	return recvSlow(ctx, r.tryRecv, r.canRecv, &r.recvq, &r.sendq)
+}
+
+// TryRecv implements [Chan.TryRecv]. Any number of goroutines may call it at
+// once.
+func (r *ring[T]) TryRecv() (T, error) {
+	v, err := r.tryRecv()
+	return v, tryRecvResult(err, &r.sendq)
+}
+
+// RecvBatch implements [Chan.RecvBatch]. Any number of goroutines may call it
+// at once. Each run of published slots is claimed with one CAS.
+func (r *ring[T]) RecvBatch(ctx context.Context, dst []T) (int, error) {
+	return recvBatch(ctx, dst, r.tryRecvBatch, r.canRecv, &r.recvq, &r.sendq)
+}
+
+// Close implements [Chan.Close]. It may be called from any goroutine.
+func (r *ring[T]) Close() error { return closeRing(&r.tail, &r.recvq, &r.sendq) }
+
+// Len implements [Chan.Len]. It may be called from any goroutine.
+func (r *ring[T]) Len() int { return ringLen(&r.head, &r.tail, r.mask) }
+
+// Cap implements [Chan.Cap].
+func (r *ring[T]) Cap() int { return int(r.mask + 1) }

@@ -1,0 +1,20 @@
+package core
+
+// SPMC is a bounded channel for one sending goroutine at a time and any
+// number of concurrent receivers; Close, Len and Cap may be called from any
+// goroutine. It is Vyukov's bounded queue (ring.go). Its sender reserves with
+// a CAS that only Close can make fail, so it never retries.
+//
+// Create it with [NewSPMC]; the zero value is not usable. An SPMC must not be
+// copied after first use. The single-sender rule is what the channel promises
+// its receivers (per-sender order is total order); concurrent senders are
+// caught by the contract checks of the chaos build, not by this build.
+type SPMC[T any] struct{ ring[T] }
+
+// NewSPMC returns an SPMC channel holding up to capacity values, rounded up
+// to a power of two. It panics if capacity is less than 1 or more than 2^40.
+func NewSPMC[T any](capacity int) *SPMC[T] {
+	c := new(SPMC[T])
+	c.init("NewSPMC", capacity)
+	return c
+}
