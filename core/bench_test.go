@@ -212,39 +212,42 @@ func BenchmarkPingPong(b *testing.B) {
 		})
 	}
 	for _, f := range flavors {
-		b.Run(fmt.Sprintf("impl=%s/cap=1", f.name), func(b *testing.B) {
-			b.ReportAllocs()
-			ctx := context.Background()
-			ping, pong := f.new(1), f.new(1)
-			go func() {
-				for {
-					v, err := ping.Recv(ctx)
-					if err != nil {
-						break
-					}
-					if err := pong.Send(ctx, v); err != nil {
-						panic(err)
-					}
-				}
-				pong.Close()
-			}()
-			b.ResetTimer()
-			for i := range b.N {
-				if err := ping.Send(ctx, i); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := pong.Recv(ctx); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.StopTimer()
-			ping.Close()
-			if _, err := pong.Recv(ctx); err == nil {
-				b.Fatal("pong not closed")
-			}
-			reportItems(b, b.N)
-		})
+		b.Run(fmt.Sprintf("impl=%s/cap=1", f.name), func(b *testing.B) { pingpong(b, f) })
 	}
+}
+
+// pingpong measures round trips over two capacity-1 channels of flavor f.
+func pingpong(b *testing.B, f flavor) {
+	b.ReportAllocs()
+	ctx := context.Background()
+	ping, pong := f.new(1), f.new(1)
+	go func() {
+		for {
+			v, err := ping.Recv(ctx)
+			if err != nil {
+				break
+			}
+			if err := pong.Send(ctx, v); err != nil {
+				panic(err)
+			}
+		}
+		pong.Close()
+	}()
+	b.ResetTimer()
+	for i := range b.N {
+		if err := ping.Send(ctx, i); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := pong.Recv(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	ping.Close()
+	if _, err := pong.Recv(ctx); err == nil {
+		b.Fatal("pong not closed")
+	}
+	reportItems(b, b.N)
 }
 
 var sink any

@@ -89,9 +89,6 @@ const (
 	cacheLine = 128
 )
 
-// pad fills the rest of a cache line after one 8-byte index.
-type pad [cacheLine - 8]byte
-
 // roundCapacity validates a requested capacity and rounds it up to a power
 // of two. A capacity below 1 or above 2^40 is a programming error and panics
 // naming the constructor and the value, as make does.

@@ -15,6 +15,3 @@ func Parked[T any](c Chan[T]) (senders, receivers int) {
 	}
 	panic("core: Parked: unknown channel type")
 }
-
-// SetSpin changes the spin policy (for tuning benchmarks).
-func SetSpin(active, yield, shift int) { activeSpins, yieldSpins, spinShift = active, yield, shift }

@@ -50,12 +50,14 @@ type MPSC[T any] struct {
 	// Senders' line.
 	tail       atomic.Uint64 // reserved count | closedBit (invariants 1, 2, 5)
 	cachedHead atomic.Uint64 // a lower bound of head (invariant 4)
-	_          [cacheLine - 16]byte
+	slevel     atomic.Int32  // senders' spin level (park.go)
+	_          [cacheLine - 20]byte
 
 	// Receiver's line.
-	head  atomic.Uint64 // consumed count, stored by the receiver (invariant 3)
-	rhead uint64        // the receiver's copy of head
-	_     [cacheLine - 16]byte
+	head   atomic.Uint64 // consumed count, stored by the receiver (invariant 3)
+	rhead  uint64        // the receiver's copy of head
+	rlevel atomic.Int32  // the receiver's spin level (park.go)
+	_      [cacheLine - 20]byte
 
 	// Read-only after construction, except the queues.
 	slots []mpscSlot[T]
@@ -198,6 +200,18 @@ func (c *MPSC[T]) canSend() bool {
 
 func (c *MPSC[T]) canRecv() bool { return c.tail.Load() != c.rhead }
 
+// peekSend polls head, which the receiver writes per value, but only while
+// the ring is full. peekRecv polls the slot the receiver waits for, not
+// tail, which senders write per value. Neither notices Close: a closed
+// channel is seen by the parking re-check, a few microseconds later.
+func (c *MPSC[T]) peekSend() bool { return c.canSend() }
+func (c *MPSC[T]) peekRecv() bool { return c.slots[c.rhead&c.mask].seq.Load() == c.rhead+1 }
+
+// moreRoom and moreValues tell the spin levels whether the other side got
+// ahead while this one waited.
+func (c *MPSC[T]) moreRoom() bool   { return c.room(c.tail.Load()&^closedBit, 1) > 0 }
+func (c *MPSC[T]) moreValues() bool { return c.peekRecv() }
+
 // Send implements [Chan.Send]. Any number of goroutines may call it at once.
 func (c *MPSC[T]) Send(ctx context.Context, v T) error {
 	if err := c.trySend(v); err != errWouldBlock {
@@ -206,7 +220,7 @@ func (c *MPSC[T]) Send(ctx context.Context, v T) error {
 		}
 		return err
 	}
-	return sendSlow(ctx, v, c.trySend, c.canSend, &c.sendq, &c.recvq)
+	return sendSlow(ctx, c, v, &c.slevel, &c.sendq, &c.recvq)
 }
 
 // TrySend implements [Chan.TrySend]. Any number of goroutines may call it at
@@ -218,7 +232,7 @@ func (c *MPSC[T]) TrySend(v T) error {
 // SendBatch implements [Chan.SendBatch]. Any number of goroutines may call it
 // at once; each run of values that fits is reserved with one CAS.
 func (c *MPSC[T]) SendBatch(ctx context.Context, vs []T) (int, error) {
-	return sendBatch(ctx, vs, c.trySendBatch, c.canSend, &c.sendq, &c.recvq)
+	return sendBatch(ctx, c, vs, &c.sendq, &c.recvq)
 }
 
 // Recv implements [Chan.Recv]. It must not be called concurrently with
@@ -230,7 +244,7 @@ func (c *MPSC[T]) Recv(ctx context.Context) (T, error) {
 		}
 		return v, err
 	}
-	return recvSlow(ctx, c.tryRecv, c.canRecv, &c.recvq, &c.sendq)
+	return recvSlow[T](ctx, c, &c.rlevel, &c.recvq, &c.sendq)
 }
 
 // TryRecv implements [Chan.TryRecv]. It must not be called concurrently with
@@ -243,7 +257,7 @@ func (c *MPSC[T]) TryRecv() (T, error) {
 // RecvBatch implements [Chan.RecvBatch]. It must not be called concurrently
 // with another Recv, TryRecv or RecvBatch.
 func (c *MPSC[T]) RecvBatch(ctx context.Context, dst []T) (int, error) {
-	return recvBatch(ctx, dst, c.tryRecvBatch, c.canRecv, &c.recvq, &c.sendq)
+	return recvBatch(ctx, c, dst, &c.recvq, &c.sendq)
 }
 
 // Close implements [Chan.Close]. It may be called from any goroutine.

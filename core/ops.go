@@ -10,35 +10,66 @@ import (
 	"sync/atomic"
 )
 
-// sendSlow retries try(v) after the fast path found the channel full.
-func sendSlow[T any](ctx context.Context, v T, try func(T) error, ready func() bool, sendq, recvq *waitq) error {
+// sender is the send side of a flavor, as its slow paths see it.
+type sender[T any] interface {
+	trySend(v T) error // the fast path: nil, errWouldBlock or ErrClosed
+	trySendBatch(vs []T) (int, error)
+	peekSend() bool // cheap: may a retry succeed? Reads no index the receivers write per value
+	canSend() bool  // the parking re-check (park.go, invariant 3)
+	moreRoom() bool // after a send: is there room for another (spin level)
+}
+
+// receiver is the receive side of a flavor, as its slow paths see it.
+type receiver[T any] interface {
+	tryRecv() (T, error)
+	tryRecvBatch(dst []T) (int, error)
+	peekRecv() bool   // cheap: may a retry succeed? Reads no index the senders write per value
+	canRecv() bool    // the parking re-check (park.go, invariant 3)
+	moreValues() bool // after a receive: is another value ready (spin level)
+}
+
+// sendSlow retries c.trySend(v) after the fast path found the channel full:
+// it spins while c.peekSend says a retry would fail, then parks. A send that
+// succeeds while spinning feeds the sender side's spin level (park.go).
+func sendSlow[T any, C sender[T]](ctx context.Context, c C, v T, level *atomic.Int32, sendq, recvq *waitq) error {
+	lv := int(level.Load())
 	for i := 0; ; i++ {
 		if spinning(i) {
-			spin(i)
-		} else if err := sendq.park(ctx, ready); err != nil {
+			spin(i, lv)
+			if !c.peekSend() {
+				continue
+			}
+		} else if err := sendq.park(ctx, c.canSend); err != nil {
 			return err
 		}
-		if err := try(v); err != errWouldBlock {
+		if err := c.trySend(v); err != errWouldBlock {
 			if err == nil {
 				recvq.wake(1)
+				adapt(level, lv, i < activeSpins && c.moreRoom())
 			}
 			return err
 		}
 	}
 }
 
-// recvSlow retries try() after the fast path found the channel empty.
-func recvSlow[T any](ctx context.Context, try func() (T, error), ready func() bool, recvq, sendq *waitq) (T, error) {
+// recvSlow retries c.tryRecv() after the fast path found the channel empty,
+// spinning while c.peekRecv says a retry would fail, then parking.
+func recvSlow[T any, C receiver[T]](ctx context.Context, c C, level *atomic.Int32, recvq, sendq *waitq) (T, error) {
+	lv := int(level.Load())
 	for i := 0; ; i++ {
 		if spinning(i) {
-			spin(i)
-		} else if err := recvq.park(ctx, ready); err != nil {
+			spin(i, lv)
+			if !c.peekRecv() {
+				continue
+			}
+		} else if err := recvq.park(ctx, c.canRecv); err != nil {
 			var zero T
 			return zero, err
 		}
-		if v, err := try(); err != errWouldBlock {
+		if v, err := c.tryRecv(); err != errWouldBlock {
 			if err == nil {
 				sendq.wake(1)
+				adapt(level, lv, i < activeSpins && c.moreValues())
 			}
 			return v, err
 		}
@@ -47,10 +78,10 @@ func recvSlow[T any](ctx context.Context, try func() (T, error), ready func() bo
 
 // sendBatch sends vs in runs, each run as large as the free room, blocking
 // while the channel is full. It wakes one receiver per value sent.
-func sendBatch[T any](ctx context.Context, vs []T, try func([]T) (int, error), ready func() bool, sendq, recvq *waitq) (int, error) {
+func sendBatch[T any, C sender[T]](ctx context.Context, c C, vs []T, sendq, recvq *waitq) (int, error) {
 	sent := 0
 	for i := 0; sent < len(vs); i++ {
-		k, err := try(vs[sent:])
+		k, err := c.trySendBatch(vs[sent:])
 		if k > 0 {
 			sent += k
 			recvq.wake(k)
@@ -61,8 +92,8 @@ func sendBatch[T any](ctx context.Context, vs []T, try func([]T) (int, error), r
 			return sent, err
 		}
 		if spinning(i) {
-			spin(i)
-		} else if err := sendq.park(ctx, ready); err != nil {
+			spin(i, 0)
+		} else if err := sendq.park(ctx, c.canSend); err != nil {
 			return sent, err
 		}
 	}
@@ -71,12 +102,12 @@ func sendBatch[T any](ctx context.Context, vs []T, try func([]T) (int, error), r
 
 // recvBatch fills dst with the values available, blocking until there is at
 // least one. It wakes one sender per value received.
-func recvBatch[T any](ctx context.Context, dst []T, try func([]T) (int, error), ready func() bool, recvq, sendq *waitq) (int, error) {
+func recvBatch[T any, C receiver[T]](ctx context.Context, c C, dst []T, recvq, sendq *waitq) (int, error) {
 	if len(dst) == 0 {
 		return 0, nil
 	}
 	for i := 0; ; i++ {
-		k, err := try(dst)
+		k, err := c.tryRecvBatch(dst)
 		if err != errWouldBlock {
 			if k > 0 {
 				sendq.wake(k)
@@ -84,8 +115,8 @@ func recvBatch[T any](ctx context.Context, dst []T, try func([]T) (int, error), 
 			return k, err
 		}
 		if spinning(i) {
-			spin(i)
-		} else if err := recvq.park(ctx, ready); err != nil {
+			spin(i, 0)
+		} else if err := recvq.park(ctx, c.canRecv); err != nil {
 			return 0, err
 		}
 	}

@@ -37,23 +37,33 @@ import (
 	"sync/atomic"
 )
 
-// Spin policy: before parking, an operation that would block retries
-// activeSpins times after busy-waiting 2^(spinShift+i) loop iterations (a few
-// hundred nanoseconds in all), then yieldSpins times after runtime.Gosched.
-// The bound keeps a blocked goroutine from burning CPU for more than a few
-// microseconds. Backing off (rather than polling back to back) also keeps a
-// receiver that has caught up from stealing the cache lines the sender is
-// writing, which is what makes the throughput of a busy channel.
-var (
+// Spin policy. Before parking, an operation that would block retries
+// activeSpins times, each after a busy wait of 2^(spinShift+level+i) loop
+// iterations (capped at 2^maxShift, about a microsecond), then yieldSpins
+// times after runtime.Gosched. So a blocked goroutine burns CPU for at most a
+// few microseconds before it parks.
+//
+// level is an adaptive hint kept per side of a channel (adapt). On this kind
+// of machine a cache line takes tens of nanoseconds to move between cores, so
+// a receiver that polls right behind a streaming sender steals the lines the
+// sender writes on every value; waiting longer lets values pile up and move
+// in bulk. But a request/response peer wants a short wait. The hint grows
+// while waits end with more than one value (or free slot) ready, and shrinks
+// while they end with exactly one, or only after a yield or a park: then
+// the peer was not running beside us (more goroutines than Ps), and busy
+// waiting would only delay it.
+const (
 	activeSpins = 4
 	yieldSpins  = 2
 	spinShift   = 5
+	maxLevel    = 6
+	maxShift    = 12
 )
 
 // spin backs off before attempt i+1 of an operation that would block.
-func spin(i int) {
+func spin(i, level int) {
 	if i < activeSpins {
-		for j := 1 << (spinShift + i); j > 0; j-- {
+		for j := 1 << min(spinShift+level+i, maxShift); j > 0; j-- {
 		}
 		return
 	}
@@ -62,6 +72,18 @@ func spin(i int) {
 
 // spinning reports whether attempt i should spin rather than park.
 func spinning(i int) bool { return i < activeSpins+yieldSpins }
+
+// adapt moves a side's spin level after a wait that ended in success at
+// level lv: up if more was ready (the peer streams), down otherwise. The
+// level is a hint: concurrent updates may lose one another, harmlessly.
+func adapt(level *atomic.Int32, lv int, more bool) {
+	switch {
+	case more && lv < maxLevel:
+		level.Store(int32(lv + 1))
+	case !more && lv > 0:
+		level.Store(int32(lv - 1))
+	}
+}
 
 // waiter is one parked goroutine. next and prev are guarded by the mutex of
 // the queue the waiter is linked in; queued is true while it is linked.

@@ -57,10 +57,12 @@ type slot[T any] struct {
 }
 
 type ring[T any] struct {
-	tail atomic.Uint64 // reserved count | closedBit; CAS by senders, Or by Close
-	_    pad
-	head atomic.Uint64 // claimed count; CAS by receivers
-	_    pad
+	tail   atomic.Uint64 // reserved count | closedBit; CAS by senders, Or by Close
+	slevel atomic.Int32  // senders' spin level (park.go)
+	_      [cacheLine - 12]byte
+	head   atomic.Uint64 // claimed count; CAS by receivers
+	rlevel atomic.Int32  // receivers' spin level (park.go)
+	_      [cacheLine - 12]byte
 
 	// Read-only after init, except the queues.
 	slots []slot[T]
@@ -238,6 +240,23 @@ func (r *ring[T]) canSend() bool {
 	return t&closedBit != 0 || r.head.Load()+r.mask+1 > t
 }
 
+// peekSend and peekRecv poll the slot at the waiting side's index, not the
+// other side's index, which is written per value.
+func (r *ring[T]) peekSend() bool {
+	t := r.tail.Load() &^ closedBit
+	return r.slots[t&r.mask].seq.Load() == 2*t
+}
+
+func (r *ring[T]) peekRecv() bool {
+	h := r.head.Load()
+	return r.slots[h&r.mask].seq.Load() == 2*h+1
+}
+
+// moreRoom and moreValues tell the spin levels whether the other side got
+// ahead while this one waited.
+func (r *ring[T]) moreRoom() bool   { return r.peekSend() }
+func (r *ring[T]) moreValues() bool { return r.peekRecv() }
+
 func (r *ring[T]) canRecv() bool {
 	h := r.head.Load()
 	return r.tail.Load() != h // a value is reserved, or closedBit is set
@@ -252,7 +271,7 @@ func (r *ring[T]) Send(ctx context.Context, v T) error {
 		}
 		return err
 	}
-	return sendSlow(ctx, v, r.trySend, r.canSend, &r.sendq, &r.recvq)
+	return sendSlow(ctx, r, v, &r.slevel, &r.sendq, &r.recvq)
 }
 
 // TrySend implements [Chan.TrySend], with the concurrency rules of Send.
@@ -261,7 +280,7 @@ func (r *ring[T]) TrySend(v T) error { return trySendResult(r.trySend(v), &r.rec
 // SendBatch implements [Chan.SendBatch], with the concurrency rules of Send.
 // Each run of free slots is reserved with one CAS.
 func (r *ring[T]) SendBatch(ctx context.Context, vs []T) (int, error) {
-	return sendBatch(ctx, vs, r.trySendBatch, r.canSend, &r.sendq, &r.recvq)
+	return sendBatch(ctx, r, vs, &r.sendq, &r.recvq)
 }
 
 // Recv implements [Chan.Recv]. Any number of goroutines may call it at once.
@@ -272,7 +291,7 @@ func (r *ring[T]) Recv(ctx context.Context) (T, error) {
 		}
 		return v, err
 	}
-	return recvSlow(ctx, r.tryRecv, r.canRecv, &r.recvq, &r.sendq)
+	return recvSlow[T](ctx, r, &r.rlevel, &r.recvq, &r.sendq)
 }
 
 // TryRecv implements [Chan.TryRecv]. Any number of goroutines may call it at
@@ -285,7 +304,7 @@ func (r *ring[T]) TryRecv() (T, error) {
 // RecvBatch implements [Chan.RecvBatch]. Any number of goroutines may call it
 // at once. Each run of published slots is claimed with one CAS.
 func (r *ring[T]) RecvBatch(ctx context.Context, dst []T) (int, error) {
-	return recvBatch(ctx, dst, r.tryRecvBatch, r.canRecv, &r.recvq, &r.sendq)
+	return recvBatch(ctx, r, dst, &r.recvq, &r.sendq)
 }
 
 // Close implements [Chan.Close]. It may be called from any goroutine.

@@ -52,13 +52,15 @@ type SPSC[T any] struct {
 	tail        atomic.Uint64 // published count | closedBit (invariants 1, 2)
 	stail       uint64        // sender's copy of tail without closedBit
 	scachedHead uint64        // sender's last view of head
-	_           [cacheLine - 24]byte
+	slevel      atomic.Int32  // sender's spin level (park.go)
+	_           [cacheLine - 28]byte
 
 	// Receiver's line.
 	head        atomic.Uint64 // consumed count (invariants 1, 2)
 	rhead       uint64        // receiver's copy of head
 	rcachedTail uint64        // receiver's last view of tail, without closedBit
-	_           [cacheLine - 24]byte
+	rlevel      atomic.Int32  // receiver's spin level (park.go)
+	_           [cacheLine - 28]byte
 
 	// Read-mostly: written at construction, and the queues when parking.
 	buf   []T
@@ -196,6 +198,16 @@ func (c *SPSC[T]) canRecv() bool {
 	return c.tail.Load() != c.rhead // differs if a value is published or closedBit is set
 }
 
+// peekSend and peekRecv are the spinning polls: for SPSC they are the
+// parking re-checks, since the indices are all there is to read.
+func (c *SPSC[T]) peekSend() bool { return c.canSend() }
+func (c *SPSC[T]) peekRecv() bool { return c.canRecv() }
+
+// moreRoom and moreValues tell the spin levels whether the other side got
+// ahead while this one waited; each reads only its own side's fields.
+func (c *SPSC[T]) moreRoom() bool   { return c.stail-c.scachedHead <= c.mask }
+func (c *SPSC[T]) moreValues() bool { return c.rcachedTail != c.rhead }
+
 // Send implements [Chan.Send]. It must not be called concurrently with
 // another Send, TrySend or SendBatch.
 func (c *SPSC[T]) Send(ctx context.Context, v T) error {
@@ -205,7 +217,7 @@ func (c *SPSC[T]) Send(ctx context.Context, v T) error {
 		}
 		return err
 	}
-	return sendSlow(ctx, v, c.trySend, c.canSend, &c.sendq, &c.recvq)
+	return sendSlow(ctx, c, v, &c.slevel, &c.sendq, &c.recvq)
 }
 
 // TrySend implements [Chan.TrySend], with the concurrency rule of Send.
@@ -214,7 +226,7 @@ func (c *SPSC[T]) TrySend(v T) error { return trySendResult(c.trySend(v), &c.rec
 // SendBatch implements [Chan.SendBatch], with the concurrency rule of Send.
 // Each run of values that fits is published with one CAS.
 func (c *SPSC[T]) SendBatch(ctx context.Context, vs []T) (int, error) {
-	return sendBatch(ctx, vs, c.trySendBatch, c.canSend, &c.sendq, &c.recvq)
+	return sendBatch(ctx, c, vs, &c.sendq, &c.recvq)
 }
 
 // Recv implements [Chan.Recv]. It must not be called concurrently with
@@ -226,7 +238,7 @@ func (c *SPSC[T]) Recv(ctx context.Context) (T, error) {
 		}
 		return v, err
 	}
-	return recvSlow(ctx, c.tryRecv, c.canRecv, &c.recvq, &c.sendq)
+	return recvSlow[T](ctx, c, &c.rlevel, &c.recvq, &c.sendq)
 }
 
 // TryRecv implements [Chan.TryRecv], with the concurrency rule of Recv.
@@ -238,7 +250,7 @@ func (c *SPSC[T]) TryRecv() (T, error) {
 // RecvBatch implements [Chan.RecvBatch], with the concurrency rule of Recv.
 // Each run of values is consumed with one store of head.
 func (c *SPSC[T]) RecvBatch(ctx context.Context, dst []T) (int, error) {
-	return recvBatch(ctx, dst, c.tryRecvBatch, c.canRecv, &c.recvq, &c.sendq)
+	return recvBatch(ctx, c, dst, &c.recvq, &c.sendq)
 }
 
 // Close implements [Chan.Close]. It may be called from any goroutine.
