@@ -1,0 +1,224 @@
+package core_test
+
+// Memory: allocations on the fast paths and retention of received values.
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"testing"
+	"weak"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nimsync/nimsync/core"
+)
+
+func TestChanAllocs(t *testing.T) {
+	forEachChanFlavor(t, func(t *testing.T, fl chanFlavor) {
+		ctx := context.Background()
+		c := fl.open(t, 16)
+		var failed error
+		for _, tc := range []struct {
+			name string
+			f    func()
+		}{
+			{"Send+Recv", func() {
+				if err := c.Send(ctx, 1); err != nil {
+					failed = err
+				}
+				if v, err := c.Recv(ctx); err != nil || v != 1 {
+					failed = errors.Join(failed, err, errors.New("Recv: wrong value"))
+				}
+			}},
+			{"TrySend+TryRecv", func() {
+				if err := c.TrySend(1); err != nil {
+					failed = err
+				}
+				if v, err := c.TryRecv(); err != nil || v != 1 {
+					failed = errors.Join(failed, err, errors.New("TryRecv: wrong value"))
+				}
+			}},
+			{"SendBatch+RecvBatch", func() {
+				src, dst := chanAllocSrc[:], chanAllocDst[:]
+				if n, err := c.SendBatch(ctx, src); err != nil || n != len(src) {
+					failed = errors.Join(failed, err, errors.New("SendBatch: short"))
+				}
+				for got := 0; got < len(src); {
+					n, err := c.RecvBatch(ctx, dst[got:])
+					if err != nil {
+						failed = errors.Join(failed, err)
+						return
+					}
+					got += n
+				}
+			}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				failed = nil
+				allocs := testing.AllocsPerRun(1000, tc.f)
+				require.NoError(t, failed)
+				require.Zero(t, allocs, "allocations per %s", tc.name)
+				require.Equal(t, 0, c.Len())
+			})
+		}
+	})
+}
+
+var chanAllocSrc, chanAllocDst [16]int
+
+// Received values must not stay reachable from the channel: the ring zeroes a
+// slot when it hands its value out. If it did not, the slot (kept alive by
+// runtime.KeepAlive(c)) would keep the payload reachable and its weak pointer
+// would never be cleared, which requireCollected reports. Element types cover
+// every kind of pointerful value the ring may have to zero.
+func TestChanReceivedValuesAreNotRetained(t *testing.T) {
+	forEachChanFlavor(t, func(t *testing.T, fl chanFlavor) {
+		t.Run("type=pointer", func(t *testing.T) {
+			testNotRetained(t, fl,
+				func(p *chanPayload) *chanPayload { return p },
+				func(v *chanPayload) *chanPayload { return v })
+		})
+		t.Run("type=struct", func(t *testing.T) {
+			type box struct {
+				n int
+				p *chanPayload
+			}
+			testNotRetained(t, fl,
+				func(p *chanPayload) box { return box{1, p} },
+				func(v box) *chanPayload { return v.p })
+		})
+		t.Run("type=array", func(t *testing.T) {
+			testNotRetained(t, fl,
+				func(p *chanPayload) [2]*chanPayload { return [2]*chanPayload{nil, p} },
+				func(v [2]*chanPayload) *chanPayload { return v[1] })
+		})
+		t.Run("type=slice", func(t *testing.T) {
+			testNotRetained(t, fl,
+				func(p *chanPayload) []*chanPayload { return []*chanPayload{p} },
+				func(v []*chanPayload) *chanPayload { return v[0] })
+		})
+		t.Run("type=interface", func(t *testing.T) {
+			testNotRetained(t, fl,
+				func(p *chanPayload) any { return p },
+				func(v any) *chanPayload { return v.(*chanPayload) })
+		})
+	})
+}
+
+func testNotRetained[T any](t *testing.T, fl chanFlavor, wrap func(*chanPayload) T, unwrap func(T) *chanPayload) {
+	const n = 4 // every slot of a ring of capacity 4
+	recvs := []struct {
+		name string
+		recv func(t *testing.T, c core.Chan[T])
+	}{
+		{"Recv", func(t *testing.T, c core.Chan[T]) {
+			for i := range n {
+				v, err := c.Recv(context.Background())
+				require.NoError(t, err)
+				require.Equal(t, i, unwrap(v).id)
+			}
+		}},
+		{"TryRecv", func(t *testing.T, c core.Chan[T]) {
+			for i := range n {
+				v, err := c.TryRecv()
+				require.NoError(t, err)
+				require.Equal(t, i, unwrap(v).id)
+			}
+		}},
+		{"RecvBatch", func(t *testing.T, c core.Chan[T]) {
+			dst := make([]T, n)
+			for got := 0; got < n; {
+				k, err := c.RecvBatch(context.Background(), dst[got:])
+				require.NoError(t, err)
+				got += k
+			}
+			for i, v := range dst {
+				require.Equal(t, i, unwrap(v).id)
+			}
+			clear(dst)
+		}},
+	}
+	for _, r := range recvs {
+		t.Run(r.name, func(t *testing.T) {
+			c := chanOf[T](fl, 4)
+			// Two laps: the second reuses the slots of the first.
+			for range 2 {
+				wps := sendPayloads(t, c, n, wrap)
+				require.Equal(t, n, c.Len())
+				r.recv(t, c)
+				require.Equal(t, 0, c.Len())
+				requireCollected(t, wps)
+			}
+			runtime.KeepAlive(c)
+		})
+	}
+
+	// A value rejected after Close is not kept either (SPSC writes the
+	// slot before it learns that the channel is closed). Each send
+	// operation on a channel of its own, as they would use the same slot.
+	for _, send := range []string{"TrySend", "Send", "SendBatch"} {
+		t.Run(send+" rejected after Close", func(t *testing.T) {
+			c := chanOf[T](fl, 4)
+			require.NoError(t, c.Close())
+			wp := rejectPayload(t, c, send, wrap)
+			requireCollected(t, []weak.Pointer[chanPayload]{wp})
+			runtime.KeepAlive(c)
+		})
+	}
+}
+
+// sendPayloads sends n new payloads with ids 0..n-1 and returns weak
+// pointers to them; the caller holds no strong pointer.
+//
+//go:noinline
+func sendPayloads[T any](t *testing.T, c core.Chan[T], n int, wrap func(*chanPayload) T) []weak.Pointer[chanPayload] {
+	wps := make([]weak.Pointer[chanPayload], n)
+	for i := range wps {
+		p := &chanPayload{id: i}
+		wps[i] = weak.Make(p)
+		require.NoError(t, c.TrySend(wrap(p)))
+	}
+	return wps
+}
+
+// rejectPayload sends a new payload on the closed channel c with the named
+// operation, which must fail, and returns a weak pointer to the payload.
+//
+//go:noinline
+func rejectPayload[T any](t *testing.T, c core.Chan[T], send string, wrap func(*chanPayload) T) weak.Pointer[chanPayload] {
+	p := &chanPayload{}
+	wp := weak.Make(p)
+	var err error
+	switch send {
+	case "TrySend":
+		err = c.TrySend(wrap(p))
+	case "Send":
+		err = c.Send(context.Background(), wrap(p))
+	case "SendBatch":
+		var n int
+		n, err = c.SendBatch(context.Background(), []T{wrap(p)})
+		require.Zero(t, n)
+	}
+	require.ErrorIs(t, err, core.ErrClosed, send)
+	return wp
+}
+
+// requireCollected runs the GC until every payload is collected.
+func requireCollected(t *testing.T, wps []weak.Pointer[chanPayload]) {
+	t.Helper()
+	var alive []int
+	for range 10 {
+		runtime.GC()
+		alive = alive[:0]
+		for i, wp := range wps {
+			if wp.Value() != nil {
+				alive = append(alive, i)
+			}
+		}
+		if len(alive) == 0 {
+			return
+		}
+	}
+	t.Fatalf("payloads %v are still reachable after 10 GCs: the channel retains values it no longer holds", alive)
+}
