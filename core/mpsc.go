@@ -50,14 +50,14 @@ type MPSC[T any] struct {
 	// Senders' line.
 	tail       atomic.Uint64 // reserved count | closedBit (invariants 1, 2, 5)
 	cachedHead atomic.Uint64 // a lower bound of head (invariant 4)
-	slevel     atomic.Int32  // senders' spin level (park.go)
-	_          [cacheLine - 20]byte
+	sspin      spinState     // senders' spin state (park.go)
+	_          [cacheLine - 24]byte
 
 	// Receiver's line.
-	head   atomic.Uint64 // consumed count, stored by the receiver (invariant 3)
-	rhead  uint64        // the receiver's copy of head
-	rlevel atomic.Int32  // the receiver's spin level (park.go)
-	_      [cacheLine - 20]byte
+	head  atomic.Uint64 // consumed count, stored by the receiver (invariant 3)
+	rhead uint64        // the receiver's copy of head
+	rspin spinState     // the receiver's spin state (park.go)
+	_     [cacheLine - 24]byte
 
 	// Read-only after construction, except the queues.
 	slots []mpscSlot[T]
@@ -220,7 +220,7 @@ func (c *MPSC[T]) Send(ctx context.Context, v T) error {
 		}
 		return err
 	}
-	return sendSlow(ctx, c, v, &c.slevel, &c.sendq, &c.recvq)
+	return sendSlow(ctx, c, v, &c.sspin, &c.sendq, &c.recvq)
 }
 
 // TrySend implements [Chan.TrySend]. Any number of goroutines may call it at
@@ -244,7 +244,7 @@ func (c *MPSC[T]) Recv(ctx context.Context) (T, error) {
 		}
 		return v, err
 	}
-	return recvSlow[T](ctx, c, &c.rlevel, &c.recvq, &c.sendq)
+	return recvSlow[T](ctx, c, &c.rspin, &c.recvq, &c.sendq)
 }
 
 // TryRecv implements [Chan.TryRecv]. It must not be called concurrently with

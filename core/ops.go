@@ -31,10 +31,15 @@ type receiver[T any] interface {
 // sendSlow retries c.trySend(v) after the fast path found the channel full:
 // it spins while c.peekSend says a retry would fail, then parks. A send that
 // succeeds while spinning feeds the sender side's spin level (park.go).
-func sendSlow[T any, C sender[T]](ctx context.Context, c C, v T, level *atomic.Int32, sendq, recvq *waitq) error {
-	lv := int(level.Load())
-	for i := 0; ; i++ {
+func sendSlow[T any, C sender[T]](ctx context.Context, c C, v T, st *spinState, sendq, recvq *waitq) error {
+	lv := int(st.level.Load())
+	i, busy := startSpin(st)
+	defer endSpin(st, busy)
+	for ; ; i++ {
 		if spinning(i) {
+			if i == activeSpins && busy {
+				busy = endSpin(st, busy)
+			}
 			spin(i, lv)
 			if !c.peekSend() {
 				continue
@@ -45,7 +50,11 @@ func sendSlow[T any, C sender[T]](ctx context.Context, c C, v T, level *atomic.I
 		if err := c.trySend(v); err != errWouldBlock {
 			if err == nil {
 				recvq.wake(1)
-				adapt(level, lv, i < activeSpins && c.moreRoom())
+				if i < activeSpins {
+					st.adapt(lv, c.moreRoom())
+				} else {
+					st.adapt(lv, false)
+				}
 			}
 			return err
 		}
@@ -54,10 +63,15 @@ func sendSlow[T any, C sender[T]](ctx context.Context, c C, v T, level *atomic.I
 
 // recvSlow retries c.tryRecv() after the fast path found the channel empty,
 // spinning while c.peekRecv says a retry would fail, then parking.
-func recvSlow[T any, C receiver[T]](ctx context.Context, c C, level *atomic.Int32, recvq, sendq *waitq) (T, error) {
-	lv := int(level.Load())
-	for i := 0; ; i++ {
+func recvSlow[T any, C receiver[T]](ctx context.Context, c C, st *spinState, recvq, sendq *waitq) (T, error) {
+	lv := int(st.level.Load())
+	i, busy := startSpin(st)
+	defer endSpin(st, busy)
+	for ; ; i++ {
 		if spinning(i) {
+			if i == activeSpins && busy {
+				busy = endSpin(st, busy)
+			}
 			spin(i, lv)
 			if !c.peekRecv() {
 				continue
@@ -69,11 +83,33 @@ func recvSlow[T any, C receiver[T]](ctx context.Context, c C, level *atomic.Int3
 		if v, err := c.tryRecv(); err != errWouldBlock {
 			if err == nil {
 				sendq.wake(1)
-				adapt(level, lv, i < activeSpins && c.moreValues())
+				if i < activeSpins {
+					st.adapt(lv, c.moreValues())
+				} else {
+					st.adapt(lv, false)
+				}
 			}
 			return v, err
 		}
 	}
+}
+
+// startSpin claims the side's busy-waiting slot. It returns the first
+// attempt to make: 0 (busy-wait first) for the claimant, activeSpins (go
+// straight to yielding) for everyone else.
+func startSpin(st *spinState) (int, bool) {
+	if st.busy.Load() == 0 && st.busy.CompareAndSwap(0, 1) {
+		return 0, true
+	}
+	return activeSpins, false
+}
+
+// endSpin releases the busy-waiting slot if held, and returns false.
+func endSpin(st *spinState, busy bool) bool {
+	if busy {
+		st.busy.Store(0)
+	}
+	return false
 }
 
 // sendBatch sends vs in runs, each run as large as the free room, blocking

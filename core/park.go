@@ -38,10 +38,12 @@ import (
 )
 
 // Spin policy. Before parking, an operation that would block retries
-// activeSpins times, each after a busy wait of 2^(spinShift+level+i) loop
-// iterations (capped at 2^maxShift, about a microsecond), then yieldSpins
-// times after runtime.Gosched. So a blocked goroutine burns CPU for at most a
-// few microseconds before it parks.
+// activeSpins times after busy waits of 2^(spinShift+level) loop iterations
+// for the first (capped at 2^maxShift, about a microsecond) and 2^(spinShift+i)
+// for the others, then yieldSpins times after runtime.Gosched. So a blocked
+// goroutine burns CPU for at most about a microsecond before it yields its P,
+// and parks soon after: when goroutines outnumber Ps, the peer it waits for
+// may need that P.
 //
 // level is an adaptive hint kept per side of a channel (adapt). On this kind
 // of machine a cache line takes tens of nanoseconds to move between cores, so
@@ -63,7 +65,11 @@ const (
 // spin backs off before attempt i+1 of an operation that would block.
 func spin(i, level int) {
 	if i < activeSpins {
-		for j := 1 << min(spinShift+level+i, maxShift); j > 0; j-- {
+		shift := spinShift + i // later rounds: short, whatever the level
+		if i == 0 {
+			shift = spinShift + level // the first round waits for a batch
+		}
+		for j := 1 << min(shift, maxShift); j > 0; j-- {
 		}
 		return
 	}
@@ -73,15 +79,27 @@ func spin(i, level int) {
 // spinning reports whether attempt i should spin rather than park.
 func spinning(i int) bool { return i < activeSpins+yieldSpins }
 
+// spinState is one side of a channel (its senders, or its receivers) as
+// the spin policy sees it. It lives on that side's cache line.
+type spinState struct {
+	level atomic.Int32 // adaptive level, a hint (see above)
+	// busy is 1 while one goroutine of the side busy-waits. Others of the
+	// same side skip busy waiting and go straight to yielding: with more
+	// goroutines than Ps, the peer they all wait for needs a P, and one
+	// busy waiter per side is enough to catch a peer running on another P
+	// (the Go runtime limits its spinning Ms the same way).
+	busy atomic.Int32
+}
+
 // adapt moves a side's spin level after a wait that ended in success at
 // level lv: up if more was ready (the peer streams), down otherwise. The
 // level is a hint: concurrent updates may lose one another, harmlessly.
-func adapt(level *atomic.Int32, lv int, more bool) {
+func (st *spinState) adapt(lv int, more bool) {
 	switch {
 	case more && lv < maxLevel:
-		level.Store(int32(lv + 1))
+		st.level.Store(int32(lv + 1))
 	case !more && lv > 0:
-		level.Store(int32(lv - 1))
+		st.level.Store(int32(lv - 1))
 	}
 }
 

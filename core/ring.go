@@ -57,12 +57,12 @@ type slot[T any] struct {
 }
 
 type ring[T any] struct {
-	tail   atomic.Uint64 // reserved count | closedBit; CAS by senders, Or by Close
-	slevel atomic.Int32  // senders' spin level (park.go)
-	_      [cacheLine - 12]byte
-	head   atomic.Uint64 // claimed count; CAS by receivers
-	rlevel atomic.Int32  // receivers' spin level (park.go)
-	_      [cacheLine - 12]byte
+	tail  atomic.Uint64 // reserved count | closedBit; CAS by senders, Or by Close
+	sspin spinState     // senders' spin state (park.go)
+	_     [cacheLine - 16]byte
+	head  atomic.Uint64 // claimed count; CAS by receivers
+	rspin spinState     // receivers' spin state (park.go)
+	_     [cacheLine - 16]byte
 
 	// Read-only after init, except the queues.
 	slots []slot[T]
@@ -80,6 +80,14 @@ func (r *ring[T]) init(fn string, capacity int) {
 	}
 	r.mask = n - 1
 	r.zero = hasPointers[T]()
+}
+
+// contended backs off after a lost CAS, so that two goroutines of one side
+// on two cores do not pass the index's cache line back and forth on every
+// retry: a few dozen loop iterations, growing with i.
+func contended(i int) {
+	for j := 16 << min(i, 4); j > 0; j-- {
+	}
 }
 
 // backoff waits a little for an in-flight peer (invariant 5).
@@ -105,6 +113,7 @@ func (r *ring[T]) trySend(v T) error {
 				return nil
 			}
 			// Another sender won position t, or Close marked tail.
+			contended(i)
 		case seq < 2*t:
 			// The slot holds position t-cap. Full, unless a receiver
 			// has claimed it and is copying it out (invariant 5).
@@ -170,6 +179,7 @@ func (r *ring[T]) tryRecv() (T, error) {
 				s.seq.Store(2 * (h + r.mask + 1)) // free for the next lap
 				return v, nil
 			}
+			contended(i) // another receiver won position h
 		case seq < 2*h+1:
 			// Not published. Empty, unless a sender reserved it and
 			// is writing it (invariant 5).
@@ -271,7 +281,7 @@ func (r *ring[T]) Send(ctx context.Context, v T) error {
 		}
 		return err
 	}
-	return sendSlow(ctx, r, v, &r.slevel, &r.sendq, &r.recvq)
+	return sendSlow(ctx, r, v, &r.sspin, &r.sendq, &r.recvq)
 }
 
 // TrySend implements [Chan.TrySend], with the concurrency rules of Send.
@@ -291,7 +301,7 @@ func (r *ring[T]) Recv(ctx context.Context) (T, error) {
 		}
 		return v, err
 	}
-	return recvSlow[T](ctx, r, &r.rlevel, &r.recvq, &r.sendq)
+	return recvSlow[T](ctx, r, &r.rspin, &r.recvq, &r.sendq)
 }
 
 // TryRecv implements [Chan.TryRecv]. Any number of goroutines may call it at

@@ -52,15 +52,15 @@ type SPSC[T any] struct {
 	tail        atomic.Uint64 // published count | closedBit (invariants 1, 2)
 	stail       uint64        // sender's copy of tail without closedBit
 	scachedHead uint64        // sender's last view of head
-	slevel      atomic.Int32  // sender's spin level (park.go)
-	_           [cacheLine - 28]byte
+	sspin       spinState     // sender's spin state (park.go)
+	_           [cacheLine - 32]byte
 
 	// Receiver's line.
 	head        atomic.Uint64 // consumed count (invariants 1, 2)
 	rhead       uint64        // receiver's copy of head
 	rcachedTail uint64        // receiver's last view of tail, without closedBit
-	rlevel      atomic.Int32  // receiver's spin level (park.go)
-	_           [cacheLine - 28]byte
+	rspin       spinState     // receiver's spin state (park.go)
+	_           [cacheLine - 32]byte
 
 	// Read-mostly: written at construction, and the queues when parking.
 	buf   []T
@@ -217,7 +217,7 @@ func (c *SPSC[T]) Send(ctx context.Context, v T) error {
 		}
 		return err
 	}
-	return sendSlow(ctx, c, v, &c.slevel, &c.sendq, &c.recvq)
+	return sendSlow(ctx, c, v, &c.sspin, &c.sendq, &c.recvq)
 }
 
 // TrySend implements [Chan.TrySend], with the concurrency rule of Send.
@@ -238,7 +238,7 @@ func (c *SPSC[T]) Recv(ctx context.Context) (T, error) {
 		}
 		return v, err
 	}
-	return recvSlow[T](ctx, c, &c.rlevel, &c.recvq, &c.sendq)
+	return recvSlow[T](ctx, c, &c.rspin, &c.recvq, &c.sendq)
 }
 
 // TryRecv implements [Chan.TryRecv], with the concurrency rule of Recv.
