@@ -222,3 +222,25 @@ func requireCollected(t *testing.T, wps []weak.Pointer[chanPayload]) {
 	}
 	t.Fatalf("payloads %v are still reachable after 10 GCs: the channel retains values it no longer holds", alive)
 }
+
+// TestChanMemory10K checks the memory budget: 10K channels of capacity 64
+// of int, all alive, take at most 16 MiB in all, for every flavor.
+func TestChanMemory10K(t *testing.T) {
+	const n, budget = 10_000, 16 << 20
+	for _, f := range flavors {
+		t.Run("flavor="+f.name, func(t *testing.T) {
+			chans := make([]core.Chan[int], n)
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			for i := range chans {
+				chans[i] = f.new(64)
+			}
+			runtime.ReadMemStats(&after)
+			used := after.TotalAlloc - before.TotalAlloc
+			t.Logf("%d channels of cap 64: %d bytes (%d per channel)", n, used, used/n)
+			require.LessOrEqual(t, used, uint64(budget))
+			runtime.KeepAlive(chans)
+		})
+	}
+}

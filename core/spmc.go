@@ -3,7 +3,8 @@ package core
 // SPMC is a bounded channel for one sending goroutine at a time and any
 // number of concurrent receivers; Close, Len and Cap may be called from any
 // goroutine. It is Vyukov's bounded queue (ring.go). Its sender reserves with
-// a CAS that only Close can make fail, so it never retries.
+// a CAS that only Close can make fail, so it never retries. A send or a
+// receive costs two atomic writes (claim, hand over) and allocates nothing.
 //
 // Create it with [NewSPMC]; the zero value is not usable. An SPMC must not be
 // copied after first use. The single-sender rule is what the channel promises
