@@ -15,3 +15,14 @@ func Parked[T any](c Chan[T]) (senders, receivers int) {
 	}
 	panic("core: Parked: unknown channel type")
 }
+
+// Children returns how many live children s has linked.
+func Children(s *Scope) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for c := s.first; c != nil; c = c.next {
+		n++
+	}
+	return n
+}

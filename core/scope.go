@@ -1,0 +1,356 @@
+package core
+
+// Scope: a node in a cancellation tree that is also a context.Context.
+//
+// Invariants:
+//
+//  1. state goes 0 (live) -> stateCanceled or stateDeadline once, under
+//     s.mu, and never back. Cancelled() is one atomic load of it.
+//  2. A live scope whose parent is a *Scope is linked in the parent's child
+//     list (first, and the siblings' prev/next); the list and each child's
+//     linked flag are guarded by the PARENT's mu. A cancelled scope is
+//     unlinked, so a parent retains only live children (no leak across
+//     create/cancel cycles).
+//  3. Cancel holds s.mu while it cancels s's children, each under its own
+//     mu, recursively. So when Cancel returns, every descendant is cancelled
+//     and its Done channel closed, even if another goroutine was cancelling
+//     part of the subtree at the same time: reaching a child means locking
+//     it, which waits for that other canceller to finish the child's subtree.
+//  4. Lock order: a parent's mu before its children's, top down only. A
+//     scope unlinks itself from its parent (taking parent.mu) only after
+//     releasing its own mu, so no goroutine ever holds a child's mu while it
+//     waits for its parent's.
+//  5. No goroutine is started per scope. A scope under a foreign context
+//     (not a *Scope) follows it through context.AfterFunc, which costs no
+//     goroutine while the parent is live.
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	stateLive uint32 = iota
+	stateCanceled
+	stateDeadline
+)
+
+// Scope is a node in a cancellation tree. *Scope implements context.Context,
+// so it can be passed anywhere a context is expected; contexts derived from
+// it with package context follow it without a goroutine.
+//
+// Create one with [NewScope] (or [NewScopeWithDeadline],
+// [NewScopeWithTimeout]); the zero value is not usable, and a Scope must not
+// be copied. All methods may be called from any goroutine. A child scope
+// costs one allocation of 96 bytes; Done allocates its channel on first use.
+type Scope struct {
+	state  atomic.Uint32   // invariant 1
+	mu     sync.Mutex      // guards cause, first, and the child list links of children (invariant 2)
+	linked bool            // guarded by the parent's mu: s is in the parent's child list
+	parent context.Context // never nil; a *Scope or a foreign context
+	first  *Scope          // first live child (guarded by mu)
+	prev   *Scope          // siblings (guarded by the parent's mu)
+	next   *Scope
+	done   atomic.Value // chan struct{}, created lazily by Done
+	cause  error        // set once with state (guarded by mu)
+	ext    *scopeExt    // optional parts, set at construction
+}
+
+// scopeExt holds what few scopes need, so that plain child scopes stay small.
+type scopeExt struct {
+	deadline time.Time
+	timer    *time.Timer
+	stop     func() bool // stops following a foreign parent
+	fn       func()      // a hook node's function (AfterFunc)
+}
+
+// closedChan is the Done channel of scopes cancelled before anyone asked.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// NewScope returns a live scope under parent: cancelling parent cancels it,
+// cancelling it never cancels parent. parent may be a *Scope or any
+// context.Context; if parent is already done, the scope starts cancelled
+// with parent's cause. NewScope panics if parent is nil.
+func NewScope(parent context.Context) *Scope {
+	if parent == nil {
+		panic("core: NewScope: nil parent context")
+	}
+	s := &Scope{parent: parent}
+	s.attach()
+	return s
+}
+
+// NewScopeWithDeadline is [NewScope] with a deadline: at d the scope is
+// cancelled with context.DeadlineExceeded as both its Err and its cause.
+// Deadline reports the earlier of d and parent's deadline.
+func NewScopeWithDeadline(parent context.Context, d time.Time) *Scope {
+	if parent == nil {
+		panic("core: NewScopeWithDeadline: nil parent context")
+	}
+	s := &Scope{parent: parent}
+	if pd, ok := parent.Deadline(); ok && pd.Before(d) {
+		d = pd // the parent's deadline comes first and cancels us anyway
+	}
+	s.ext = &scopeExt{deadline: d}
+	s.attach()
+	if s.Cancelled() {
+		return s
+	}
+	dur := time.Until(d)
+	if dur <= 0 {
+		s.cancelTree(context.DeadlineExceeded, stateDeadline)
+		return s
+	}
+	t := time.AfterFunc(dur, func() { s.cancelTree(context.DeadlineExceeded, stateDeadline) })
+	s.mu.Lock()
+	s.ext.timer = t
+	s.mu.Unlock()
+	if s.Cancelled() { // cancelled between attach and the timer: free it
+		t.Stop()
+	}
+	return s
+}
+
+// NewScopeWithTimeout is NewScopeWithDeadline(parent, time.Now().Add(d)).
+func NewScopeWithTimeout(parent context.Context, d time.Duration) *Scope {
+	return NewScopeWithDeadline(parent, time.Now().Add(d))
+}
+
+// attach links s under its parent, or arranges to follow a foreign parent.
+func (s *Scope) attach() {
+	if p, ok := s.parent.(*Scope); ok {
+		p.mu.Lock()
+		if p.state.Load() != stateLive {
+			cause := p.cause
+			p.mu.Unlock()
+			s.cancelTree(cause, stateCanceled)
+			return
+		}
+		s.next = p.first
+		if p.first != nil {
+			p.first.prev = s
+		}
+		p.first = s
+		s.linked = true
+		p.mu.Unlock()
+		return
+	}
+	done := s.parent.Done()
+	if done == nil {
+		return // never cancelled (context.Background and the like)
+	}
+	select {
+	case <-done:
+		s.cancelTree(context.Cause(s.parent), stateCanceled)
+		return
+	default:
+	}
+	stop := context.AfterFunc(s.parent, func() { s.cancelTree(context.Cause(s.parent), stateCanceled) })
+	s.mu.Lock() // the callback may already be running: cancel reads ext under mu
+	if s.ext == nil {
+		s.ext = &scopeExt{}
+	}
+	s.ext.stop = stop
+	s.mu.Unlock()
+}
+
+// Cancel cancels s and its whole subtree with cause (context.Canceled if
+// cause is nil). When Cancel returns, Cancelled() is true and Done() is
+// closed for s and every descendant, and the functions registered with
+// AfterFunc on them have run. Cancel never cancels s's parent, and only the
+// first call has an effect: later causes are ignored. Its cost is
+// proportional to the size of the subtree.
+func (s *Scope) Cancel(cause error) {
+	if cause == nil {
+		cause = context.Canceled
+	}
+	s.cancelTree(cause, stateCanceled)
+}
+
+// cancelTree cancels s's subtree, unlinks s from its parent and then runs
+// the subtree's hooks, with no lock held.
+func (s *Scope) cancelTree(cause error, state uint32) {
+	var hooks []func()
+	if !s.cancel(cause, state, &hooks) {
+		return
+	}
+	if p, ok := s.parent.(*Scope); ok {
+		p.unlink(s) // after s.mu is released: invariant 4
+	}
+	for _, f := range hooks {
+		f()
+	}
+}
+
+// cancel moves s to state and cancels its children, collecting the hooks
+// to run (invariants 1, 3, 4). It reports whether s was live. The caller
+// unlinks s from its parent: the parent's walk has done so already.
+func (s *Scope) cancel(cause error, state uint32, hooks *[]func()) bool {
+	s.mu.Lock()
+	if s.state.Load() != stateLive {
+		s.mu.Unlock()
+		return false
+	}
+	s.cause = cause      // published by the state store below
+	s.state.Store(state) // invariant 1
+	if d, _ := s.done.Load().(chan struct{}); d != nil {
+		close(d)
+	} else {
+		s.done.Store(closedChan)
+	}
+	for c := s.first; c != nil; {
+		next := c.next
+		c.prev, c.next, c.linked = nil, nil, false // unlink: invariant 2
+		c.cancel(cause, stateCanceled, hooks)      // locks c below s: invariant 4
+		c = next
+	}
+	s.first = nil
+	if s.ext != nil {
+		if s.ext.fn != nil {
+			*hooks = append(*hooks, s.ext.fn)
+		}
+		if s.ext.timer != nil {
+			s.ext.timer.Stop()
+		}
+		if s.ext.stop != nil {
+			s.ext.stop() // stop following a foreign parent
+		}
+	}
+	s.mu.Unlock()
+	return true
+}
+
+// unlink removes child c from s's list if it is still there, and reports
+// whether it was.
+func (s *Scope) unlink(c *Scope) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !c.linked {
+		return false
+	}
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		s.first = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	}
+	c.prev, c.next, c.linked = nil, nil, false
+	return true
+}
+
+// Cancelled reports whether s has been cancelled: one atomic load, cheap
+// enough for hot loops.
+func (s *Scope) Cancelled() bool { return s.state.Load() != stateLive }
+
+// Done returns a channel that is closed when s is cancelled. The channel is
+// created on the first call.
+func (s *Scope) Done() <-chan struct{} {
+	if d, _ := s.done.Load().(chan struct{}); d != nil {
+		return d
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, _ := s.done.Load().(chan struct{})
+	if d == nil {
+		d = make(chan struct{})
+		s.done.Store(d)
+	}
+	return d
+}
+
+// Err returns nil while s is live, context.DeadlineExceeded if its deadline
+// cancelled it, and context.Canceled otherwise. context.Cause(s) returns the
+// cause given to Cancel.
+func (s *Scope) Err() error {
+	switch s.state.Load() {
+	case stateLive:
+		return nil
+	case stateDeadline:
+		return context.DeadlineExceeded
+	default:
+		return context.Canceled
+	}
+}
+
+// Deadline returns s's deadline, or its parent's.
+func (s *Scope) Deadline() (time.Time, bool) {
+	s.mu.Lock()
+	ext := s.ext
+	s.mu.Unlock()
+	if ext != nil && !ext.deadline.IsZero() {
+		return ext.deadline, true
+	}
+	return s.parent.Deadline()
+}
+
+// Value returns the value associated with key by s's ancestors. Scopes
+// carry no values of their own.
+func (s *Scope) Value(key any) any {
+	if key == cancelCtxKey {
+		return s.causeCtx()
+	}
+	return s.parent.Value(key)
+}
+
+// String describes s for debugging.
+func (s *Scope) String() string {
+	if s.Cancelled() {
+		return "core.Scope(cancelled)"
+	}
+	return "core.Scope"
+}
+
+// context.Cause(c) reads the cause of a custom Context through
+// c.Value(&cancelCtxKey), a key private to package context. cancelCtxKey
+// holds that key, learned once by asking context.Cause about a probe; a
+// cancelled scope answers it with a cancelled context carrying its cause.
+var cancelCtxKey = func() any {
+	var p probeCtx
+	context.Cause(&p)
+	if p.key == nil {
+		panic("core: context.Cause no longer asks Value for its key; Scope cannot report causes")
+	}
+	return p.key
+}()
+
+type probeCtx struct{ key any }
+
+func (*probeCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (*probeCtx) Done() <-chan struct{}       { return nil }
+func (*probeCtx) Err() error                  { return context.Canceled } // Cause asks Value only then
+func (p *probeCtx) Value(key any) any {
+	if p.key == nil {
+		p.key = key
+	}
+	return nil
+}
+
+// causeCtx returns what context.Cause needs to see s's cause: nothing while
+// s is live (Cause then reports Err(), nil), else a context cancelled with
+// s's cause. It allocates, but only Cause and the standard library's
+// propagation checks ask, and only of a cancelled scope.
+func (s *Scope) causeCtx() any {
+	if !s.Cancelled() {
+		return nil
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(s.cause) // written before the state store that Cancelled loaded
+	return ctx.Value(cancelCtxKey)
+}
+
+// AfterFunc arranges for f to run once after s is cancelled, and returns a
+// function that prevents the call if it has not happened yet (it reports
+// whether it did prevent it). f runs on the cancelling goroutine, after the
+// whole subtree is cancelled and with no lock held; if s is already
+// cancelled, f runs before AfterFunc returns. Package context uses this
+// method when a context is derived from s or given to context.AfterFunc, so
+// following a scope costs no goroutine.
+func (s *Scope) AfterFunc(f func()) (stop func() bool) {
+	h := &Scope{parent: s, ext: &scopeExt{fn: f}} // a hook: a leaf child
+	h.attach()
+	return func() bool { return s.unlink(h) }
+}
