@@ -1,5 +1,5 @@
-// Package core is the nimsync runtime: lock-free typed channels, and (in later
-// releases) task groups and cancellation scopes.
+// Package core is the nimsync runtime: lock-free typed channels and
+// cancellation scopes (task groups come next).
 //
 // # Channels
 //
@@ -21,6 +21,16 @@
 // An operation that must wait spins briefly (a bounded number of polls and
 // yields, see park.go) and then parks its goroutine, which then uses no CPU
 // until a peer, Close, or the context wakes it.
+//
+// # Scopes
+//
+// A [Scope] is a node in a cancellation tree and a context.Context.
+// Cancelling a scope cancels its whole subtree before Cancel returns, with a
+// cause that context.Cause reports; Cancelled is one atomic load. Cancelled
+// children unlink from their parent, and no goroutine is started per scope
+// (scope.go).
+//
+// # Contracts
 //
 // The single-sided flavors trust their caller: a second concurrent sender on
 // an SPSC or SPMC channel, or a second concurrent receiver on an SPSC or MPSC
