@@ -34,7 +34,7 @@ type receiver[T any] interface {
 func sendSlow[T any, C sender[T]](ctx context.Context, c C, v T, st *spinState, sendq, recvq *waitq) error {
 	lv := int(st.level.Load())
 	i, busy := startSpin(st)
-	defer endSpin(st, busy)
+	defer func() { endSpin(st, busy) }() // busy as it is on return
 	for ; ; i++ {
 		if spinning(i) {
 			if i == activeSpins && busy {
@@ -66,7 +66,7 @@ func sendSlow[T any, C sender[T]](ctx context.Context, c C, v T, st *spinState, 
 func recvSlow[T any, C receiver[T]](ctx context.Context, c C, st *spinState, recvq, sendq *waitq) (T, error) {
 	lv := int(st.level.Load())
 	i, busy := startSpin(st)
-	defer endSpin(st, busy)
+	defer func() { endSpin(st, busy) }() // busy as it is on return
 	for ; ; i++ {
 		if spinning(i) {
 			if i == activeSpins && busy {
