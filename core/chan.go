@@ -35,14 +35,17 @@ type Chan[T any] interface {
 	// ctx.Err() if ctx ends first.
 	Send(ctx context.Context, v T) error
 	// TrySend appends v if there is room: it returns nil, ErrFull or
-	// ErrClosed and never blocks.
+	// ErrClosed and never parks. (If another goroutine is in the middle of
+	// an operation on the slot it needs, it yields until that one finishes,
+	// which takes a few instructions unless that goroutine is descheduled.)
 	TrySend(v T) error
 	// Recv removes the oldest value, blocking while the channel is empty.
 	// It returns ErrClosed once the channel is closed and drained, and
 	// ctx.Err() if ctx ends first.
 	Recv(ctx context.Context) (T, error)
 	// TryRecv removes the oldest value if there is one: it returns the
-	// value, ErrEmpty, or ErrClosed (closed and drained), and never blocks.
+	// value, ErrEmpty, or ErrClosed (closed and drained), and never parks
+	// (it may yield briefly, as TrySend does).
 	TryRecv() (T, error)
 	// SendBatch sends all of vs in order, blocking while the channel is
 	// full. It returns how many values were sent, which is len(vs) unless
@@ -84,8 +87,9 @@ const (
 	// slots with a CAS on tail, which fails once the bit is set, so after
 	// Close no new value can enter the ring (see spsc.go and ring.go).
 	closedBit = uint64(1) << 63
-	// maxCapacity bounds capacities so that indices never reach closedBit.
-	maxCapacity = 1 << 40
+	// maxCapacity bounds capacities. Indices count operations and stay
+	// below closedBit for 2^63 of them.
+	maxCapacity uint64 = 1 << 40
 	// cacheLine is the false-sharing granule. 128 bytes covers the
 	// adjacent-line prefetcher of x86 and the 128-byte lines of Apple
 	// silicon (as crossbeam's CachePadded does).
@@ -99,7 +103,7 @@ func roundCapacity(fn string, capacity int) uint64 {
 	if capacity < 1 {
 		panic(fmt.Sprintf("core: %s: capacity %d out of range (must be at least 1)", fn, capacity))
 	}
-	if capacity > maxCapacity {
+	if uint64(capacity) > maxCapacity {
 		panic(fmt.Sprintf("core: %s: capacity %d out of range (must be at most 2^40)", fn, capacity))
 	}
 	return uint64(1) << bits.Len64(uint64(capacity)-1)

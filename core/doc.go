@@ -32,8 +32,9 @@
 //
 // # Contracts
 //
-// The single-sided flavors trust their caller: a second concurrent sender on
-// an SPSC or SPMC channel, or a second concurrent receiver on an SPSC or MPSC
-// channel, is a data race (reported by the race detector for SPSC) and may
-// corrupt the ring. Use [MPMC] when in doubt.
+// The single-sided flavors trust their caller. A second concurrent sender or
+// receiver on an SPSC channel, or a second concurrent receiver on an MPSC
+// channel, corrupts the ring (for SPSC the race detector reports it). A second
+// concurrent sender on an SPMC channel breaks only its ordering promise. Use
+// [MPMC] when in doubt.
 package core

@@ -26,8 +26,12 @@ package core
 //     sees room against cachedHead sees room against head.
 //  5. Close sets closedBit in tail with an atomic Or; reservations are CASes
 //     on the whole word and fail after it (ring.go, invariant 4).
-//  6. A Recv linearizes at its store of head, a Send at its CAS. TrySend's
-//     ErrFull is decided against a fresh head, so it is linearizable. The
+//  6. A Recv linearizes at its store of head, a Send at its CAS. TrySend
+//     reports ErrFull only if, after loading a fresh head and finding no
+//     room for position t, it finds tail still at t: at that instant the
+//     ring held tail-head = cap values. (A stale t is not enough: other
+//     senders and the receiver may have moved head past it, and t-head then
+//     wraps around.) The
 //     receiver's TryRecv waits for a sender between its CAS and its publish
 //     rather than report ErrEmpty (ring.go, invariant 5).
 //
@@ -103,7 +107,10 @@ func (c *MPSC[T]) trySend(v T) error {
 			return ErrClosed
 		}
 		if c.room(t, 1) == 0 {
-			return errWouldBlock // against a fresh head: invariant 6
+			if c.tail.Load() != t {
+				continue // t went stale: head may have passed it (invariant 6)
+			}
+			return errWouldBlock
 		}
 		if c.tail.CompareAndSwap(t, t+1) { // invariant 2: reserve
 			s := &c.slots[t&c.mask]
@@ -122,6 +129,9 @@ func (c *MPSC[T]) trySendBatch(vs []T) (int, error) {
 		}
 		k := min(c.room(t, uint64(len(vs))), uint64(len(vs)))
 		if k == 0 {
+			if c.tail.Load() != t {
+				continue // t went stale (invariant 6)
+			}
 			return 0, errWouldBlock
 		}
 		if c.tail.CompareAndSwap(t, t+k) {
@@ -200,10 +210,10 @@ func (c *MPSC[T]) canSend() bool {
 
 func (c *MPSC[T]) canRecv() bool { return c.tail.Load() != c.rhead }
 
-// peekSend polls head, which the receiver writes per value, but only while
-// the ring is full. peekRecv polls the slot the receiver waits for, not
-// tail, which senders write per value. Neither notices Close: a closed
-// channel is seen by the parking re-check, a few microseconds later.
+// peekSend is canSend: a waiting sender polls head, which the receiver
+// writes per value. peekRecv polls the slot the receiver waits for, not
+// tail, which senders write per value; it does not notice Close, which the
+// parking re-check sees a microsecond or so later.
 func (c *MPSC[T]) peekSend() bool { return c.canSend() }
 func (c *MPSC[T]) peekRecv() bool { return c.slots[c.rhead&c.mask].seq.Load() == c.rhead+1 }
 

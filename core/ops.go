@@ -14,7 +14,7 @@ import (
 type sender[T any] interface {
 	trySend(v T) error // the fast path: nil, errWouldBlock or ErrClosed
 	trySendBatch(vs []T) (int, error)
-	peekSend() bool // cheap: may a retry succeed? Reads no index the receivers write per value
+	peekSend() bool // cheap: may a retry succeed? Prefers the sender's own slot to the receivers' index
 	canSend() bool  // the parking re-check (park.go, invariant 3)
 	moreRoom() bool // after a send: is there room for another (spin level)
 }
@@ -23,7 +23,7 @@ type sender[T any] interface {
 type receiver[T any] interface {
 	tryRecv() (T, error)
 	tryRecvBatch(dst []T) (int, error)
-	peekRecv() bool   // cheap: may a retry succeed? Reads no index the senders write per value
+	peekRecv() bool   // cheap: may a retry succeed? Prefers the receiver's own slot to the senders' index
 	canRecv() bool    // the parking re-check (park.go, invariant 3)
 	moreValues() bool // after a receive: is another value ready (spin level)
 }

@@ -26,8 +26,12 @@ package core
 //     with seq.Store(2p+1) (release). No other sender can reserve p, and no
 //     receiver reads the slot before seeing seq == 2p+1 (acquire).
 //  3. A receiver claims position p by CAS(head, p, p+1) only after it saw
-//     seq == 2p+1. It then owns the slot: it reads the value, zeroes it (if T
-//     has pointers) and frees the slot with seq.Store(2(p+cap)).
+//     seq == 2p+1. It then owns the slot: it reads the value, zeroes it and
+//     frees the slot with seq.Store(2(p+cap)). (tryRecv zeroes even
+//     pointer-free values: the plain write takes the slot's line exclusive
+//     before the locked free, which measured about 3x faster per value here
+//     than freeing a line held shared. The batch path zeroes only pointerful
+//     values: it frees a run of slots per claim.)
 //  4. Close sets closedBit in tail with an atomic Or. Reservations are CASes
 //     on the whole word, so none succeeds after Close: every value that gets
 //     into the ring was reserved before Close, and is delivered to receivers

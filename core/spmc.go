@@ -3,13 +3,14 @@ package core
 // SPMC is a bounded channel for one sending goroutine at a time and any
 // number of concurrent receivers; Close, Len and Cap may be called from any
 // goroutine. It is Vyukov's bounded queue (ring.go). Its sender reserves with
-// a CAS that only Close can make fail, so it never retries. A send or a
-// receive costs two atomic writes (claim, hand over) and allocates nothing.
+// a CAS that only Close can make fail. A send or a receive costs two atomic
+// writes (claim, hand over) and allocates nothing.
 //
 // Create it with [NewSPMC]; the zero value is not usable. An SPMC must not be
 // copied after first use. The single-sender rule is what the channel promises
-// its receivers (per-sender order is total order); concurrent senders are
-// caught by the contract checks of the chaos build, not by this build.
+// its receivers: per-sender order is then the total order. Concurrent
+// senders do not corrupt the ring, but that promise no longer holds, and
+// nothing in this build detects them.
 type SPMC[T any] struct{ ring[T] }
 
 // NewSPMC returns an SPMC channel holding up to capacity values, rounded up

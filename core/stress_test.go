@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/nimsync/nimsync/core"
@@ -387,6 +388,60 @@ func TestStressCancelStorm(t *testing.T) {
 			t.Logf("%d cancellations during the run", cancelled.Load())
 			ps, pr := core.Parked[int](c)
 			require.Zero(t, ps+pr)
+		})
+	}
+}
+
+// TestStressTrySendBelowCapacity: each sender keeps at most one value in
+// flight, so a channel of capacity 64 never holds more than 8 values and
+// TrySend must never report ErrFull. A TrySend that compares a fresh head
+// with a stale tail (head already past it) would, now and then.
+func TestStressTrySendBelowCapacity(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(16)) // more preemption points
+	const senders = 8
+	for _, f := range flavors {
+		if !f.multiP {
+			continue
+		}
+		t.Run("flavor="+f.name, func(t *testing.T) {
+			c := f.new(64)
+			ctx := context.Background()
+			var consumed [senders]atomic.Int64
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() { // the receiver: acknowledges each value to its sender
+				defer wg.Done()
+				for {
+					v, err := c.Recv(ctx)
+					if err != nil {
+						return
+					}
+					s, _ := decode(v)
+					consumed[s].Add(1)
+				}
+			}()
+			n := scaled(20_000)
+			var full atomic.Int64
+			var ws sync.WaitGroup
+			for s := range senders {
+				ws.Add(1)
+				go func() {
+					defer ws.Done()
+					for q := range n {
+						if err := c.TrySend(encode(s, q)); err != nil {
+							full.Add(1)
+							assert.NoError(t, c.Send(ctx, encode(s, q)))
+						}
+						for consumed[s].Load() <= int64(q) {
+							runtime.Gosched()
+						}
+					}
+				}()
+			}
+			ws.Wait()
+			require.NoError(t, c.Close())
+			wg.Wait()
+			require.Zero(t, full.Load(), "TrySend reported a full channel that held at most %d of 64 values", senders)
 		})
 	}
 }
