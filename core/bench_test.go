@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/nimsync/nimsync/core"
@@ -271,4 +272,30 @@ func BenchmarkNew(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkMachineLineRoundTrip measures how long one cache line takes to go
+// from one core to another and back (two goroutines taking turns on an
+// atomic). It explains the channel figures: on a VM the host may place the
+// vCPUs close (≈90 ns here) or far apart (≈360 ns), and a lock-free channel
+// whose ends run on two cores pays it, where a Go channel hands the woken
+// goroutine to the waker's core. Record it with every benchmark run.
+func BenchmarkMachineLineRoundTrip(b *testing.B) {
+	var x atomic.Int64
+	done := make(chan struct{})
+	n := int64(b.N)
+	go func() {
+		defer close(done)
+		for i := int64(1); i < 2*n; i += 2 {
+			for x.Load() != i {
+			}
+			x.Store(i + 1)
+		}
+	}()
+	for i := int64(0); i < 2*n; i += 2 {
+		for x.Load() != i {
+		}
+		x.Store(i + 1)
+	}
+	<-done
 }

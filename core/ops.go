@@ -50,11 +50,7 @@ func sendSlow[T any, C sender[T]](ctx context.Context, c C, v T, st *spinState, 
 		if err := c.trySend(v); err != errWouldBlock {
 			if err == nil {
 				recvq.wake(1)
-				if i < activeSpins {
-					st.adapt(lv, c.moreRoom())
-				} else {
-					st.adapt(lv, false)
-				}
+				st.adapt(lv, i < activeSpins, c.moreRoom())
 			}
 			return err
 		}
@@ -83,11 +79,7 @@ func recvSlow[T any, C receiver[T]](ctx context.Context, c C, st *spinState, rec
 		if v, err := c.tryRecv(); err != errWouldBlock {
 			if err == nil {
 				sendq.wake(1)
-				if i < activeSpins {
-					st.adapt(lv, c.moreValues())
-				} else {
-					st.adapt(lv, false)
-				}
+				st.adapt(lv, i < activeSpins, c.moreValues())
 			}
 			return v, err
 		}
@@ -98,7 +90,7 @@ func recvSlow[T any, C receiver[T]](ctx context.Context, c C, st *spinState, rec
 // attempt to make: 0 (busy-wait first) for the claimant, activeSpins (go
 // straight to yielding) for everyone else.
 func startSpin(st *spinState) (int, bool) {
-	if st.busy.Load() == 0 && st.busy.CompareAndSwap(0, 1) {
+	if st.level.Load() > parkFirst && st.busy.Load() == 0 && st.busy.CompareAndSwap(0, 1) {
 		return 0, true
 	}
 	return activeSpins, false

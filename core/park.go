@@ -67,7 +67,7 @@ func spin(i, level int) {
 	if i < activeSpins {
 		shift := spinShift + i // later rounds: short, whatever the level
 		if i == 0 {
-			shift = spinShift + level // the first round waits for a batch
+			shift = spinShift + max(level, 0) // the first round waits for a batch
 		}
 		for j := 1 << min(shift, maxShift); j > 0; j-- {
 		}
@@ -91,17 +91,27 @@ type spinState struct {
 	busy atomic.Int32
 }
 
-// adapt moves a side's spin level after a wait that ended in success at
-// level lv: up if more was ready (the peer streams), down otherwise. The
-// level is a hint: concurrent updates may lose one another, harmlessly.
-func (st *spinState) adapt(lv int, more bool) {
+// adapt moves a side's spin level after a wait at level lv that ended in
+// success, during the busy rounds or not: up if more was ready (the peer
+// streams); down otherwise. A wait that outlasted the busy rounds and found
+// exactly one value is the mark of request/response traffic, which can go
+// down to level parkFirst: no busy rounds at all. There a parked waiter is
+// woken onto its waker's P (the scheduler's runnext) and runs on the same
+// core, as with Go channels, which on this kind of machine beats talking
+// across cores, whose cache-line round trip ranges from about 90 to 360 ns
+// as the host places its vCPUs. The level is a hint: concurrent updates
+// may lose one another, harmlessly.
+func (st *spinState) adapt(lv int, busy, more bool) {
 	switch {
-	case more && lv < maxLevel:
-		st.level.Store(int32(lv + 1))
-	case !more && lv > 0:
+	case more:
+		st.level.Store(int32(min(max(lv, 0)+1, maxLevel)))
+	case lv > parkFirst+1 || (lv == parkFirst+1 && !busy):
 		st.level.Store(int32(lv - 1))
 	}
 }
+
+// parkFirst is the level at which a waiter skips the busy rounds.
+const parkFirst = -1
 
 // waiter is one parked goroutine. next and prev are guarded by the mutex of
 // the queue the waiter is linked in; queued is true while it is linked.
