@@ -49,11 +49,10 @@ import (
 // of machine a cache line takes tens of nanoseconds to move between cores, so
 // a receiver that polls right behind a streaming sender steals the lines the
 // sender writes on every value; waiting longer lets values pile up and move
-// in bulk. But a request/response peer wants a short wait. The hint grows
-// while waits end with more than one value (or free slot) ready, and shrinks
-// while they end with exactly one, or only after a yield or a park: then
-// the peer was not running beside us (more goroutines than Ps), and busy
-// waiting would only delay it.
+// in bulk. But a request/response peer wants no busy wait at all (see
+// adapt). The hint grows while waits end with more than one value (or free
+// slot) ready, and shrinks while they end with exactly one; below 0 it means
+// park first. Only one goroutine per side busy-waits at a time (spinState).
 const (
 	activeSpins = 4
 	yieldSpins  = 2
