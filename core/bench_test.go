@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/nimsync/nimsync/core"
 )
@@ -50,6 +51,7 @@ func runGoChan(b *testing.B, p, c, capacity int) {
 	ch := make(chan int, capacity)
 	var wgP, wgC sync.WaitGroup
 	counts := make([]int, c)
+	rtt := lineRTT(1000)
 	b.ResetTimer()
 	for i := range c {
 		wgC.Add(1)
@@ -76,6 +78,7 @@ func runGoChan(b *testing.B, p, c, capacity int) {
 	wgC.Wait()
 	b.StopTimer()
 	checkCount(b, counts)
+	reportPlacement(b, rtt)
 }
 
 // runCore moves b.N ints through a nimsync channel with p senders and c
@@ -85,6 +88,7 @@ func runCore(b *testing.B, f flavor, p, c, capacity, batch int) {
 	ctx := context.Background()
 	var wgP, wgC sync.WaitGroup
 	counts := make([]int, c)
+	rtt := lineRTT(1000)
 	b.ResetTimer()
 	for i := range c {
 		wgC.Add(1)
@@ -139,6 +143,7 @@ func runCore(b *testing.B, f flavor, p, c, capacity, batch int) {
 	wgC.Wait()
 	b.StopTimer()
 	checkCount(b, counts)
+	reportPlacement(b, rtt)
 }
 
 func checkCount(b *testing.B, counts []int) {
@@ -272,6 +277,44 @@ func BenchmarkNew(b *testing.B) {
 			})
 		}
 	}
+}
+
+// lineRTT measures the machine's cache-line round trip between two cores
+// (see BenchmarkMachineLineRoundTrip) with n bounces, in nanoseconds.
+func lineRTT(n int) float64 {
+	var x atomic.Int64
+	done := make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(done)
+		for i := int64(1); i < int64(2*n); i += 2 {
+			for spins := 1; x.Load() != i; spins++ {
+				if spins%1024 == 0 && time.Since(start) > time.Second {
+					return // the peer is not running beside us: give up
+				}
+			}
+			x.Store(i + 1)
+		}
+	}()
+	for i := int64(0); i < int64(2*n); i += 2 {
+		for spins := 1; x.Load() != i; spins++ {
+			if spins%1024 == 0 && time.Since(start) > time.Second {
+				<-done
+				return -1
+			}
+		}
+		x.Store(i + 1)
+	}
+	<-done
+	return float64(time.Since(start).Nanoseconds()) / float64(n)
+}
+
+// reportPlacement records, beside a channel benchmark, the cache-line round
+// trip measured just before it: on a VM the host moves vCPUs closer or
+// farther apart from one minute to the next, and lock-free channels whose
+// ends run on two cores feel it (Go channels much less).
+func reportPlacement(b *testing.B, rtt float64) {
+	b.ReportMetric(rtt, "line-rtt-ns")
 }
 
 // BenchmarkMachineLineRoundTrip measures how long one cache line takes to go
