@@ -88,7 +88,8 @@ func recvSlow[T any, C receiver[T]](ctx context.Context, c C, st *spinState, rec
 
 // startSpin claims the side's busy-waiting slot. It returns the first
 // attempt to make: 0 (busy-wait first) for the claimant, activeSpins (go
-// straight to yielding) for everyone else.
+// straight to yielding) for everyone else, and for every goroutine of a side
+// at level parkFirst (park.go), which skips busy waiting altogether.
 func startSpin(st *spinState) (int, bool) {
 	if st.level.Load() > parkFirst && st.busy.Load() == 0 && st.busy.CompareAndSwap(0, 1) {
 		return 0, true
