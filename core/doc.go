@@ -1,5 +1,5 @@
-// Package core is the nimsync runtime: lock-free typed channels and
-// cancellation scopes (task groups come next).
+// Package core is the nimsync runtime: lock-free typed channels, cancellation
+// scopes and task groups.
 //
 // # Channels
 //
@@ -29,6 +29,22 @@
 // cause that context.Cause reports; Cancelled is one atomic load. Cancelled
 // children unlink from their parent, and no goroutine is started per scope
 // (scope.go).
+//
+// Variants: [NewScopeWithDeadline], [NewScopeWithTimeout], and
+// [NewShieldedScope] for work that must outlive its parent's cancellation;
+// [Scope.OnCancel] runs a hook exactly once with the cause.
+//
+// # Task groups
+//
+// A [Group] runs tasks, func(ctx context.Context) error, under a child scope
+// of its parent and waits for them, like errgroup.Group: the first failure
+// cancels the group and is what [Group.Wait] returns; a task's panic is
+// re-raised by Wait as a [*PanicError] with the task's stack. Tasks run on a
+// shared pool of reused goroutines (pool.go), so spawning costs a queue slot,
+// not a goroutine. Options: [WithLimit] bounds the tasks pending at once,
+// [WithAllErrors] collects every error. [Group.TryGo] never blocks,
+// [Group.GoRange] runs an index range in chunks, [Run] is a nursery, and
+// [ResultGroup] collects typed results in submission order (group.go).
 //
 // # Contracts
 //

@@ -122,10 +122,10 @@ func NewScopeWithTimeout(parent context.Context, d time.Duration) *Scope {
 func (s *Scope) attach() {
 	if p, ok := s.parent.(*Scope); ok {
 		p.mu.Lock()
-		if p.state.Load() != stateLive {
+		if st := p.state.Load(); st != stateLive {
 			cause := p.cause
 			p.mu.Unlock()
-			s.cancelTree(cause, stateCanceled)
+			s.cancelTree(cause, st)
 			return
 		}
 		s.next = p.first
@@ -143,17 +143,27 @@ func (s *Scope) attach() {
 	}
 	select {
 	case <-done:
-		s.cancelTree(context.Cause(s.parent), stateCanceled)
+		s.followParent()
 		return
 	default:
 	}
-	stop := context.AfterFunc(s.parent, func() { s.cancelTree(context.Cause(s.parent), stateCanceled) })
+	stop := context.AfterFunc(s.parent, s.followParent)
 	s.mu.Lock() // the callback may already be running: cancel reads ext under mu
 	if s.ext == nil {
 		s.ext = &scopeExt{}
 	}
 	s.ext.stop = stop
 	s.mu.Unlock()
+}
+
+// followParent cancels s as its foreign parent was: with its cause, and as
+// by a deadline if the parent's Err says so.
+func (s *Scope) followParent() {
+	st := stateCanceled
+	if s.parent.Err() == context.DeadlineExceeded {
+		st = stateDeadline
+	}
+	s.cancelTree(context.Cause(s.parent), st)
 }
 
 // Cancel cancels s and its whole subtree with cause (context.Canceled if
@@ -203,7 +213,7 @@ func (s *Scope) cancel(cause error, state uint32, hooks *[]func()) bool {
 	for c := s.first; c != nil; {
 		next := c.next
 		c.prev, c.next, c.linked = nil, nil, false // unlink: invariant 2
-		c.cancel(cause, stateCanceled, hooks)      // locks c below s: invariant 4
+		c.cancel(cause, state, hooks)              // locks c below s: invariant 4
 		c = next
 	}
 	s.first = nil
@@ -262,8 +272,8 @@ func (s *Scope) Done() <-chan struct{} {
 	return d
 }
 
-// Err returns nil while s is live, context.DeadlineExceeded if its deadline
-// cancelled it, and context.Canceled otherwise. context.Cause(s) returns the
+// Err returns nil while s is live, context.DeadlineExceeded if a deadline
+// (its own or an ancestor's) cancelled it, and context.Canceled otherwise. context.Cause(s) returns the
 // cause given to Cancel.
 func (s *Scope) Err() error {
 	switch s.state.Load() {
@@ -353,4 +363,29 @@ func (s *Scope) AfterFunc(f func()) (stop func() bool) {
 	h := &Scope{parent: s, ext: &scopeExt{fn: f}} // a hook: a leaf child
 	h.attach()
 	return func() bool { return s.unlink(h) }
+}
+
+// OnCancel arranges for f to run exactly once, with s's cause, after s is
+// cancelled; it is [Scope.AfterFunc] with the cause handed over. The
+// returned stop prevents the call if it has not happened yet and reports
+// whether it did. OnCancel panics if f is nil.
+func (s *Scope) OnCancel(f func(cause error)) (stop func() bool) {
+	if f == nil {
+		panic("core: Scope.OnCancel: nil function")
+	}
+	// s.cause was written under s.mu before the state store; the hook runs
+	// after the cancelling goroutine's walk, or after AfterFunc saw s
+	// cancelled under s.mu.
+	return s.AfterFunc(func() { f(s.cause) })
+}
+
+// NewShieldedScope returns a live root scope that carries parent's values
+// but not its cancellation or deadline: work under it (cleanup, say) runs to
+// the end even when parent is cancelled, until the shielded scope itself is
+// cancelled. It panics if parent is nil.
+func NewShieldedScope(parent context.Context) *Scope {
+	if parent == nil {
+		panic("core: NewShieldedScope: nil parent context")
+	}
+	return NewScope(context.WithoutCancel(parent))
 }

@@ -166,7 +166,7 @@ func TestScopeDeadline(t *testing.T) {
 	<-child.Done()
 	require.ErrorIs(t, s.Err(), context.DeadlineExceeded)
 	require.ErrorIs(t, context.Cause(s), context.DeadlineExceeded)
-	require.ErrorIs(t, child.Err(), context.Canceled, "children are cancelled, with the deadline as cause")
+	require.ErrorIs(t, child.Err(), context.DeadlineExceeded, "children report the ancestor's deadline, as with package context")
 	require.ErrorIs(t, context.Cause(child), context.DeadlineExceeded)
 
 	past := core.NewScopeWithDeadline(context.Background(), time.Now().Add(-time.Second))
@@ -302,4 +302,25 @@ func ExampleNewScopeWithTimeout() {
 	<-s.Done()
 	fmt.Println(s.Err())
 	// Output: context deadline exceeded
+}
+
+func TestScopeErrFollowsAncestorDeadline(t *testing.T) {
+	// A foreign parent's deadline: Err is DeadlineExceeded, as with context.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	s := core.NewScope(ctx)
+	<-s.Done()
+	require.ErrorIs(t, s.Err(), context.DeadlineExceeded)
+	// A scope deadline: its whole subtree reports it, and so do children
+	// created after it expired.
+	d := core.NewScopeWithTimeout(context.Background(), time.Millisecond)
+	c := core.NewScope(core.NewScope(d))
+	<-c.Done()
+	require.ErrorIs(t, c.Err(), context.DeadlineExceeded)
+	require.ErrorIs(t, core.NewScope(d).Err(), context.DeadlineExceeded)
+	// Cancel keeps reporting Canceled.
+	r := core.NewScope(context.Background())
+	k := core.NewScope(r)
+	r.Cancel(nil)
+	require.ErrorIs(t, k.Err(), context.Canceled)
 }

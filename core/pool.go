@@ -1,0 +1,632 @@
+package core
+
+// The task pool: the goroutines that run group tasks, shared by every Group.
+//
+// Tasks wait in one FIFO queue. Worker goroutines take them in batches, park
+// when there is nothing to do, and exit after idleTimeout parked, so the pool
+// grows to demand and shrinks when idle. A task costs its queue slot; no
+// goroutine is started per task while workers keep up.
+//
+// Every field of pool is guarded by pool.mu unless it says otherwise.
+//
+// Invariants:
+//
+//  1. A worker goroutine is permanent or temporary. A permanent worker is in
+//     one of three states: parked (linked in the idle list, receiving from
+//     its wake channel), searching (counted in searching: it will look at
+//     the queue under mu before it parks), or running its batch. workers
+//     counts the permanent workers; there are at most GOMAXPROCS of them
+//     (unless GOMAXPROCS shrank). A temporary worker is started only when
+//     tasks are queued and no worker takes them: by the monitor, which hands
+//     it its first task, or by kick or exit, which count it as searching.
+//     It takes one task at a time and exits as soon as it finds the queue
+//     empty: it never parks.
+//     all links the workers that hold a batch of more than one task (the
+//     monitor unlinks them once the batch is fully claimed; listed says
+//     whether a worker is linked).
+//  2. No stranded task in the queue. Whenever the queue is non-empty, a
+//     worker will look at it: a submitter that finds searching == 0 wakes an
+//     idle worker or starts one and counts it as searching before it
+//     releases mu; a searcher parks only after it saw the queue empty under
+//     mu. The exception is when every permanent worker is running and there
+//     are GOMAXPROCS of them: then the monitor runs, and starts temporary
+//     workers while a tick passes with tasks queued, none taken, and CPU to
+//     spare (the workers are blocked, not busy).
+//  3. No stranded task in a batch. A worker's batch slots are filled only
+//     under mu (by the worker when it takes a batch, which it does only
+//     once the previous batch is fully claimed), and a slot is cleared only
+//     by whoever claimed it. Batch entries are claimed
+//     one at a time by a CAS on the worker's claim word, by the worker
+//     before it runs one, or by the monitor, under mu, for all of them at
+//     once: when a worker claimed nothing for a whole tick (its task is
+//     blocked, perhaps waiting for one behind it in its batch), the monitor
+//     claims the rest of its batch and puts it back in the queue. The
+//     monitor runs while any batch has unclaimed entries.
+//  4. A parked worker is woken exactly once per unlink: whoever unlinks it
+//     from idle (a submitter, a cascading worker, kick, exit, the monitor)
+//     sends one
+//     token on its wake channel (capacity 1) after releasing mu, and counts
+//     it as searching. A worker whose idle timer fires exits only if it is
+//     still linked; otherwise a token is on its way and it waits for it.
+//  5. qlen mirrors the queue's length. It is written only under mu and read
+//     without it by searching workers, as a hint.
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	// batchMax is the most tasks a worker takes from the queue at once. It
+	// takes half the queue, so that other workers find work too.
+	batchMax = 64
+	// idleTimeout is how long a parked worker lingers before it exits. It
+	// is shorter than goleak's default retry budget (about 0.4 s), so a
+	// leak check that runs after a group's Wait sees the workers gone.
+	idleTimeout = 100 * time.Millisecond
+	// monitorTick is how often the monitor checks for progress.
+	monitorTick = 200 * time.Microsecond
+	// growMin is the fewest temporary workers the monitor starts when it
+	// finds every worker blocked: a tick lasts about a millisecond on
+	// Linux (the timer's resolution, whatever monitorTick says), so growth
+	// by doubling from GOMAXPROCS alone would take ~10 ms for 1K tasks.
+	growMin = 64
+	// busyTick is how long a tick may last before the monitor concludes
+	// that the CPUs are busy (it waited for a P): then workers that take
+	// nothing are running long tasks, not blocked, and more goroutines
+	// would not help.
+	busyTick = 5 * time.Millisecond
+	// minQueue is the queue capacity the pool shrinks back to when idle.
+	minQueue = 256
+)
+
+// task is one queued call: run fn in group g.
+type task struct {
+	fn func(context.Context) error
+	g  *Group
+}
+
+type pool struct {
+	qlen atomic.Int64 // invariant 5; polled by searchers, so on a line of its own
+	_    [cacheLine - 8]byte
+
+	mu         sync.Mutex
+	buf        []task // ring of queued tasks, len a power of two
+	head, n    int    // first queued task and count
+	idle       *worker
+	all        *worker // every live worker, through allNext/allPrev
+	workers    int     // permanent workers (invariant 1)
+	grown      int     // temporary workers started since the monitor last saw the queue empty
+	searching  int     // workers looking at the queue (invariant 2)
+	taken      uint64  // tasks taken from the queue, for the monitor
+	monitoring bool    // the monitor goroutine runs
+	dirty      bool    // taken slots of buf may still hold tasks (parkLocked)
+}
+
+// tasks is the pool every Group submits to.
+var tasks = &pool{buf: make([]task, minQueue)}
+
+// worker is one pool goroutine.
+type worker struct {
+	// claim is the batch's claim word (invariant 3): a generation in the
+	// high 32 bits, then the next unclaimed index and the batch length,
+	// 16 bits each.
+	claim atomic.Uint64
+	seen  uint64  // claim as the monitor saw it last tick (guarded by pool.mu)
+	batch []task  // len batchMax once the worker took more than one task
+	one   [1]task // the batch of a worker that takes one task at a time
+	temp  bool    // a temporary worker (invariant 1); set at start
+
+	next, prev       *worker // idle list (guarded by pool.mu)
+	allNext, allPrev *worker // all list (guarded by pool.mu)
+	parked           bool    // in the idle list (guarded by pool.mu)
+	listed           bool    // in the all list (guarded by pool.mu)
+	wake             chan struct{}
+	timer            *time.Timer
+
+	// Only the worker's goroutine touches these.
+	g    *Group // group whose finished tasks are counted in done
+	done uint64
+	quit bool // set when the worker returns normally
+}
+
+func claimWord(gen uint64, next, end int) uint64 {
+	return gen<<32 | uint64(next)<<16 | uint64(end)
+}
+
+func claimParts(c uint64) (gen uint64, next, end int) {
+	return c >> 32, int(c >> 16 & 0xffff), int(c & 0xffff)
+}
+
+// submit queues t and makes sure a worker will look at it (invariant 2).
+func (p *pool) submit(t task) {
+	p.mu.Lock()
+	p.pushLocked(t)
+	if p.searching > 0 {
+		p.mu.Unlock()
+		return
+	}
+	w, spawn := p.helperLocked(false)
+	p.mu.Unlock()
+	p.start(w, spawn)
+}
+
+// spawn says which worker start should start.
+type spawn int
+
+const (
+	spawnNone spawn = iota
+	spawnPermanent
+	spawnTemporary
+)
+
+// kick is called by a goroutine about to block on a group (Wait, or Go
+// waiting for a limit slot). It may be a worker, and then the pool has one
+// runner less; so if tasks are queued and nobody searches, kick adds a
+// searcher, a temporary worker if GOMAXPROCS permanent ones exist (one extra
+// goroutine at most per blocking call, needed or not: the caller's identity
+// is unknown). It is a cheap check when the queue is empty.
+func (p *pool) kick() {
+	if p.qlen.Load() == 0 {
+		return
+	}
+	p.mu.Lock()
+	if p.n == 0 || p.searching > 0 {
+		p.mu.Unlock()
+		return
+	}
+	w, spawn := p.helperLocked(true)
+	p.mu.Unlock()
+	p.start(w, spawn)
+}
+
+func (p *pool) pushLocked(t task) {
+	if p.n == len(p.buf) {
+		nb := make([]task, 2*len(p.buf))
+		for i := 0; i < p.n; i++ {
+			nb[i] = p.buf[(p.head+i)&(len(p.buf)-1)]
+		}
+		p.buf, p.head = nb, 0
+	}
+	p.buf[(p.head+p.n)&(len(p.buf)-1)] = t
+	p.n++
+	p.qlen.Store(int64(p.n))
+}
+
+// helperLocked finds a worker to search the queue: it unlinks an idle one,
+// or counts a new permanent one to start (below GOMAXPROCS), or with force a
+// temporary one, and counts it as searching. Otherwise it makes sure the
+// monitor runs. The caller passes the result to start after releasing mu.
+func (p *pool) helperLocked(force bool) (*worker, spawn) {
+	if w := p.idle; w != nil {
+		p.unlinkIdleLocked(w)
+		p.searching++
+		return w, spawnNone
+	}
+	if p.workers < runtime.GOMAXPROCS(0) {
+		p.workers++
+		p.searching++
+		return nil, spawnPermanent
+	}
+	if force {
+		p.grown++
+		p.searching++
+		return nil, spawnTemporary
+	}
+	p.monitorLocked()
+	return nil, spawnNone
+}
+
+func (p *pool) monitorLocked() {
+	if !p.monitoring {
+		p.monitoring = true
+		go p.monitor()
+	}
+}
+
+// start wakes w or starts a new worker, as helperLocked decided.
+func (p *pool) start(w *worker, s spawn) {
+	switch {
+	case w != nil:
+		w.wake <- struct{}{} // never blocks: invariant 4
+	case s == spawnPermanent:
+		go p.work(&worker{wake: make(chan struct{}, 1)})
+	case s == spawnTemporary:
+		go p.work(&worker{temp: true})
+	}
+}
+
+func (p *pool) unlinkIdleLocked(w *worker) {
+	if w.prev != nil {
+		w.prev.next = w.next
+	} else {
+		p.idle = w.next
+	}
+	if w.next != nil {
+		w.next.prev = w.prev
+	}
+	w.next, w.prev, w.parked = nil, nil, false
+}
+
+// takeLocked moves up to half the queue (at least one task, at most
+// batchMax) into w's batch, whose entries are all claimed (invariant 3).
+func (p *pool) takeLocked(w *worker) {
+	k := min((p.n+1)/2, batchMax)
+	if w.temp {
+		// The pool grew because tasks block: a batch would only hold tasks
+		// behind another blocked one (and cost its memory 100K times).
+		k = 1
+	}
+	b := w.one[:]
+	if k > 1 {
+		if w.batch == nil {
+			w.batch = make([]task, batchMax)
+		}
+		b = w.batch
+	}
+	mask := len(p.buf) - 1
+	for i := 0; i < k; i++ {
+		b[i] = p.buf[(p.head+i)&mask] // slot not cleared: see parkLocked
+	}
+	if w.temp {
+		p.buf[p.head] = task{} // temporary workers never park to clear it
+	}
+	p.head = (p.head + k) & mask
+	p.n -= k
+	p.qlen.Store(int64(p.n))
+	p.taken += uint64(k)
+	p.dirty = true
+	gen, _, _ := claimParts(w.claim.Load())
+	w.claim.Store(claimWord(gen+1, 0, k))
+	if k > 1 {
+		if !w.listed {
+			w.allNext = p.all
+			if p.all != nil {
+				p.all.allPrev = w
+			}
+			p.all = w
+			w.listed = true
+		}
+		p.monitorLocked() // invariant 3: someone watches the batch
+	}
+}
+
+// work is a worker goroutine's body.
+func (p *pool) work(w *worker) {
+	defer p.exit(w)
+	searching := true // helperLocked counted us
+	if w.temp && w.claim.Load() != 0 {
+		searching = false // the monitor handed us a task
+		w.runBatch()
+	}
+	for {
+		if w.temp && !searching && p.qlen.Load() == 0 {
+			// A temporary worker leaves as soon as the queue is empty,
+			// without taking mu: after a burst of 100K blocked tasks, the
+			// workers it needed do not queue up on it.
+			w.quit = true
+			return
+		}
+		p.mu.Lock()
+		if p.n > 0 {
+			p.takeLocked(w)
+			if searching {
+				p.searching--
+				searching = false
+			}
+			var hw *worker
+			sp := spawnNone
+			if p.n > 0 && p.searching == 0 {
+				hw, sp = p.helperLocked(false) // more work: cascade
+			}
+			p.mu.Unlock()
+			p.start(hw, sp)
+			w.runBatch()
+			continue
+		}
+		if w.temp {
+			if searching {
+				p.searching--
+			}
+			p.mu.Unlock()
+			w.quit = true
+			return
+		}
+		if !searching {
+			p.searching++
+			searching = true
+		}
+		p.mu.Unlock()
+		if p.poll() {
+			continue
+		}
+		p.mu.Lock()
+		if p.n > 0 {
+			p.mu.Unlock()
+			continue
+		}
+		p.searching--
+		searching = false
+		p.parkLocked(w)
+		p.mu.Unlock()
+		if !p.park(w) {
+			w.quit = true
+			return
+		}
+		searching = true // the waker counted us (invariant 4)
+	}
+}
+
+// parkLocked links w in the idle list. A worker that parks with the queue
+// empty clears the ring's stale slots, so that finished tasks' closures are
+// not retained (the monitor does the same when it stops, and temporary
+// workers clear their slots as they take them). (Taking a task does not clear its slot:
+// that write would pull the slot's cache line to the worker's core and back
+// to the submitter's on its next lap.)
+func (p *pool) parkLocked(w *worker) {
+	if p.dirty && p.n == 0 {
+		clear(p.buf)
+		p.dirty = false
+	}
+	w.parked, w.next = true, p.idle
+	if p.idle != nil {
+		p.idle.prev = w
+	}
+	p.idle = w
+}
+
+// poll watches the queue for a little while before a searcher parks: a
+// submitter that streams tasks then finds a worker awake and need not wake
+// one. Once tasks appear, poll waits while the queue keeps growing (up to a
+// batch), so that a worker behind a streaming submitter takes tasks in
+// batches instead of fighting it for mu on every task. It backs off as spin
+// does and gives up after about 10 µs.
+func (p *pool) poll() bool {
+	seen := int64(0)
+	for i := 0; i < 12; i++ {
+		n := p.qlen.Load()
+		if n > 0 && (n == seen || n >= batchMax) {
+			return true
+		}
+		if n > 0 && seen == 0 {
+			i = 0 // tasks appeared: watch them grow for a few short rounds
+		}
+		seen = n
+		if i < 8 {
+			for j := 1 << min(spinShift+i, maxShift); j > 0; j-- {
+			}
+		} else {
+			runtime.Gosched()
+		}
+	}
+	return seen > 0
+}
+
+// park waits for a token or the idle timeout. It reports false if the
+// worker should exit; it has then left the idle and all lists.
+func (p *pool) park(w *worker) bool {
+	if w.timer == nil {
+		w.timer = time.NewTimer(idleTimeout)
+	} else {
+		w.timer.Reset(idleTimeout)
+	}
+	select {
+	case <-w.wake:
+		w.timer.Stop()
+		return true
+	case <-w.timer.C:
+	}
+	p.mu.Lock()
+	if !w.parked {
+		p.mu.Unlock()
+		<-w.wake // unlinked by a waker: its token is on the way (invariant 4)
+		return true
+	}
+	p.unlinkIdleLocked(w)
+	p.unlistLocked(w)
+	p.workers--
+	if p.workers == 0 && p.n == 0 && len(p.buf) > minQueue {
+		p.buf, p.head = make([]task, minQueue), 0 // give back a burst's queue
+	}
+	p.mu.Unlock()
+	return false
+}
+
+// unlistLocked takes w out of the all list if it is there.
+func (p *pool) unlistLocked(w *worker) {
+	if !w.listed {
+		return
+	}
+	w.listed = false
+	if w.allPrev != nil {
+		w.allPrev.allNext = w.allNext
+	} else {
+		p.all = w.allNext
+	}
+	if w.allNext != nil {
+		w.allNext.allPrev = w.allPrev
+	}
+	w.allNext, w.allPrev = nil, nil
+}
+
+// exit runs when a worker goroutine ends: normally after its idle timeout
+// (quit), or because a task called runtime.Goexit. In the second case the
+// task has been accounted for by Group.run; exit settles the batch's
+// counts, puts the rest of the batch back in the queue and replaces the
+// worker if the queue needs one.
+func (p *pool) exit(w *worker) {
+	if w.quit {
+		return
+	}
+	w.flush()
+	p.mu.Lock()
+	p.stealLocked(w)
+	p.unlistLocked(w)
+	if !w.temp {
+		p.workers--
+	}
+	var hw *worker
+	sp := spawnNone
+	if p.n > 0 && p.searching == 0 {
+		hw, sp = p.helperLocked(true)
+	}
+	p.mu.Unlock()
+	p.start(hw, sp)
+}
+
+// stealLocked claims the unclaimed entries of w's batch and puts them back
+// in the queue (invariant 3). It reports whether there were any.
+func (p *pool) stealLocked(w *worker) bool {
+	for {
+		c := w.claim.Load()
+		gen, next, end := claimParts(c)
+		if next >= end {
+			return false
+		}
+		if !w.claim.CompareAndSwap(c, claimWord(gen, end, end)) {
+			continue // w claimed one meanwhile
+		}
+		b := w.slots(end)[next:end]
+		for _, t := range b {
+			p.pushLocked(t)
+		}
+		clear(b) // claimed by us (invariant 3)
+		return true
+	}
+}
+
+// monitor runs while tasks are queued and every worker is busy, or while a
+// batch has unclaimed entries. A worker that claimed nothing for a whole
+// tick loses the rest of its batch to the queue. If a tick passes with
+// tasks queued and none taken, and the tick was not stretched by busy CPUs,
+// the workers are blocked (in tasks that wait for each other, for queued
+// tasks, or for I/O): the monitor doubles the workers, up to the queue
+// length, so that every queued task eventually starts. Long CPU-bound tasks
+// keep the CPUs busy, which stretches the tick (the monitor waits for a P),
+// so they do not make the pool grow; WithLimit bounds it in any case.
+func (p *pool) monitor() {
+	p.mu.Lock()
+	last := p.taken
+	p.mu.Unlock()
+	var grow []*worker
+	for {
+		t0 := time.Now()
+		time.Sleep(monitorTick)
+		busy := time.Since(t0) > busyTick
+		p.mu.Lock()
+		watching := false
+		for w := p.all; w != nil; {
+			c := w.claim.Load()
+			if _, next, end := claimParts(c); next >= end {
+				nw := w.allNext
+				p.unlistLocked(w)
+				w = nw
+				continue
+			}
+			if c == w.seen {
+				p.stealLocked(w)
+			} else {
+				w.seen = c
+				watching = true
+			}
+			w = w.allNext
+		}
+		if p.n == 0 {
+			p.grown = 0
+			if !watching {
+				if p.dirty { // temporary workers never park to clear it
+					clear(p.buf)
+					p.dirty = false
+				}
+				p.monitoring = false
+				p.mu.Unlock()
+				return
+			}
+		}
+		var hw *worker
+		sp := spawnNone
+		if p.n > 0 && p.searching == 0 {
+			if p.idle != nil || p.workers < runtime.GOMAXPROCS(0) {
+				hw, sp = p.helperLocked(false)
+			} else if p.taken == last && !busy {
+				// Nothing taken for a tick: all workers are blocked.
+				// Double, by at least growMin, handing each new
+				// temporary worker its first task so that they do not
+				// all queue up on mu.
+				k := min(max(p.workers+p.grown, growMin), p.n)
+				p.grown += k
+				for range k {
+					w := &worker{temp: true}
+					w.one[0] = p.buf[p.head]
+					p.buf[p.head] = task{}
+					w.claim.Store(claimWord(0, 0, 1))
+					p.head = (p.head + 1) & (len(p.buf) - 1)
+					p.n--
+					grow = append(grow, w)
+				}
+				p.qlen.Store(int64(p.n))
+				p.taken += uint64(k)
+				p.dirty = true
+			}
+		}
+		last = p.taken
+		p.mu.Unlock()
+		p.start(hw, sp)
+		for i, w := range grow {
+			go p.work(w)
+			grow[i] = nil
+		}
+		grow = grow[:0]
+	}
+}
+
+// slots returns the batch of length end.
+func (w *worker) slots(end int) []task {
+	if end == 1 {
+		return w.one[:]
+	}
+	return w.batch
+}
+
+// runBatch runs the tasks of w's batch, claiming each before it runs it
+// (invariant 3). A task's completion is counted in its group when the
+// worker moves to another group, after every task of a group with a limit
+// (a blocked Go waits for that slot), and at the end of the batch; so a
+// batch of one group's tasks touches the group's counter once.
+func (w *worker) runBatch() {
+	for {
+		c := w.claim.Load()
+		gen, next, end := claimParts(c)
+		if next >= end {
+			break
+		}
+		if !w.claim.CompareAndSwap(c, claimWord(gen, next+1, end)) {
+			continue // the monitor took the rest
+		}
+		b := w.slots(end)
+		t := b[next]
+		b[next] = task{} // claimed: ours to clear (invariant 3)
+		if t.g != w.g {
+			w.flush()
+			w.g = t.g
+		}
+		w.done++ // counted now, published by flush after t ends (even by Goexit)
+		t.g.run(t.fn)
+		if t.g.limit > 0 {
+			w.flush()
+		}
+	}
+	w.flush()
+}
+
+// flush publishes the worker's finished-task count to its group.
+func (w *worker) flush() {
+	if w.done > 0 {
+		w.g.finish(w.done)
+		w.done = 0
+	}
+	w.g = nil
+}

@@ -1,0 +1,250 @@
+package core_test
+
+// Tests of the pool's growth and retention rules, and of GoRange under Goexit.
+
+import (
+	"bytes"
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+	"weak"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nimsync/nimsync/core"
+)
+
+// revPoolGoroutines counts the pool's goroutines (workers and monitor).
+func revPoolGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	return bytes.Count(buf, []byte("core.(*pool).work(")) + bytes.Count(buf, []byte("core.(*pool).monitor("))
+}
+
+// revPoolIdle waits until the pool has no goroutine left (idle workers exit
+// after 100 ms), so that a test starts from a known state.
+func revPoolIdle(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for revPoolGoroutines() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("pool goroutines still alive: %d", revPoolGoroutines())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// revProcs sets GOMAXPROCS for the test.
+func revProcs(t *testing.T, n int) {
+	old := runtime.GOMAXPROCS(n)
+	t.Cleanup(func() { runtime.GOMAXPROCS(old) })
+}
+
+// revSpin burns CPU for d without blocking.
+func revSpin(d time.Duration) {
+	for start := time.Now(); time.Since(start) < d; {
+	}
+}
+
+// revWait waits for g with a timeout, reporting failure on timeout.
+func revWait(t *testing.T, g *core.Group, release func()) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- g.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(3 * time.Second):
+		t.Errorf("Wait did not return")
+		if release != nil {
+			release()
+		}
+		return <-done
+	}
+}
+
+// revCollected reports whether the object behind p has been collected.
+func revCollected(p weak.Pointer[[1 << 16]byte]) bool {
+	for range 3 {
+		runtime.GC()
+	}
+	return p.Value() == nil
+}
+
+// revTask returns a task that touches a 64 KB object, and a weak pointer to it.
+func revTask(ran *atomic.Int32) (func(context.Context) error, weak.Pointer[[1 << 16]byte]) {
+	obj := new([1 << 16]byte)
+	return func(context.Context) error {
+		obj[0]++
+		ran.Add(1)
+		return nil
+	}, weak.Make(obj)
+}
+
+// The monitor takes "no task taken for a tick" for "every worker is
+// blocked" (pool.go:530): CPU-bound tasks longer than a tick (about 1 ms,
+// or the 10 ms preemption slice when every P is busy) make it steal the
+// batches and start a temporary worker for every queued task, so tasks
+// that never block run on more goroutines than GOMAXPROCS, interleaved.
+func TestPoolNoGrowthForCPUBoundTasks(t *testing.T) {
+	revPoolIdle(t)
+	revProcs(t, 2)
+	var gauge, most atomic.Int64
+	var mu sync.Mutex
+	gids := map[string]bool{}
+	g := core.NewGroup(context.Background())
+	for range 16 {
+		g.Go(func(context.Context) error {
+			n := gauge.Add(1)
+			for {
+				m := most.Load()
+				if n <= m || most.CompareAndSwap(m, n) {
+					break
+				}
+			}
+			var b [64]byte
+			id := string(bytes.Fields(b[:runtime.Stack(b[:], false)])[1])
+			mu.Lock()
+			gids[id] = true
+			mu.Unlock()
+			revSpin(15 * time.Millisecond)
+			gauge.Add(-1)
+			return nil
+		})
+	}
+	require.NoError(t, revWait(t, g, nil))
+	t.Logf("16 CPU-bound tasks ran on %d goroutines, at most %d in progress at once (GOMAXPROCS 2)", len(gids), most.Load())
+	// 2 permanent workers, plus at most one temporary worker that Wait's kick starts.
+	require.LessOrEqual(t, len(gids), 3, "temporary workers started although no task blocked")
+}
+
+// A worker blocked in a long task keeps its batch: the entries the monitor
+// stole and another worker ran stay referenced from the blocked worker's
+// batch (parkLocked clears it only when the worker parks).
+func TestPoolBlockedWorkerBatchRetainsNothing(t *testing.T) {
+	revPoolIdle(t)
+	revProcs(t, 1)
+	release := make(chan struct{})
+	var once atomic.Bool
+	rel := func() {
+		if once.CompareAndSwap(false, true) {
+			close(release)
+		}
+	}
+	defer rel()
+
+	long := core.NewGroup(context.Background())
+	short := core.NewGroup(context.Background())
+	var ran atomic.Int32
+	long.Go(func(context.Context) error { <-release; return nil })
+	var ptrs []weak.Pointer[[1 << 16]byte]
+	for range 3 {
+		fn, p := revTask(&ran)
+		short.Go(fn)
+		ptrs = append(ptrs, p)
+	}
+	require.NoError(t, revWait(t, short, rel))
+	require.EqualValues(t, 3, ran.Load())
+
+	// Let a permanent worker park with the queue empty, so that the ring's
+	// stale slots are cleared: what remains is the blocked worker's batch.
+	runtime.GOMAXPROCS(2)
+	flush := core.NewGroup(context.Background())
+	flush.Go(func(context.Context) error { return nil })
+	require.NoError(t, revWait(t, flush, rel))
+	time.Sleep(20 * time.Millisecond) // the worker polls, then parks
+
+	var kept []int
+	for i, p := range ptrs {
+		if !revCollected(p) {
+			kept = append(kept, i)
+		}
+	}
+	rel()
+	require.NoError(t, revWait(t, long, nil))
+	require.Empty(t, kept, "closures of finished tasks still referenced while a worker blocks")
+}
+
+// While every permanent worker is blocked, tasks run on temporary workers,
+// which never park: the ring's slots keep the finished tasks' closures.
+func TestPoolRingRetainsNothingWhileWorkersBlocked(t *testing.T) {
+	revPoolIdle(t)
+	revProcs(t, 1)
+	release := make(chan struct{})
+	var once atomic.Bool
+	rel := func() {
+		if once.CompareAndSwap(false, true) {
+			close(release)
+		}
+	}
+	defer rel()
+
+	long := core.NewGroup(context.Background())
+	started := make(chan struct{})
+	long.Go(func(context.Context) error { close(started); <-release; return nil })
+	<-started
+
+	var ran atomic.Int32
+	short := core.NewGroup(context.Background())
+	var ptrs []weak.Pointer[[1 << 16]byte]
+	for range 3 {
+		fn, p := revTask(&ran)
+		short.Go(fn)
+		ptrs = append(ptrs, p)
+	}
+	require.NoError(t, revWait(t, short, rel))
+	time.Sleep(20 * time.Millisecond) // the temporary workers exit
+	var kept []int
+	for i, p := range ptrs {
+		if !revCollected(p) {
+			kept = append(kept, i)
+		}
+	}
+	// The holder is the ring: once a permanent worker parks with the queue
+	// empty (parkLocked clears it), the closures go.
+	runtime.GOMAXPROCS(2)
+	flush := core.NewGroup(context.Background())
+	flush.Go(func(context.Context) error { return nil })
+	require.NoError(t, revWait(t, flush, rel))
+	time.Sleep(20 * time.Millisecond) // the worker polls, then parks
+	freed := 0
+	for _, p := range ptrs {
+		if revCollected(p) {
+			freed++
+		}
+	}
+	t.Logf("retained before a worker parked: %v; collected after: %d of %d", kept, freed, len(ptrs))
+	rel()
+	require.NoError(t, revWait(t, long, nil))
+	require.Empty(t, kept, "closures of finished tasks still referenced by the queue's ring")
+}
+
+// GoRange: "each call counts as a task for errors and panics". With
+// WithAllErrors a task's Goexit does not stop the other tasks
+// (TestGroupGoexitInBatch), but a GoRange item's Goexit silently drops the
+// rest of its chunk: those calls neither run nor count as skipped.
+func TestGroupGoRangeGoexitKeepsTheRestOfTheChunk(t *testing.T) {
+	n := 8 * runtime.GOMAXPROCS(0) * 4 // chunks of 4
+	var ran atomic.Int32
+	g := core.NewGroup(context.Background(), core.WithAllErrors())
+	g.GoRange(n, func(_ context.Context, i int) error {
+		ran.Add(1)
+		if i == 0 {
+			runtime.Goexit()
+		}
+		return nil
+	})
+	err := revWait(t, g, nil)
+	require.ErrorIs(t, err, core.ErrGoexit)
+	require.EqualValues(t, n, ran.Load(), "every call ran")
+}
