@@ -35,6 +35,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+
+	"github.com/pingcap/failpoint"
 )
 
 // ErrGoexit is the error a Group records for a task that called
@@ -192,6 +194,7 @@ func (g *Group) Cancel(cause error) { g.scope.Cancel(cause) }
 // panics if fn is nil or Wait has returned.
 func (g *Group) Go(fn func(ctx context.Context) error) {
 	if g.start(fn, true) {
+		failpoint.InjectCall(fpGroupGo)
 		tasks.submit(task{fn, g})
 	}
 }
@@ -297,7 +300,9 @@ func (g *Group) run(fn func(context.Context) error) {
 			g.abort(recover())
 		}
 	}()
+	failpoint.InjectCall(fpTaskStart)
 	err := fn(&g.scope)
+	failpoint.InjectCall(fpTaskExit)
 	ok = true
 	if err != nil {
 		g.fail(err)
@@ -389,6 +394,7 @@ func (g *Group) wait() {
 			continue
 		}
 		tasks.kick() // a worker blocking here is a runner less
+		failpoint.InjectCall(fpGroupWait)
 		<-ch
 		break
 	}

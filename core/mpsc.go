@@ -41,6 +41,8 @@ package core
 import (
 	"context"
 	"sync/atomic"
+
+	"github.com/pingcap/failpoint"
 )
 
 // MPSC is a bounded channel for any number of concurrent senders and one
@@ -113,6 +115,7 @@ func (c *MPSC[T]) trySend(v T) error {
 			return errWouldBlock
 		}
 		if c.tail.CompareAndSwap(t, t+1) { // invariant 2: reserve
+			failpoint.InjectCall(fpSendReserved)
 			s := &c.slots[t&c.mask]
 			s.val = v
 			s.seq.Store(t + 1) // publish
@@ -173,6 +176,7 @@ func (c *MPSC[T]) tryRecv() (T, error) {
 	}
 	s := &c.slots[h&c.mask]
 	v := s.val
+	failpoint.InjectCall(fpRecvClaimed)
 	if c.zero {
 		var zero T
 		s.val = zero

@@ -8,6 +8,8 @@ package core
 import (
 	"context"
 	"sync/atomic"
+
+	"github.com/pingcap/failpoint"
 )
 
 // sender is the send side of a flavor, as its slow paths see it.
@@ -182,6 +184,7 @@ func closeRing(tail *atomic.Uint64, recvq, sendq *waitq) error {
 	if tail.Or(closedBit)&closedBit != 0 {
 		return ErrClosed
 	}
+	failpoint.InjectCall(fpClose)
 	recvq.wakeAll()
 	sendq.wakeAll()
 	return nil

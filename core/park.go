@@ -35,6 +35,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/pingcap/failpoint"
 )
 
 // Spin policy. Before parking, an operation that would block retries
@@ -144,6 +146,13 @@ func (q *waitq) wake(k int) {
 }
 
 func (q *waitq) wakeSlow(k int) {
+	failpoint.Inject(fpBugLostWakeup, func() {
+		var bug bool
+		failpoint.InjectCall(fpBugLostWakeup, &bug)
+		if bug {
+			failpoint.Return()
+		}
+	})
 	q.mu.Lock()
 	var woken *waiter // unlinked waiters, chained through next
 	for ; k > 0 && q.first != nil; k-- {
@@ -216,10 +225,20 @@ func (q *waitq) leave(w *waiter) bool {
 // park allocates nothing in the steady state: waiters come from a pool, and
 // ready does not escape.
 func (q *waitq) park(ctx context.Context, ready func() bool) error {
+	failpoint.InjectCall(fpPark)
 	w := waiterPool.Get().(*waiter)
 	q.mu.Lock()
 	q.linkLocked(w)
 	q.mu.Unlock()
+	failpoint.Inject(fpParkSpurious, func() {
+		var spurious bool
+		failpoint.InjectCall(fpParkSpurious, &spurious)
+		if spurious { // as if woken: the caller retries (see ready below)
+			q.leave(w)
+			waiterPool.Put(w)
+			failpoint.Return(nil)
+		}
+	})
 	if ready() {
 		// Whether or not a waker got to w first, the caller retries now,
 		// which serves any wakeup meant for w.
@@ -241,5 +260,6 @@ func (q *waitq) park(ctx context.Context, ready func() bool) error {
 		}
 	}
 	waiterPool.Put(w)
+	failpoint.InjectCall(fpWoken)
 	return nil
 }

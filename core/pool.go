@@ -57,6 +57,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pingcap/failpoint"
 )
 
 const (
@@ -324,6 +326,7 @@ func (p *pool) work(w *worker) {
 			}
 			p.mu.Unlock()
 			p.start(hw, sp)
+			failpoint.InjectCall(fpPoolTake)
 			w.runBatch()
 			continue
 		}
@@ -352,6 +355,7 @@ func (p *pool) work(w *worker) {
 		searching = false
 		p.parkLocked(w)
 		p.mu.Unlock()
+		failpoint.InjectCall(fpPoolPark)
 		if !p.park(w) {
 			w.quit = true
 			return
@@ -614,6 +618,14 @@ func (w *worker) runBatch() {
 			w.g = t.g
 		}
 		w.done++ // counted now, published by flush after t ends (even by Goexit)
+		failpoint.Inject(fpBugDoneEarly, func() {
+			var bug bool
+			failpoint.InjectCall(fpBugDoneEarly, &bug)
+			if bug { // published before the task runs
+				w.done--
+				t.g.finish(1)
+			}
+		})
 		t.g.run(t.fn)
 		if t.g.limit > 0 {
 			w.flush()

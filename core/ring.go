@@ -53,6 +53,8 @@ import (
 	"context"
 	"runtime"
 	"sync/atomic"
+
+	"github.com/pingcap/failpoint"
 )
 
 type slot[T any] struct {
@@ -112,6 +114,7 @@ func (r *ring[T]) trySend(v T) error {
 		switch seq := s.seq.Load(); {
 		case seq == 2*t:
 			if r.tail.CompareAndSwap(t, t+1) { // invariant 2: reserve
+				failpoint.InjectCall(fpSendReserved)
 				s.val = v
 				s.seq.Store(2*t + 1) // publish
 				return nil
@@ -177,6 +180,7 @@ func (r *ring[T]) tryRecv() (T, error) {
 		switch seq := s.seq.Load(); {
 		case seq == 2*h+1:
 			if r.head.CompareAndSwap(h, h+1) { // invariant 3: claim
+				failpoint.InjectCall(fpRecvClaimed)
 				v := s.val
 				var zero T
 				s.val = zero                      // do not retain the value for the GC
@@ -322,7 +326,19 @@ func (r *ring[T]) RecvBatch(ctx context.Context, dst []T) (int, error) {
 }
 
 // Close implements [Chan.Close]. It may be called from any goroutine.
-func (r *ring[T]) Close() error { return closeRing(&r.tail, &r.recvq, &r.sendq) }
+func (r *ring[T]) Close() error {
+	err := closeRing(&r.tail, &r.recvq, &r.sendq)
+	failpoint.Inject(fpBugCloseDrops, func() {
+		var bug bool
+		failpoint.InjectCall(fpBugCloseDrops, &bug)
+		for bug && err == nil {
+			if _, e := r.tryRecv(); e != nil {
+				break
+			}
+		}
+	})
+	return err
+}
 
 // Len implements [Chan.Len]. It may be called from any goroutine.
 func (r *ring[T]) Len() int { return ringLen(&r.head, &r.tail, r.mask) }

@@ -29,6 +29,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pingcap/failpoint"
 )
 
 const (
@@ -120,6 +122,7 @@ func NewScopeWithTimeout(parent context.Context, d time.Duration) *Scope {
 
 // attach links s under its parent, or arranges to follow a foreign parent.
 func (s *Scope) attach() {
+	failpoint.InjectCall(fpScopeAttach)
 	if p, ok := s.parent.(*Scope); ok {
 		p.mu.Lock()
 		if st := p.state.Load(); st != stateLive {
@@ -189,6 +192,14 @@ func (s *Scope) cancelTree(cause error, state uint32) {
 	if p, ok := s.parent.(*Scope); ok {
 		p.unlink(s) // after s.mu is released: invariant 4
 	}
+	failpoint.InjectCall(fpScopeHooks)
+	failpoint.Inject(fpBugHookSkipped, func() {
+		var bug bool
+		failpoint.InjectCall(fpBugHookSkipped, &bug)
+		if bug {
+			failpoint.Return()
+		}
+	})
 	for _, f := range hooks {
 		f()
 	}
@@ -213,7 +224,16 @@ func (s *Scope) cancel(cause error, state uint32, hooks *[]func()) bool {
 	for c := s.first; c != nil; {
 		next := c.next
 		c.prev, c.next, c.linked = nil, nil, false // unlink: invariant 2
-		c.cancel(cause, state, hooks)              // locks c below s: invariant 4
+		failpoint.InjectCall(fpScopeCancel)
+		failpoint.Inject(fpBugChildLive, func() {
+			var bug bool
+			failpoint.InjectCall(fpBugChildLive, &bug)
+			if bug { // unlinked but never cancelled
+				c = next
+				failpoint.Continue()
+			}
+		})
+		c.cancel(cause, state, hooks) // locks c below s: invariant 4
 		c = next
 	}
 	s.first = nil

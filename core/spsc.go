@@ -36,7 +36,10 @@ package core
 
 import (
 	"context"
+	"runtime"
 	"sync/atomic"
+
+	"github.com/pingcap/failpoint"
 )
 
 // SPSC is a bounded channel for one sending goroutine at a time and one
@@ -90,7 +93,22 @@ func (c *SPSC[T]) trySend(v T) error {
 		}
 	}
 	i := t & c.mask
+	failpoint.Inject(fpBugEarlyPub, func() {
+		var bug bool
+		failpoint.InjectCall(fpBugEarlyPub, &bug)
+		if bug { // publish first, then write: a receiver may read a stale slot
+			c.stail = t + 1
+			if !c.tail.CompareAndSwap(t, t+1) {
+				c.stail = t
+				failpoint.Return(ErrClosed)
+			}
+			runtime.Gosched()
+			c.buf[i] = v
+			failpoint.Return(nil)
+		}
+	})
 	c.buf[i] = v
+	failpoint.InjectCall(fpSendReserved)
 	c.stail = t + 1                     // before the publish: see invariant 4
 	if !c.tail.CompareAndSwap(t, t+1) { // invariant 3: publish (release)
 		// Only Close changes tail behind the sender's back (invariant 2).
@@ -149,6 +167,7 @@ func (c *SPSC[T]) tryRecv() (T, error) {
 	}
 	i := h & c.mask
 	v := c.buf[i]
+	failpoint.InjectCall(fpRecvClaimed)
 	if c.zero {
 		var zero T
 		c.buf[i] = zero // do not keep the value alive

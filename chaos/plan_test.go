@@ -1,0 +1,80 @@
+package chaos_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nimsync/nimsync/chaos"
+	"github.com/nimsync/nimsync/core"
+	"github.com/stretchr/testify/require"
+)
+
+func TestPlanDeterministicAndRoundTrips(t *testing.T) {
+	for seed := uint64(0); seed < 200; seed++ {
+		p := chaos.NewPlan(seed)
+		require.Equal(t, p, chaos.NewPlan(seed), "a plan is a function of its seed")
+		require.NoError(t, p.Validate())
+		q, err := chaos.ParsePlan(p.JSON())
+		require.NoError(t, err, "seed %d: %s", seed, p.JSON())
+		require.Equal(t, p, q, "seed %d: JSON round trip", seed)
+		for name := range p.Points {
+			require.False(t, strings.HasPrefix(name, "bug/"), "a chaos plan never plants bugs")
+		}
+	}
+}
+
+func TestPlansDiffer(t *testing.T) {
+	// Swarm testing: seeds pick different subsets; across 64 seeds every
+	// marker but the planted bugs is active somewhere, and inactive
+	// somewhere else.
+	active := map[string]int{}
+	for seed := uint64(0); seed < 64; seed++ {
+		for name := range chaos.NewPlan(seed).Points {
+			active[name]++
+		}
+	}
+	for _, fp := range core.Failpoints() {
+		if fp.Kind == core.BugPoint {
+			require.Zero(t, active[fp.Name], fp.Name)
+			continue
+		}
+		require.Greater(t, active[fp.Name], 0, fp.Name)
+		require.Less(t, active[fp.Name], 64, fp.Name)
+	}
+}
+
+func TestParsePlanRejects(t *testing.T) {
+	for _, tc := range []struct{ json, want string }{
+		{`{"seed":1,"points":{"chan/nope":{"kind":"yield","prob":0.5}},"consts":{}}`, `unknown failpoint "chan/nope"`},
+		{`{"seed":1,"points":{"bug/lost-wakeup":{"kind":"decide","prob":1}},"consts":{}}`, `plants a bug`},
+		{`{"seed":1,"bugs":{"chan/park":{"kind":"yield","prob":1}},"points":{},"consts":{}}`, `is not a planted bug`},
+		{`{"seed":1,"points":{"chan/park":{"kind":"decide","prob":1}},"consts":{}}`, `no decision to take`},
+		{`{"seed":1,"points":{"chan/park-spurious-wakeup":{"kind":"yield","prob":1}},"consts":{}}`, `only the action decide`},
+		{`{"seed":1,"points":{"chan/park":{"kind":"jump","prob":1}},"consts":{}}`, `unknown action "jump"`},
+		{`{"seed":1,"points":{"chan/park":{"kind":"yield","prob":2}},"consts":{}}`, `not in [0, 1]`},
+		{`{"seed":1,"points":{"chan/park":{"kind":"sleep","prob":1}},"consts":{}}`, `max_delay`},
+		{`{"seed":1,"points":{"chan/park":{"kind":"sleep","prob":1,"max_delay":"soon"}},"consts":{}}`, `invalid duration`},
+		{`{"seed":1,"points":{},"consts":{},"extra":true}`, `unknown field "extra"`},
+		{`not json`, `reading plan`},
+	} {
+		_, err := chaos.ParsePlan([]byte(tc.json))
+		require.ErrorContains(t, err, tc.want, tc.json)
+	}
+}
+
+func TestDurationJSON(t *testing.T) {
+	b, err := json.Marshal(chaos.Duration(150 * time.Microsecond))
+	require.NoError(t, err)
+	require.Equal(t, `"150µs"`, string(b))
+	var d chaos.Duration
+	require.NoError(t, json.Unmarshal([]byte(`"2ms"`), &d))
+	require.Equal(t, chaos.Duration(2*time.Millisecond), d)
+}
+
+func TestConst(t *testing.T) {
+	p := chaos.NewPlan(7)
+	require.Equal(t, p.Consts["capacity"], p.Const("capacity", -1))
+	require.Equal(t, -1, p.Const("absent", -1))
+}

@@ -1,0 +1,206 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nimsync/nimsync/core"
+	"github.com/pingcap/failpoint"
+)
+
+// ErrNoFailpoints is returned by Start when core's markers do not fire: the
+// binary was built without failpoint-toolexec (use scripts/chaos-test), or
+// with a build cache that mixed marked and unmarked objects.
+var ErrNoFailpoints = errors.New("chaos: core was built without failpoints; build and run through scripts/chaos-test")
+
+// Run is an active plan: every marker of core has a hook that counts its
+// hits and, for the plan's active markers, acts as the plan says. Only one
+// Run may be active at a time (the failpoint registry is global).
+type Run struct {
+	plan   Plan
+	counts map[string]*atomic.Uint64 // every marker of core, active or not
+	acts   map[string]Action         // active markers and enabled bugs
+	hashes map[string]uint64
+	storm  atomic.Pointer[func(seed uint64)]
+	storms sync.WaitGroup
+}
+
+var active atomic.Pointer[Run]
+
+// Start enables p: it registers a hook on every marker of core and checks,
+// with a canary (creating a scope passes scope/attach), that the markers
+// fire; if they do not, it returns ErrNoFailpoints.
+func Start(p Plan) (*Run, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	r := &Run{plan: p, counts: map[string]*atomic.Uint64{}, acts: map[string]Action{}, hashes: map[string]uint64{}}
+	if !active.CompareAndSwap(nil, r) {
+		return nil, errors.New("chaos: another run is active; Stop it first")
+	}
+	for name, a := range p.Points {
+		r.acts[name] = a
+	}
+	for name, a := range p.Bugs {
+		r.acts[name] = a
+	}
+	for _, fp := range core.Failpoints() {
+		name := fp.Name
+		r.counts[name] = new(atomic.Uint64)
+		if _, on := p.Bugs[name]; fp.Kind == core.BugPoint && !on {
+			continue // a planted bug stays compiled out of the path unless enabled
+		}
+		h := fnv.New64a()
+		h.Write([]byte(name))
+		r.hashes[name] = h.Sum64()
+		var hook any
+		if fp.Kind == core.HookPoint {
+			hook = func() { r.hit(name) }
+		} else {
+			hook = func(b *bool) { *b = r.decide(name) }
+		}
+		if err := failpoint.EnableCall(path(name), hook); err != nil {
+			r.Stop()
+			return nil, fmt.Errorf("chaos: enabling %s: %w", name, err)
+		}
+	}
+	// The canary: a marker that must fire in any failpoint build.
+	core.NewScope(context.Background()).Cancel(nil)
+	if r.counts["scope/attach"].Load() == 0 {
+		r.Stop()
+		return nil, ErrNoFailpoints
+	}
+	for _, c := range r.counts {
+		c.Store(0)
+	}
+	return r, nil
+}
+
+func path(name string) string { return core.FailpointPackage + "/" + name }
+
+// Plan returns the run's plan.
+func (r *Run) Plan() Plan { return r.plan }
+
+// SetStorm sets the function that Storm actions call, in a goroutine of
+// their own (a hook may run with core's locks held): it should cancel some
+// of the scopes or groups of the code under test, chosen from seed.
+func (r *Run) SetStorm(f func(seed uint64)) { r.storm.Store(&f) }
+
+// Stop disables every marker and waits for running storms. It is safe to
+// call more than once.
+func (r *Run) Stop() {
+	for _, fp := range core.Failpoints() {
+		_ = failpoint.Disable(path(fp.Name))
+	}
+	r.storms.Wait()
+	active.CompareAndSwap(r, nil)
+}
+
+// Fired returns how often each marker was passed during the run: all of
+// core's markers, active in the plan or not, except planted bugs the plan
+// does not enable (they count 0).
+func (r *Run) Fired() map[string]uint64 {
+	m := map[string]uint64{}
+	for name, c := range r.counts {
+		m[name] = c.Load()
+	}
+	return m
+}
+
+// NeverFired returns the plan's active markers that no goroutine passed,
+// sorted: a plan that never fires them tests nothing there.
+func (r *Run) NeverFired() []string {
+	var out []string
+	for name := range r.acts {
+		if r.counts[name].Load() == 0 {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// roll counts a hit of name and reports whether the plan acts on it, with a
+// hash of (seed, marker, goroutine, hit count) to draw from.
+func (r *Run) roll(name string) (Action, uint64, bool) {
+	n := r.counts[name].Add(1)
+	a, ok := r.acts[name]
+	if !ok || a.Prob == 0 {
+		return a, 0, false
+	}
+	h := mix(r.plan.Seed ^ mix(r.hashes[name]^mix(goid()^mix(n))))
+	return a, h, float64(h>>11)/(1<<53) < a.Prob
+}
+
+func (r *Run) hit(name string) {
+	a, h, ok := r.roll(name)
+	if !ok {
+		return
+	}
+	switch a.Kind {
+	case Yield:
+		runtime.Gosched()
+	case Yields:
+		for range a.Count {
+			runtime.Gosched()
+		}
+	case Sleep:
+		wait(time.Duration(mix(h) % uint64(a.MaxDelay)))
+	case Storm:
+		if f := r.storm.Load(); f != nil {
+			r.storms.Add(1)
+			go func() {
+				defer r.storms.Done()
+				(*f)(mix(h))
+			}()
+		}
+	}
+}
+
+func (r *Run) decide(name string) bool {
+	_, _, ok := r.roll(name)
+	return ok
+}
+
+// wait sleeps for d; below the timer's resolution (about a millisecond
+// here) it busy-waits, yielding, so that short delays stay short.
+func wait(d time.Duration) {
+	if d >= time.Millisecond {
+		time.Sleep(d)
+		return
+	}
+	for t := time.Now(); time.Since(t) < d; {
+		runtime.Gosched()
+	}
+}
+
+// mix is SplitMix64's finalizer.
+func mix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// goid returns the calling goroutine's id, read from its stack header. It
+// costs about a microsecond; only active markers ask.
+func goid() uint64 {
+	var buf [32]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	// "goroutine 123 [running]:..."
+	var id uint64
+	for _, c := range b[len("goroutine "):] {
+		if c < '0' || c > '9' {
+			break
+		}
+		id = id*10 + uint64(c-'0')
+	}
+	return id
+}

@@ -1,0 +1,99 @@
+package core
+
+// Failpoint markers: every timing-sensitive point of the channels, the scope
+// tree and the task groups carries a github.com/pingcap/failpoint marker.
+//
+// In a plain build the markers are empty functions that the compiler
+// inlines away: they cost nothing, not even a stack slot (a marker that can
+// change behaviour keeps its code inside a failpoint.Inject closure, which a
+// plain build drops). The chaos build (scripts/chaos-test) compiles core
+// through failpoint-toolexec, which rewrites each marker into a call of the
+// hook that package chaos registers for it with failpoint.EnableCall.
+//
+// Every marker name is declared once, below, and listed in [Failpoints]
+// with the site it marks. Markers of kind [HookPoint] call a func() hook;
+// markers of kind [DecidePoint] and [BugPoint] call a func(*bool) hook
+// that sets the bool to take the marked path. Markers whose name starts
+// with "bug/" plant bugs, for the harness's self-test; a chaos run never
+// enables them.
+
+import "slices"
+
+// Marker names, relative to the package path (failpoint's convention).
+const (
+	fpSendReserved   = "chan/send-reserved"
+	fpRecvClaimed    = "chan/recv-claimed"
+	fpPark           = "chan/park"
+	fpParkSpurious   = "chan/park-spurious-wakeup"
+	fpWoken          = "chan/woken"
+	fpClose          = "chan/close"
+	fpScopeAttach    = "scope/attach"
+	fpScopeCancel    = "scope/cancel-child"
+	fpScopeHooks     = "scope/hooks"
+	fpGroupGo        = "group/go"
+	fpTaskStart      = "group/task-start"
+	fpTaskExit       = "group/task-exit"
+	fpGroupWait      = "group/wait"
+	fpPoolTake       = "pool/take"
+	fpPoolPark       = "pool/park"
+	fpBugLostWakeup  = "bug/lost-wakeup"
+	fpBugEarlyPub    = "bug/publish-before-write"
+	fpBugChildLive   = "bug/child-not-cancelled"
+	fpBugCloseDrops  = "bug/close-drops-values"
+	fpBugDoneEarly   = "bug/task-done-before-defer"
+	fpBugHookSkipped = "bug/cancel-hook-skipped"
+)
+
+// PointKind is what a failpoint marker's hook looks like.
+type PointKind int
+
+const (
+	// HookPoint markers call a func() hook: the harness may delay or
+	// preempt the goroutine there, or start a cancellation storm.
+	HookPoint PointKind = iota
+	// DecidePoint markers call a func(*bool) hook; setting the bool takes
+	// a path the contract allows but a plain run rarely sees (a spurious
+	// wakeup).
+	DecidePoint
+	// BugPoint markers call a func(*bool) hook; setting the bool runs a
+	// planted bug. Only the harness's self-test enables them.
+	BugPoint
+)
+
+// Failpoint describes one failpoint marker of package core.
+type Failpoint struct {
+	Name string    // relative name; the failpath is FailpointPackage + "/" + Name
+	Kind PointKind // the hook's signature
+	Site string    // where the marker is and what happens there
+}
+
+// FailpointPackage is the import path that failpoint paths of core start with.
+const FailpointPackage = "github.com/nimsync/nimsync/core"
+
+var failpoints = []Failpoint{
+	{fpSendReserved, HookPoint, "a sender reserved a slot (or, SPSC, wrote it) and has not published it yet"},
+	{fpRecvClaimed, HookPoint, "a receiver claimed a published slot and has not freed it yet"},
+	{fpPark, HookPoint, "a channel operation is about to link itself in a wait queue and park"},
+	{fpParkSpurious, DecidePoint, "a linked waiter may return as if woken, before its re-check (the caller retries)"},
+	{fpWoken, HookPoint, "a parked channel operation received its wakeup token and is about to retry"},
+	{fpClose, HookPoint, "Close marked the channel closed and has not woken the parked goroutines yet"},
+	{fpScopeAttach, HookPoint, "a new scope is about to link itself under its parent"},
+	{fpScopeCancel, HookPoint, "a cancelling scope is about to cancel one of its children (parent locked)"},
+	{fpScopeHooks, HookPoint, "a cancelled subtree is about to run its AfterFunc/OnCancel hooks"},
+	{fpGroupGo, HookPoint, "Group.Go counted a task and is about to queue it"},
+	{fpTaskStart, HookPoint, "a worker is about to run a task's body"},
+	{fpTaskExit, HookPoint, "a task's body returned and its failure is not recorded yet"},
+	{fpGroupWait, HookPoint, "Group.Wait is about to park until the group's tasks end"},
+	{fpPoolTake, HookPoint, "a pool worker took a batch of tasks and has not started it"},
+	{fpPoolPark, HookPoint, "a pool worker found no work and is about to park"},
+	{fpBugLostWakeup, BugPoint, "PLANTED BUG: a wait queue skips the wakeup it owes a parked goroutine"},
+	{fpBugEarlyPub, BugPoint, "PLANTED BUG: an SPSC send publishes its index before it writes the value"},
+	{fpBugChildLive, BugPoint, "PLANTED BUG: cancelling a scope leaves one child uncancelled"},
+	{fpBugCloseDrops, BugPoint, "PLANTED BUG: closing an MPMC channel drops its buffered values"},
+	{fpBugDoneEarly, BugPoint, "PLANTED BUG: a task is counted finished before its body and defers run"},
+	{fpBugHookSkipped, BugPoint, "PLANTED BUG: a cancelled scope skips its AfterFunc/OnCancel hooks"},
+}
+
+// Failpoints returns every failpoint marker of package core, in a fixed
+// order. The harness validates failpoint names against it.
+func Failpoints() []Failpoint { return slices.Clone(failpoints) }

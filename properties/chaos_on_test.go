@@ -1,0 +1,5 @@
+//go:build chaos
+
+package properties_test
+
+const chaosBuild = true

@@ -1,0 +1,111 @@
+package properties_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leanovate/gopter"
+	"github.com/nimsync/nimsync/chaos"
+	"github.com/stretchr/testify/require"
+)
+
+// seed returns the suite's seed (NIMSYNC_SEED, or the clock) and logs the
+// command that reruns t with it.
+func seed(t *testing.T) uint64 {
+	t.Helper()
+	s := uint64(time.Now().UnixNano())
+	if v := os.Getenv("NIMSYNC_SEED"); v != "" {
+		var err error
+		s, err = strconv.ParseUint(v, 10, 64)
+		require.NoError(t, err, "NIMSYNC_SEED must be a non-negative integer")
+	}
+	name := strings.SplitN(t.Name(), "/", 2)[0]
+	if chaosBuild {
+		t.Logf("seed %d; rerun: scripts/chaos-test -seed %d -run '^%s$'", s, s, name)
+	} else {
+		t.Logf("seed %d; rerun: NIMSYNC_SEED=%d go test ./properties -run '^%s$'", s, s, name)
+	}
+	return s
+}
+
+// budget is how long a property may keep drawing new seeds after its first
+// run (NIMSYNC_BUDGET, default 0: one run).
+func budget(t *testing.T) time.Duration {
+	v := os.Getenv("NIMSYNC_BUDGET")
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	require.NoError(t, err, "NIMSYNC_BUDGET must be a duration")
+	return d
+}
+
+// startPlan derives the fault plan of seed; in a chaos build it switches
+// the plan on until the test ends and then logs which markers fired.
+func startPlan(t *testing.T, s uint64) chaos.Plan {
+	t.Helper()
+	p := chaos.NewPlan(s)
+	t.Logf("plan constants: %v", p.Consts)
+	if !chaosBuild {
+		return p
+	}
+	r, err := chaos.Start(p)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		r.Stop()
+		t.Logf("markers fired: %v; active but never fired: %v", r.Fired(), r.NeverFired())
+	})
+	return p
+}
+
+// checkProps runs props with gopter's fixed parameters (one worker, the
+// given seed and count), reporting through t.
+func checkProps(t *testing.T, s uint64, runs int, props func(*gopter.Properties)) {
+	t.Helper()
+	params := gopter.DefaultTestParametersWithSeed(int64(s >> 1))
+	params.MinSuccessfulTests = runs
+	params.Workers = 1
+	params.MaxShrinkCount = 200
+	ps := gopter.NewProperties(params)
+	props(ps)
+	var out bytes.Buffer
+	if !ps.Run(gopter.NewFormatedReporter(true, 100, &out)) {
+		t.Errorf("property failed with seed %d:\n%s", s, out.String())
+	} else {
+		t.Log(strings.TrimSpace(out.String()))
+	}
+}
+
+// artifactDir returns the directory where failing runs leave their
+// histories and visualizations (NIMSYNC_ARTIFACTS, or a temp directory that
+// outlives the test).
+func artifactDir(t *testing.T) string {
+	dir := os.Getenv("NIMSYNC_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "nimsync-artifacts")
+	}
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	return dir
+}
+
+// writeArtifact writes data to name in the artifact directory through a
+// temporary file, so that nothing half-written is left, and returns the path.
+func writeArtifact(t *testing.T, name string, data []byte) string {
+	dir := artifactDir(t)
+	f, err := os.CreateTemp(dir, name+".tmp*")
+	require.NoError(t, err)
+	_, err = f.Write(data)
+	require.NoError(t, f.Close())
+	require.NoError(t, err)
+	path := filepath.Join(dir, name)
+	require.NoError(t, os.Rename(f.Name(), path))
+	return path
+}
+
+var _ = fmt.Sprintf
