@@ -240,6 +240,9 @@ func errName(err error) string {
 	return err.Error()
 }
 
+// episodeDeadline bounds every blocking operation of an episode.
+var episodeDeadline = 20 * time.Second
+
 // errHung is reported when an operation outlived the episode's deadline.
 var errHung = errors.New("an operation blocked past the episode deadline (lost wakeup?)")
 
@@ -248,7 +251,7 @@ var errHung = errors.New("an operation blocked past the episode deadline (lost w
 // a few milliseconds while some goroutine is still running, so that blocked
 // operations end; that Close is in the history too.
 func runEpisode(c core.Chan[int], progs [][]step) ([]porcupine.Operation, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), episodeDeadline)
 	defer cancel()
 	base := time.Now()
 	now := func() int64 { return int64(time.Since(base)) }
