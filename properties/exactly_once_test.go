@@ -1,0 +1,227 @@
+package properties_test
+
+// Property 2: exactly-once delivery and per-sender order, checked in O(n)
+// for long runs: every value sent is received exactly once, and each
+// receiver sees any one sender's values in the order sent. Property 6,
+// scale: the same over 10K channels alive at once, and a 100K-task group
+// whose every task runs exactly once.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/leanovate/gopter"
+	"github.com/leanovate/gopter/gen"
+	"github.com/leanovate/gopter/prop"
+	"github.com/nimsync/nimsync/core"
+)
+
+// stream is a generated run: how many values each sender sends and the
+// batch sizes senders and receivers use (1: single operations).
+type stream struct {
+	Flavor, Values, SendBatch, RecvBatch int
+}
+
+func genStream(maxValues int) gopter.Gen {
+	return gopter.CombineGens(gen.IntRange(0, len(flavors)-1), gen.IntRange(1, maxValues), gen.IntRange(1, 64), gen.IntRange(1, 64)).
+		Map(func(v []any) stream { return stream{v[0].(int), v[1].(int), v[2].(int), v[3].(int)} })
+}
+
+// deliver runs senders and receivers on c and checks exactly-once and
+// per-sender order. Values are sender<<32 | seq.
+func deliver(c core.Chan[int], senders, receivers, values, sendBatch, recvBatch int) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var sendWG, recvWG sync.WaitGroup
+	errs := make(chan error, senders+receivers)
+	got := make([][]int, receivers)
+	for s := range senders {
+		sendWG.Add(1)
+		go func() {
+			defer sendWG.Done()
+			buf := make([]int, 0, sendBatch)
+			for seq := 0; seq < values; {
+				buf = buf[:0]
+				for ; len(buf) < sendBatch && seq < values; seq++ {
+					buf = append(buf, s<<32|seq)
+				}
+				var err error
+				if len(buf) == 1 {
+					err = c.Send(ctx, buf[0])
+				} else {
+					_, err = c.SendBatch(ctx, buf)
+				}
+				if err != nil {
+					errs <- fmt.Errorf("sender %d: %w", s, err)
+					return
+				}
+			}
+		}()
+	}
+	for r := range receivers {
+		recvWG.Add(1)
+		go func() {
+			defer recvWG.Done()
+			dst := make([]int, recvBatch)
+			for {
+				n, err := c.RecvBatch(ctx, dst)
+				if errors.Is(err, core.ErrClosed) {
+					return
+				}
+				if err != nil {
+					errs <- fmt.Errorf("receiver %d: %w", r, err)
+					return
+				}
+				got[r] = append(got[r], dst[:n]...)
+			}
+		}()
+	}
+	sendWG.Wait()
+	c.Close()
+	recvWG.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	seen := make([][]bool, senders)
+	for s := range seen {
+		seen[s] = make([]bool, values)
+	}
+	for r, vs := range got {
+		last := make([]int, senders)
+		for s := range last {
+			last[s] = -1
+		}
+		for _, v := range vs {
+			s, seq := v>>32, v&(1<<32-1)
+			if s < 0 || s >= senders || seq >= values {
+				return fmt.Errorf("receiver %d got %#x, which nobody sent", r, v)
+			}
+			if seen[s][seq] {
+				return fmt.Errorf("value %d of sender %d received twice", seq, s)
+			}
+			seen[s][seq] = true
+			if seq <= last[s] {
+				return fmt.Errorf("receiver %d got value %d of sender %d after value %d", r, seq, s, last[s])
+			}
+			last[s] = seq
+		}
+	}
+	for s := range seen {
+		for seq, ok := range seen[s] {
+			if !ok {
+				return fmt.Errorf("value %d of sender %d was lost", seq, s)
+			}
+		}
+	}
+	return nil
+}
+
+func TestExactlyOnceAndOrder(t *testing.T) {
+	s := seed(t)
+	plan := startPlan(t, s)
+	capacity := plan.Const("capacity", 64)
+	runs := 20
+	if testing.Short() {
+		runs = 5
+	}
+	deadline := time.Now().Add(budget(t))
+	for i := uint64(0); i == 0 || time.Now().Before(deadline); i++ {
+		checkProps(t, s+i, runs, func(ps *gopter.Properties) {
+			ps.Property(fmt.Sprintf("exactly once and in order, cap %d", capacity), prop.ForAll(func(st stream) *gopter.PropResult {
+				f := flavors[st.Flavor]
+				senders, receivers := f.senders(plan.Const("senders", 2)), f.receivers(plan.Const("receivers", 2))
+				if err := deliver(f.make(capacity), senders, receivers, st.Values, st.SendBatch, st.RecvBatch); err != nil {
+					t.Logf("%s, %d senders, %d receivers, %+v: %v", f.name, senders, receivers, st, err)
+					return gopter.NewPropResult(false, err.Error())
+				}
+				return gopter.NewPropResult(true, "")
+			}, genStream(20000)))
+		})
+	}
+}
+
+// TestScale10KChannels: 10K channels alive at once, each with a sender task
+// and a receiver task in one group, every value delivered exactly once.
+func TestScale10KChannels(t *testing.T) {
+	s := seed(t)
+	plan := startPlan(t, s)
+	const channels, values = 10_000, 8
+	capacity := plan.Const("capacity", 4)
+	g := core.NewGroup(context.Background())
+	var received atomic.Int64
+	for i := range channels {
+		c := flavors[i%len(flavors)].make(capacity)
+		g.Go(func(ctx context.Context) error {
+			for v := range values {
+				if err := c.Send(ctx, i*values+v); err != nil {
+					return err
+				}
+			}
+			return c.Close()
+		})
+		g.Go(func(ctx context.Context) error {
+			next := 0
+			for {
+				v, err := c.Recv(ctx)
+				if errors.Is(err, core.ErrClosed) {
+					break
+				}
+				if err != nil {
+					return err
+				}
+				if v != i*values+next {
+					return fmt.Errorf("channel %d: got %d, want %d", i, v, i*values+next)
+				}
+				next++
+				received.Add(1)
+			}
+			if next != values {
+				return fmt.Errorf("channel %d: %d values of %d", i, next, values)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if received.Load() != channels*values {
+		t.Fatalf("received %d values, want %d", received.Load(), channels*values)
+	}
+}
+
+// TestScale100KTaskGroup: a group of 100K tasks (some of which spawn more),
+// each of which runs, and cleans up, exactly once, all before Wait returns.
+func TestScale100KTaskGroup(t *testing.T) {
+	s := seed(t)
+	startPlan(t, s)
+	const n = 100_000
+	runs := make([]atomic.Int32, n)
+	cleanups := make([]atomic.Int32, n)
+	g := core.NewGroup(context.Background())
+	for i := 0; i < n; i += 2 {
+		g.Go(func(context.Context) error {
+			defer cleanups[i].Add(1)
+			runs[i].Add(1)
+			g.Go(func(context.Context) error { // a task spawning a sibling
+				defer cleanups[i+1].Add(1)
+				runs[i+1].Add(1)
+				return nil
+			})
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if r, c := runs[i].Load(), cleanups[i].Load(); r != 1 || c != 1 {
+			t.Fatalf("task %d ran %d times and cleaned up %d times", i, r, c)
+		}
+	}
+}
