@@ -2,6 +2,7 @@ package properties_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -46,22 +47,71 @@ func budget(t *testing.T) time.Duration {
 	return d
 }
 
-// startPlan derives the fault plan of seed; in a chaos build it switches
-// the plan on until the test ends and then logs which markers fired.
+// startPlan derives the fault plan of seed (or reads the one named by
+// NIMSYNC_PLAN: a plan, or a failure artifact, as replay does); in a chaos
+// build it switches the plan on until the test ends and then logs which
+// markers fired. If the test failed, it writes an artifact with what a
+// replay needs and logs the command that replays it.
 func startPlan(t *testing.T, s uint64) chaos.Plan {
 	t.Helper()
 	p := chaos.NewPlan(s)
-	t.Logf("plan constants: %v", p.Consts)
-	if !chaosBuild {
-		return p
+	if file := os.Getenv("NIMSYNC_PLAN"); file != "" {
+		var err error
+		p, err = readPlan(file)
+		require.NoError(t, err)
+		t.Logf("replaying the plan of %s", file)
 	}
-	r, err := chaos.Start(p)
-	require.NoError(t, err)
+	t.Logf("plan constants: %v", p.Consts)
+	var r *chaos.Run
+	if chaosBuild {
+		var err error
+		r, err = chaos.Start(p)
+		require.NoError(t, err)
+	}
 	t.Cleanup(func() {
-		r.Stop()
-		t.Logf("markers fired: %v; active but never fired: %v", r.Fired(), r.NeverFired())
+		a := artifact{Test: strings.SplitN(t.Name(), "/", 2)[0], Seed: s, Chaos: chaosBuild, Plan: p}
+		if r != nil {
+			r.Stop()
+			a.Fired, a.NeverFired = r.Fired(), r.NeverFired()
+			t.Logf("markers fired: %v; active but never fired: %v", a.Fired, a.NeverFired)
+		}
+		if !t.Failed() {
+			return
+		}
+		b, _ := json.MarshalIndent(a, "", "  ")
+		path := writeArtifact(t, fmt.Sprintf("%s-seed%d-%d.json", a.Test, s, time.Now().UnixNano()), b)
+		if chaosBuild {
+			t.Logf("failure artifact %s; replay: scripts/chaos-test -replay %s", path, path)
+		} else {
+			t.Logf("failure artifact %s; replay: NIMSYNC_SEED=%d NIMSYNC_PLAN=%s go test ./properties -run '^%s$'", path, s, path, a.Test)
+		}
 	})
 	return p
+}
+
+// artifact is what a failing property leaves for its replay.
+type artifact struct {
+	Test       string            `json:"test"`
+	Seed       uint64            `json:"seed"`
+	Chaos      bool              `json:"chaos_build"`
+	Plan       chaos.Plan        `json:"plan"`
+	Fired      map[string]uint64 `json:"fired,omitempty"`
+	NeverFired []string          `json:"never_fired,omitempty"`
+}
+
+// readPlan reads a plan file, or the plan of a failure artifact.
+func readPlan(file string) (chaos.Plan, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return chaos.Plan{}, err
+	}
+	var a struct {
+		Plan json.RawMessage `json:"plan"`
+	}
+	if json.Unmarshal(b, &a) == nil && len(a.Plan) > 0 {
+		b = a.Plan
+	}
+	return chaos.ParsePlan(b)
 }
 
 // checkProps runs props with gopter's fixed parameters (one worker, the
@@ -107,5 +157,3 @@ func writeArtifact(t *testing.T, name string, data []byte) string {
 	require.NoError(t, os.Rename(f.Name(), path))
 	return path
 }
-
-var _ = fmt.Sprintf

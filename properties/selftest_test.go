@@ -9,7 +9,10 @@ package properties_test
 // the time to catch, and the reproduction rate over several replays.
 
 import (
+	"fmt"
 	"math/rand"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,14 +85,21 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 	caught := 0
 	for _, bc := range cases {
 		t.Run(bc.bug, func(t *testing.T) {
-			run := func(seed uint64) (bool, string) {
-				r, err := chaos.Start(chaos.Plan{Seed: seed, Points: map[string]chaos.Action{}, Bugs: map[string]chaos.Action{bc.bug: {Kind: chaos.Decide, Prob: bc.prob}}})
+			// The seed's swarm plan, with the bug switched on.
+			planOf := func(seed uint64) chaos.Plan {
+				p := chaos.NewPlan(seed)
+				p.Bugs = map[string]chaos.Action{bc.bug: {Kind: chaos.Decide, Prob: bc.prob}}
+				return p
+			}
+			runPlan := func(p chaos.Plan) (bool, string) {
+				r, err := chaos.Start(p)
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer r.Stop()
-				return bc.check(seed)
+				return bc.check(p.Seed)
 			}
+			run := func(seed uint64) (bool, string) { return runPlan(planOf(seed)) }
 			start := time.Now()
 			budget := 60 * time.Second
 			for i := uint64(0); time.Since(start) < budget; i++ {
@@ -109,6 +119,14 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 				if reps == 0 {
 					t.Errorf("the seed that caught %s does not reproduce it", bc.bug)
 				}
+				if took < time.Second { // minimize the plan of quick catches
+					p := planOf(s + i)
+					m, runs := chaos.Minimize(p, 3, func(q chaos.Plan) bool { ok, _ := runPlan(q); return ok })
+					t.Logf("minimized the plan from %d markers to %d in %d runs: %s", len(p.Points)+len(p.Bugs), len(m.Points)+len(m.Bugs), runs, compact(m))
+					if _, ok := m.Bugs[bc.bug]; !ok {
+						t.Errorf("the minimized plan lost the bug that causes the failure: %s", compact(m))
+					}
+				}
 				caught++
 				return
 			}
@@ -116,4 +134,17 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 		})
 	}
 	t.Logf("catch rate: %d/%d planted bugs", caught, len(cases))
+}
+
+// compact renders a plan's markers on one line.
+func compact(p chaos.Plan) string {
+	var parts []string
+	for name, a := range p.Points {
+		parts = append(parts, fmt.Sprintf("%s=%s@%v", name, a.Kind, a.Prob))
+	}
+	for name, a := range p.Bugs {
+		parts = append(parts, fmt.Sprintf("%s=%s@%v", name, a.Kind, a.Prob))
+	}
+	sort.Strings(parts)
+	return "{" + strings.Join(parts, " ") + "}"
 }
