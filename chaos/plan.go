@@ -86,7 +86,7 @@ func NewPlan(seed uint64) Plan {
 	p := Plan{Seed: seed, Points: map[string]Action{}, Consts: map[string]int{}}
 	probs := []float64{0.01, 0.05, 0.2, 0.5}
 	for _, fp := range core.Failpoints() {
-		if fp.Kind == core.BugPoint || rng.IntN(2) == 0 {
+		if fp.Kind == core.BugPoint || fp.Kind == core.ContractPoint || rng.IntN(2) == 0 {
 			continue
 		}
 		a := Action{Prob: probs[rng.IntN(len(probs))]}
@@ -139,6 +139,9 @@ func (p Plan) Validate() error {
 		fp, ok := known[name]
 		if !ok {
 			return fmt.Errorf("chaos: unknown failpoint %q (known: %s)", name, strings.Join(Names(), ", "))
+		}
+		if fp.Kind == core.ContractPoint {
+			return fmt.Errorf("chaos: failpoint %q checks a contract in every chaos run: it takes no action", name)
 		}
 		if isBug := fp.Kind == core.BugPoint; isBug != bugs {
 			if isBug {

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"hash/fnv"
 	"runtime"
+	"runtime/debug"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +32,65 @@ type Run struct {
 	hashes map[string]uint64
 	storm  atomic.Pointer[func(seed uint64)]
 	storms sync.WaitGroup
+
+	cmu    sync.Mutex
+	owners map[sideKey]owner // who is inside an operation of a single-sided channel side
+}
+
+type sideKey struct {
+	point string // the contract marker: which side
+	ch    any    // the channel
+}
+
+type owner struct {
+	gid uint64
+	pcs []uintptr
+}
+
+// ContractViolation is the panic of a goroutine that started an operation
+// on a single-sided channel side (an SPSC's senders or receivers, an
+// MPSC's receivers) while another goroutine was inside one. It carries both
+// goroutines' stacks: the first one's where its operation started.
+type ContractViolation struct {
+	Point         string
+	First, Second string // the stacks of the goroutine already inside and of the newcomer
+}
+
+func (v *ContractViolation) Error() string {
+	return fmt.Sprintf("chaos: %s broken: two goroutines on one side of a single-sided channel at once\n\nfirst goroutine, inside since:\n%s\nsecond goroutine:\n%s", v.Point, v.First, v.Second)
+}
+
+// contract tracks who is inside an operation on each single-sided channel
+// side, and panics with a ContractViolation when a second goroutine enters.
+func (r *Run) contract(name string, ch any, enter bool) {
+	gid := goid()
+	key := sideKey{name, ch}
+	r.cmu.Lock()
+	defer r.cmu.Unlock()
+	if !enter {
+		if o, ok := r.owners[key]; ok && o.gid == gid {
+			delete(r.owners, key)
+		}
+		return
+	}
+	r.counts[name].Add(1)
+	if o, ok := r.owners[key]; ok && o.gid != gid {
+		panic(&ContractViolation{Point: name, First: formatPCs(o.pcs), Second: string(debug.Stack())})
+	}
+	pcs := make([]uintptr, 32)
+	r.owners[key] = owner{gid, pcs[:runtime.Callers(3, pcs)]}
+}
+
+func formatPCs(pcs []uintptr) string {
+	var b strings.Builder
+	frames := runtime.CallersFrames(pcs)
+	for {
+		f, more := frames.Next()
+		fmt.Fprintf(&b, "%s\n\t%s:%d\n", f.Function, f.File, f.Line)
+		if !more {
+			return b.String()
+		}
+	}
 }
 
 var active atomic.Pointer[Run]
@@ -41,7 +102,7 @@ func Start(p Plan) (*Run, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	r := &Run{plan: p, counts: map[string]*atomic.Uint64{}, acts: map[string]Action{}, hashes: map[string]uint64{}}
+	r := &Run{plan: p, counts: map[string]*atomic.Uint64{}, acts: map[string]Action{}, hashes: map[string]uint64{}, owners: map[sideKey]owner{}}
 	if !active.CompareAndSwap(nil, r) {
 		return nil, errors.New("chaos: another run is active; Stop it first")
 	}
@@ -61,9 +122,12 @@ func Start(p Plan) (*Run, error) {
 		h.Write([]byte(name))
 		r.hashes[name] = h.Sum64()
 		var hook any
-		if fp.Kind == core.HookPoint {
+		switch fp.Kind {
+		case core.HookPoint:
 			hook = func() { r.hit(name) }
-		} else {
+		case core.ContractPoint:
+			hook = func(ch any, enter bool) { r.contract(name, ch, enter) }
+		default:
 			hook = func(b *bool) { *b = r.decide(name) }
 		}
 		if err := failpoint.EnableCall(path(name), hook); err != nil {

@@ -42,6 +42,8 @@ const (
 	fpBugCloseDrops  = "bug/close-drops-values"
 	fpBugDoneEarly   = "bug/task-done-before-defer"
 	fpBugHookSkipped = "bug/cancel-hook-skipped"
+	fpContractSend   = "contract/single-sender"
+	fpContractRecv   = "contract/single-receiver"
 )
 
 // PointKind is what a failpoint marker's hook looks like.
@@ -58,6 +60,10 @@ const (
 	// BugPoint markers call a func(*bool) hook; setting the bool runs a
 	// planted bug. Only the harness's self-test enables them.
 	BugPoint
+	// ContractPoint markers call a func(ch any, enter bool) hook when an
+	// operation of a single-sided channel side starts (enter) and ends, so
+	// that the harness can detect a second goroutine on that side.
+	ContractPoint
 )
 
 // Failpoint describes one failpoint marker of package core.
@@ -92,6 +98,8 @@ var failpoints = []Failpoint{
 	{fpBugCloseDrops, BugPoint, "PLANTED BUG: closing an MPMC channel drops its buffered values"},
 	{fpBugDoneEarly, BugPoint, "PLANTED BUG: a task is counted finished before its body and defers run"},
 	{fpBugHookSkipped, BugPoint, "PLANTED BUG: a cancelled scope skips its AfterFunc/OnCancel hooks"},
+	{fpContractSend, ContractPoint, "an SPSC send operation (Send, TrySend, SendBatch) starts and ends"},
+	{fpContractRecv, ContractPoint, "an SPSC or MPSC receive operation (Recv, TryRecv, RecvBatch) starts and ends"},
 }
 
 // Failpoints returns every failpoint marker of package core, in a fixed

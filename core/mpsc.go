@@ -252,6 +252,10 @@ func (c *MPSC[T]) SendBatch(ctx context.Context, vs []T) (int, error) {
 // Recv implements [Chan.Recv]. It must not be called concurrently with
 // another Recv, TryRecv or RecvBatch.
 func (c *MPSC[T]) Recv(ctx context.Context) (T, error) {
+	failpoint.Inject(fpContractRecv, func() {
+		failpoint.InjectCall(fpContractRecv, any(c), true)
+		defer func() { failpoint.InjectCall(fpContractRecv, any(c), false) }()
+	})
 	if v, err := c.tryRecv(); err != errWouldBlock {
 		if err == nil {
 			c.sendq.wake(1)
@@ -264,6 +268,10 @@ func (c *MPSC[T]) Recv(ctx context.Context) (T, error) {
 // TryRecv implements [Chan.TryRecv]. It must not be called concurrently with
 // another Recv, TryRecv or RecvBatch.
 func (c *MPSC[T]) TryRecv() (T, error) {
+	failpoint.Inject(fpContractRecv, func() {
+		failpoint.InjectCall(fpContractRecv, any(c), true)
+		defer func() { failpoint.InjectCall(fpContractRecv, any(c), false) }()
+	})
 	v, err := c.tryRecv()
 	return v, tryRecvResult(err, &c.sendq)
 }
@@ -271,6 +279,10 @@ func (c *MPSC[T]) TryRecv() (T, error) {
 // RecvBatch implements [Chan.RecvBatch]. It must not be called concurrently
 // with another Recv, TryRecv or RecvBatch.
 func (c *MPSC[T]) RecvBatch(ctx context.Context, dst []T) (int, error) {
+	failpoint.Inject(fpContractRecv, func() {
+		failpoint.InjectCall(fpContractRecv, any(c), true)
+		defer func() { failpoint.InjectCall(fpContractRecv, any(c), false) }()
+	})
 	return recvBatch(ctx, c, dst, &c.recvq, &c.sendq)
 }
 

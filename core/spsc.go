@@ -230,6 +230,10 @@ func (c *SPSC[T]) moreValues() bool { return c.rcachedTail != c.rhead }
 // Send implements [Chan.Send]. It must not be called concurrently with
 // another Send, TrySend or SendBatch.
 func (c *SPSC[T]) Send(ctx context.Context, v T) error {
+	failpoint.Inject(fpContractSend, func() {
+		failpoint.InjectCall(fpContractSend, any(c), true)
+		defer func() { failpoint.InjectCall(fpContractSend, any(c), false) }()
+	})
 	if err := c.trySend(v); err != errWouldBlock {
 		if err == nil {
 			c.recvq.wake(1)
@@ -240,17 +244,31 @@ func (c *SPSC[T]) Send(ctx context.Context, v T) error {
 }
 
 // TrySend implements [Chan.TrySend], with the concurrency rule of Send.
-func (c *SPSC[T]) TrySend(v T) error { return trySendResult(c.trySend(v), &c.recvq) }
+func (c *SPSC[T]) TrySend(v T) error {
+	failpoint.Inject(fpContractSend, func() {
+		failpoint.InjectCall(fpContractSend, any(c), true)
+		defer func() { failpoint.InjectCall(fpContractSend, any(c), false) }()
+	})
+	return trySendResult(c.trySend(v), &c.recvq)
+}
 
 // SendBatch implements [Chan.SendBatch], with the concurrency rule of Send.
 // Each run of values that fits is published with one CAS.
 func (c *SPSC[T]) SendBatch(ctx context.Context, vs []T) (int, error) {
+	failpoint.Inject(fpContractSend, func() {
+		failpoint.InjectCall(fpContractSend, any(c), true)
+		defer func() { failpoint.InjectCall(fpContractSend, any(c), false) }()
+	})
 	return sendBatch(ctx, c, vs, &c.sendq, &c.recvq)
 }
 
 // Recv implements [Chan.Recv]. It must not be called concurrently with
 // another Recv, TryRecv or RecvBatch.
 func (c *SPSC[T]) Recv(ctx context.Context) (T, error) {
+	failpoint.Inject(fpContractRecv, func() {
+		failpoint.InjectCall(fpContractRecv, any(c), true)
+		defer func() { failpoint.InjectCall(fpContractRecv, any(c), false) }()
+	})
 	if v, err := c.tryRecv(); err != errWouldBlock {
 		if err == nil {
 			c.sendq.wake(1)
@@ -262,6 +280,10 @@ func (c *SPSC[T]) Recv(ctx context.Context) (T, error) {
 
 // TryRecv implements [Chan.TryRecv], with the concurrency rule of Recv.
 func (c *SPSC[T]) TryRecv() (T, error) {
+	failpoint.Inject(fpContractRecv, func() {
+		failpoint.InjectCall(fpContractRecv, any(c), true)
+		defer func() { failpoint.InjectCall(fpContractRecv, any(c), false) }()
+	})
 	v, err := c.tryRecv()
 	return v, tryRecvResult(err, &c.sendq)
 }
@@ -269,6 +291,10 @@ func (c *SPSC[T]) TryRecv() (T, error) {
 // RecvBatch implements [Chan.RecvBatch], with the concurrency rule of Recv.
 // Each run of values is consumed with one store of head.
 func (c *SPSC[T]) RecvBatch(ctx context.Context, dst []T) (int, error) {
+	failpoint.Inject(fpContractRecv, func() {
+		failpoint.InjectCall(fpContractRecv, any(c), true)
+		defer func() { failpoint.InjectCall(fpContractRecv, any(c), false) }()
+	})
 	return recvBatch(ctx, c, dst, &c.recvq, &c.sendq)
 }
 
