@@ -154,7 +154,8 @@ func (r *Run) Plan() Plan { return r.plan }
 
 // SetStorm sets the function that Storm actions call, in a goroutine of
 // their own (a hook may run with core's locks held): it should cancel some
-// of the scopes or groups of the code under test, chosen from seed.
+// of the scopes or groups of the code under test, chosen from seed. nil
+// turns storms off; Storm actions do nothing until a function is set.
 func (r *Run) SetStorm(f func(seed uint64)) { r.storm.Store(&f) }
 
 // Stop disables every marker and waits for running storms. It is safe to
@@ -218,7 +219,7 @@ func (r *Run) hit(name string) {
 	case Sleep:
 		wait(time.Duration(mix(h) % uint64(a.MaxDelay)))
 	case Storm:
-		if f := r.storm.Load(); f != nil {
+		if f := r.storm.Load(); f != nil && *f != nil {
 			r.storms.Add(1)
 			go func() {
 				defer r.storms.Done()

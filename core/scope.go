@@ -172,7 +172,9 @@ func (s *Scope) followParent() {
 // Cancel cancels s and its whole subtree with cause (context.Canceled if
 // cause is nil). When Cancel returns, Cancelled() is true and Done() is
 // closed for s and every descendant, and the functions registered with
-// AfterFunc on them have run. Cancel never cancels s's parent, and only the
+// AfterFunc or OnCancel on them have run, except those of a part of the
+// subtree that another goroutine cancelled first: that goroutine runs
+// them, perhaps still while this Cancel returns. Each runs exactly once. Cancel never cancels s's parent, and only the
 // first call has an effect: later causes are ignored. Its cost is
 // proportional to the size of the subtree.
 func (s *Scope) Cancel(cause error) {

@@ -67,11 +67,13 @@ func startPlan(t *testing.T, s uint64) chaos.Plan {
 		var err error
 		r, err = chaos.Start(p)
 		require.NoError(t, err)
+		currentRun = r
 	}
 	t.Cleanup(func() {
 		a := artifact{Test: strings.SplitN(t.Name(), "/", 2)[0], Seed: s, Chaos: chaosBuild, Plan: p}
 		if r != nil {
 			r.Stop()
+			currentRun = nil
 			a.Fired, a.NeverFired = r.Fired(), r.NeverFired()
 			t.Logf("markers fired: %v; active but never fired: %v", a.Fired, a.NeverFired)
 		}
@@ -87,6 +89,17 @@ func startPlan(t *testing.T, s uint64) chaos.Plan {
 		}
 	})
 	return p
+}
+
+// currentRun is the chaos run of the running test (tests of this package
+// run one at a time), or nil.
+var currentRun *chaos.Run
+
+// setStorm points the plan's Storm actions at f (nil: no storms).
+func setStorm(f func(seed uint64)) {
+	if currentRun != nil {
+		currentRun.SetStorm(f)
+	}
 }
 
 // artifact is what a failing property leaves for its replay.
