@@ -182,6 +182,7 @@ func (q *waitq) linkLocked(w *waiter) {
 	}
 	q.last = w
 	q.n.Add(1)
+	parkedTotal.Add(1)
 }
 
 func (q *waitq) unlinkLocked(w *waiter) {
@@ -197,7 +198,12 @@ func (q *waitq) unlinkLocked(w *waiter) {
 	}
 	w.prev, w.next, w.queued = nil, nil, false
 	q.n.Add(-1)
+	parkedTotal.Add(-1)
 }
+
+// parkedTotal counts the waiters linked in all wait queues (ReadStats). It
+// changes only on the parking slow path.
+var parkedTotal atomic.Int64
 
 // leave takes w out of q after it stopped waiting for a reason of its own.
 // If w is still linked it is unlinked and leave reports true. Otherwise a

@@ -119,6 +119,11 @@ func deliver(c core.Chan[int], senders, receivers, values, sendBatch, recvBatch 
 			}
 		}
 	}
+	// Leak-freedom, from the runtime's own counter: every operation has
+	// returned, so no waiter may be left linked in a wait queue.
+	if n := core.ReadStats().ParkedWaiters; n != 0 {
+		return fmt.Errorf("%d waiters still linked in wait queues after every operation returned", n)
+	}
 	return nil
 }
 
