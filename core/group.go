@@ -131,14 +131,16 @@ const (
 // tasks start in roughly the order they were submitted. The pool keeps up to
 // GOMAXPROCS workers, which take queued tasks in small batches. When tasks
 // block (on I/O, on each other), queued tasks are not stranded: a batch
-// whose worker started nothing for a tick goes back to the queue, and while
-// tasks wait and no worker takes one for a tick, the pool starts temporary
-// workers (at least 1024, doubling every tick), which exit as soon as the
-// queue is empty. A tick lasts about a millisecond. So a blocked task delays
-// the start of queued ones by a few milliseconds: on the 2-core development
-// machine, 100 tasks that all block were all running after about 3 ms, and
-// 100K after about 0.2 s (a go statement each: about 0.05 s). Idle workers
-// exit after 100 ms, within the retry budget of goleak.VerifyNone.
+// whose worker started nothing for a tick goes back to the queue, and when
+// no worker takes a queued task for two ticks while the CPUs have time to
+// spare, the pool starts temporary workers (at least 64, doubling every
+// tick), which exit as soon as the queue is empty. A tick lasts about a
+// millisecond. So a blocked task delays the start of queued ones by a few
+// milliseconds: on the 2-core development machine, 100 tasks that all
+// block were all running after about 5 ms, and 100K after about 0.2 s (a go
+// statement each: about 0.05 s). Long CPU-bound tasks keep the CPUs busy
+// and do not make the pool grow. Idle workers exit after 100 ms, within the
+// retry budget of goleak.VerifyNone.
 type Group struct {
 	scope   Scope
 	limit   int64 // 0: no limit (read-only after NewGroup)

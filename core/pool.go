@@ -30,8 +30,8 @@ package core
 //     releases mu; a searcher parks only after it saw the queue empty under
 //     mu. The exception is when every permanent worker is running and there
 //     are GOMAXPROCS of them: then the monitor runs, and starts temporary
-//     workers while a tick passes with tasks queued, none taken, and CPU to
-//     spare (the workers are blocked, not busy).
+//     workers while two ticks pass with tasks queued, none taken, and CPU
+//     to spare (the workers are blocked, not busy).
 //  3. No stranded task in a batch. A worker's batch slots are filled only
 //     under mu (by the worker when it takes a batch, which it does only
 //     once the previous batch is fully claimed), and a slot is cleared only
@@ -77,9 +77,7 @@ const (
 	// by doubling from GOMAXPROCS alone would take ~10 ms for 1K tasks.
 	growMin = 64
 	// busyTick is how long a tick may last before the monitor concludes
-	// that the CPUs are busy (it waited for a P): then workers that take
-	// nothing are running long tasks, not blocked, and more goroutines
-	// would not help.
+	// that the CPUs are busy (it waited for a P); see cpusBusy.
 	busyTick = 5 * time.Millisecond
 	// minQueue is the queue capacity the pool shrinks back to when idle.
 	minQueue = 256
@@ -504,9 +502,9 @@ func (p *pool) stealLocked(w *worker) bool {
 
 // monitor runs while tasks are queued and every worker is busy, or while a
 // batch has unclaimed entries. A worker that claimed nothing for a whole
-// tick loses the rest of its batch to the queue. If a tick passes with
-// tasks queued and none taken, and the tick was not stretched by busy CPUs,
-// the workers are blocked (in tasks that wait for each other, for queued
+// tick loses the rest of its batch to the queue. If two ticks pass with
+// tasks queued and none taken, and the CPUs were not busy (cpusBusy), the
+// workers are blocked (in tasks that wait for each other, for queued
 // tasks, or for I/O): the monitor doubles the workers, up to the queue
 // length, so that every queued task eventually starts. Long CPU-bound tasks
 // keep the CPUs busy, which stretches the tick (the monitor waits for a P),
@@ -516,10 +514,11 @@ func (p *pool) monitor() {
 	last := p.taken
 	p.mu.Unlock()
 	var grow []*worker
+	stalledBefore := false
 	for {
-		t0 := time.Now()
+		t0, c0 := time.Now(), processCPU()
 		time.Sleep(monitorTick)
-		busy := time.Since(t0) > busyTick
+		busy := cpusBusy(time.Since(t0), c0)
 		p.mu.Lock()
 		watching := false
 		for w := p.all; w != nil; {
@@ -552,11 +551,14 @@ func (p *pool) monitor() {
 		}
 		var hw *worker
 		sp := spawnNone
+		stalled := p.n > 0 && p.taken == last && !busy
 		if p.n > 0 && p.searching == 0 {
 			if p.idle != nil || p.workers < runtime.GOMAXPROCS(0) {
 				hw, sp = p.helperLocked(false)
-			} else if p.taken == last && !busy {
-				// Nothing taken for a tick: all workers are blocked.
+			} else if stalled && stalledBefore {
+				// Nothing taken for two ticks with CPUs to spare: the
+				// workers are blocked. (One tick could be the start of
+				// a burst of long CPU-bound tasks.)
 				// Double, by at least growMin, handing each new
 				// temporary worker its first task so that they do not
 				// all queue up on mu.
@@ -576,6 +578,7 @@ func (p *pool) monitor() {
 				p.dirty = true
 			}
 		}
+		stalledBefore = stalled && len(grow) == 0 // after growing, wait two ticks again
 		last = p.taken
 		p.mu.Unlock()
 		p.start(hw, sp)
@@ -585,6 +588,23 @@ func (p *pool) monitor() {
 		}
 		grow = grow[:0]
 	}
+}
+
+// cpusBusy reports whether the CPUs were busy during a tick that lasted
+// wall and began when the process had used c0 of CPU time: the process used
+// at least three quarters of GOMAXPROCS CPUs, or (where the CPU time is
+// unknown) the tick stretched past busyTick, the monitor having waited for
+// a P. Workers that take nothing from the queue while the CPUs are busy are
+// running long tasks, not blocked: more goroutines would not help them.
+func cpusBusy(wall time.Duration, c0 int64) bool {
+	if wall > busyTick {
+		return true
+	}
+	c1 := processCPU()
+	if c0 < 0 || c1 < 0 {
+		return false
+	}
+	return float64(c1-c0) >= 0.75*float64(wall)*float64(runtime.GOMAXPROCS(0))
 }
 
 // slots returns the batch of length end.
