@@ -507,8 +507,8 @@ func (p *pool) stealLocked(w *worker) bool {
 // workers are blocked (in tasks that wait for each other, for queued
 // tasks, or for I/O): the monitor doubles the workers, up to the queue
 // length, so that every queued task eventually starts. Long CPU-bound tasks
-// keep the CPUs busy, which stretches the tick (the monitor waits for a P),
-// so they do not make the pool grow; WithLimit bounds it in any case.
+// keep the CPUs busy, so they do not make the pool grow; WithLimit bounds
+// it in any case.
 func (p *pool) monitor() {
 	p.mu.Lock()
 	last := p.taken
