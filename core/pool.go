@@ -99,6 +99,7 @@ type pool struct {
 	idle       *worker
 	all        *worker // every live worker, through allNext/allPrev
 	workers    int     // permanent workers (invariant 1)
+	procs      int     // GOMAXPROCS as last read (off the hot path: reading it takes the scheduler's lock)
 	grown      int     // temporary workers started since the monitor last saw the queue empty
 	searching  int     // workers looking at the queue (invariant 2)
 	taken      uint64  // tasks taken from the queue, for the monitor
@@ -107,7 +108,7 @@ type pool struct {
 }
 
 // tasks is the pool every Group submits to.
-var tasks = &pool{buf: make([]task, minQueue)}
+var tasks = &pool{buf: make([]task, minQueue), procs: runtime.GOMAXPROCS(0)}
 
 // worker is one pool goroutine.
 type worker struct {
@@ -206,7 +207,10 @@ func (p *pool) helperLocked(force bool) (*worker, spawn) {
 		p.searching++
 		return w, spawnNone
 	}
-	if p.workers < runtime.GOMAXPROCS(0) {
+	if p.workers == 0 {
+		p.procs = runtime.GOMAXPROCS(0) // a cold start is slow anyway
+	}
+	if p.workers < p.procs {
 		p.workers++
 		p.searching++
 		return nil, spawnPermanent
@@ -344,7 +348,9 @@ func (p *pool) work(w *worker) {
 		if p.poll() {
 			continue
 		}
+		procs := runtime.GOMAXPROCS(0) // about to park: off the hot path
 		p.mu.Lock()
+		p.procs = procs
 		if p.n > 0 {
 			p.mu.Unlock()
 			continue
@@ -519,7 +525,9 @@ func (p *pool) monitor() {
 		t0, c0 := time.Now(), processCPU()
 		time.Sleep(monitorTick)
 		busy := cpusBusy(time.Since(t0), c0)
+		procs := runtime.GOMAXPROCS(0)
 		p.mu.Lock()
+		p.procs = procs
 		watching := false
 		for w := p.all; w != nil; {
 			c := w.claim.Load()
@@ -553,7 +561,7 @@ func (p *pool) monitor() {
 		sp := spawnNone
 		stalled := p.n > 0 && p.taken == last && !busy
 		if p.n > 0 && p.searching == 0 {
-			if p.idle != nil || p.workers < runtime.GOMAXPROCS(0) {
+			if p.idle != nil || p.workers < p.procs {
 				hw, sp = p.helperLocked(false)
 			} else if stalled && stalledBefore {
 				// Nothing taken for two ticks with CPUs to spare: the

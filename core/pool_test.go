@@ -91,11 +91,9 @@ func revTask(ran *atomic.Int32) (func(context.Context) error, weak.Pointer[[1 <<
 	}, weak.Make(obj)
 }
 
-// The monitor takes "no task taken for a tick" for "every worker is
-// blocked" (pool.go:530): CPU-bound tasks longer than a tick (about 1 ms,
-// or the 10 ms preemption slice when every P is busy) make it steal the
-// batches and start a temporary worker for every queued task, so tasks
-// that never block run on more goroutines than GOMAXPROCS, interleaved.
+// CPU-bound tasks longer than the monitor's tick take nothing from the
+// queue for a while, but keep the CPUs busy: the pool must not take that
+// for blocked workers and start temporary ones (cpusBusy in pool.go).
 func TestPoolNoGrowthForCPUBoundTasks(t *testing.T) {
 	revPoolIdle(t)
 	revProcs(t, 2)
@@ -128,19 +126,14 @@ func TestPoolNoGrowthForCPUBoundTasks(t *testing.T) {
 	require.LessOrEqual(t, len(gids), 3, "temporary workers started although no task blocked")
 }
 
-// A worker blocked in a long task keeps its batch: the entries the monitor
-// stole and another worker ran stay referenced from the blocked worker's
-// batch (parkLocked clears it only when the worker parks).
+// A worker blocked in a long task must not keep the closures of the batch
+// entries the monitor stole from it and another worker ran (each claimant
+// clears the entries it claimed).
 func TestPoolBlockedWorkerBatchRetainsNothing(t *testing.T) {
 	revPoolIdle(t)
 	revProcs(t, 1)
 	release := make(chan struct{})
-	var once atomic.Bool
-	rel := func() {
-		if once.CompareAndSwap(false, true) {
-			close(release)
-		}
-	}
+	rel := sync.OnceFunc(func() { close(release) })
 	defer rel()
 
 	long := core.NewGroup(context.Background())
@@ -176,17 +169,13 @@ func TestPoolBlockedWorkerBatchRetainsNothing(t *testing.T) {
 }
 
 // While every permanent worker is blocked, tasks run on temporary workers,
-// which never park: the ring's slots keep the finished tasks' closures.
+// which never park (parkLocked clears the ring): they must clear the ring
+// slots they take, or the ring keeps finished tasks' closures.
 func TestPoolRingRetainsNothingWhileWorkersBlocked(t *testing.T) {
 	revPoolIdle(t)
 	revProcs(t, 1)
 	release := make(chan struct{})
-	var once atomic.Bool
-	rel := func() {
-		if once.CompareAndSwap(false, true) {
-			close(release)
-		}
-	}
+	rel := sync.OnceFunc(func() { close(release) })
 	defer rel()
 
 	long := core.NewGroup(context.Background())
@@ -229,10 +218,9 @@ func TestPoolRingRetainsNothingWhileWorkersBlocked(t *testing.T) {
 	require.Empty(t, kept, "closures of finished tasks still referenced by the queue's ring")
 }
 
-// GoRange: "each call counts as a task for errors and panics". With
-// WithAllErrors a task's Goexit does not stop the other tasks
-// (TestGroupGoexitInBatch), but a GoRange item's Goexit silently drops the
-// rest of its chunk: those calls neither run nor count as skipped.
+// GoRange: each call counts as a task, so with WithAllErrors a Goexit in one
+// item must not drop the rest of its chunk (as a task's Goexit does not stop
+// the other tasks: TestGroupGoexitInBatch).
 func TestGroupGoRangeGoexitKeepsTheRestOfTheChunk(t *testing.T) {
 	n := 8 * runtime.GOMAXPROCS(0) * 4 // chunks of 4
 	var ran atomic.Int32

@@ -36,7 +36,6 @@ type gModel struct {
 	skipped    bool // a task was not run because of cancellation
 	waited     bool
 	nextErrID  int
-	releaseIDs []int   // tokens of held tasks, FIFO
 	prev       *gModel // the state before the last command (for PostCondition)
 }
 
@@ -46,9 +45,30 @@ type gSUT struct {
 	release chan struct{} // one receive per released held task
 }
 
+// canGo is the precondition of a Go: it would not block (the held tasks
+// leave a slot of the limit free) and Wait has not returned.
+func canGo(st commands.State) bool {
+	m := st.(*gModel)
+	return !m.waited && (m.limit == 0 || m.held < m.limit)
+}
+
+// heldTask returns a task that closes started (if not nil) and then blocks
+// until a Release or the group's cancellation.
+func heldTask(sut *gSUT, started chan struct{}) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if started != nil {
+			close(started)
+		}
+		select {
+		case <-sut.release:
+		case <-ctx.Done():
+		}
+		return nil
+	}
+}
+
 func cloneModel(m *gModel) *gModel {
 	c := *m
-	c.releaseIDs = append([]int(nil), m.releaseIDs...)
 	return &c
 }
 
@@ -105,10 +125,7 @@ var (
 		RunFunc: func(s commands.SystemUnderTest) commands.Result {
 			return submitAndSettle(s.(*gSUT), func(context.Context) error { return nil }, false)
 		},
-		PreConditionFunc: func(st commands.State) bool {
-			m := st.(*gModel)
-			return !m.waited && (m.limit == 0 || m.held < m.limit)
-		},
+		PreConditionFunc: canGo,
 		NextStateFunc: func(st commands.State) commands.State {
 			m := cloneModel(st.(*gModel))
 			m.skipped = m.skipped || m.cancelled
@@ -129,7 +146,6 @@ var (
 				m.cancelled, m.cause = true, errCancelled
 			}
 			m.held = 0 // held tasks return when they see the cancellation
-			m.releaseIDs = nil
 			return m
 		},
 		PostConditionFunc: func(st commands.State, res commands.Result) *gopter.PropResult {
@@ -149,18 +165,9 @@ var (
 		Name: "Go(held)",
 		RunFunc: func(s commands.SystemUnderTest) commands.Result {
 			sut := s.(*gSUT)
-			return submitAndSettle(sut, func(ctx context.Context) error {
-				select {
-				case <-sut.release:
-				case <-ctx.Done():
-				}
-				return nil
-			}, false)
+			return submitAndSettle(sut, heldTask(sut, nil), false)
 		},
-		PreConditionFunc: func(st commands.State) bool {
-			m := st.(*gModel)
-			return !m.waited && (m.limit == 0 || m.held < m.limit)
-		},
+		PreConditionFunc: canGo,
 		NextStateFunc: func(st commands.State) commands.State {
 			m := cloneModel(st.(*gModel))
 			if m.cancelled {
@@ -239,14 +246,7 @@ func tryGo(want bool) commands.Command {
 		RunFunc: func(s commands.SystemUnderTest) commands.Result {
 			sut := s.(*gSUT)
 			started := make(chan struct{})
-			task := func(ctx context.Context) error {
-				close(started)
-				select {
-				case <-sut.release:
-				case <-ctx.Done():
-				}
-				return nil
-			}
+			task := heldTask(sut, started)
 			ok := sut.g.TryGo(task)
 			for t0 := time.Now(); want && !ok && time.Since(t0) < 2*time.Second; {
 				time.Sleep(20 * time.Microsecond)
@@ -300,10 +300,7 @@ func failing(id int, panics bool) commands.Command {
 				return err
 			}, true)
 		},
-		PreConditionFunc: func(st commands.State) bool {
-			m := st.(*gModel)
-			return !m.waited && (m.limit == 0 || m.held < m.limit)
-		},
+		PreConditionFunc: canGo,
 		NextStateFunc: func(st commands.State) commands.State {
 			m := cloneModel(st.(*gModel))
 			if m.cancelled {
