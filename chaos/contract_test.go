@@ -46,6 +46,9 @@ func TestContractChecks(t *testing.T) {
 		{"SPSC receivers", core.NewSPSC[int](1),
 			func(c core.Chan[int]) { _, _ = c.Recv(ctx) }, // empty: Recv blocks
 			func(c core.Chan[int]) { _, _ = c.TryRecv() }, "contract/single-receiver"},
+		{"SPMC senders", core.NewSPMC[int](1),
+			func(c core.Chan[int]) { _ = c.TrySend(0); _ = c.Send(ctx, 1) },
+			func(c core.Chan[int]) { _, _ = c.SendBatch(ctx, []int{2, 3}) }, "contract/single-sender"},
 		{"MPSC receivers", core.NewMPSC[int](1),
 			func(c core.Chan[int]) { _, _ = c.Recv(ctx) },
 			func(c core.Chan[int]) { _, _ = c.RecvBatch(ctx, make([]int, 4)) }, "contract/single-receiver"},
@@ -56,7 +59,9 @@ func TestContractChecks(t *testing.T) {
 				defer close(first)
 				tc.block(tc.ch)
 			}()
-			time.Sleep(20 * time.Millisecond) // the first goroutine is inside and parked
+			// Wait until the first goroutine is inside its operation, parked.
+			require.Eventually(t, func() bool { return core.ReadStats().ParkedWaiters == 1 },
+				5*time.Second, time.Millisecond)
 			v := secondOp(func() { tc.second(tc.ch) })
 			var cv *chaos.ContractViolation
 			err, _ := v.(error)

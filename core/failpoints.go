@@ -98,7 +98,7 @@ var failpoints = []Failpoint{
 	{fpBugCloseDrops, BugPoint, "PLANTED BUG: closing an MPMC channel drops its buffered values"},
 	{fpBugDoneEarly, BugPoint, "PLANTED BUG: a task is counted finished before its body and defers run"},
 	{fpBugHookSkipped, BugPoint, "PLANTED BUG: a cancelled scope skips its AfterFunc/OnCancel hooks"},
-	{fpContractSend, ContractPoint, "an SPSC send operation (Send, TrySend, SendBatch) starts and ends"},
+	{fpContractSend, ContractPoint, "an SPSC or SPMC send operation (Send, TrySend, SendBatch) starts and ends"},
 	{fpContractRecv, ContractPoint, "an SPSC or MPSC receive operation (Recv, TryRecv, RecvBatch) starts and ends"},
 }
 

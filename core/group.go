@@ -280,6 +280,7 @@ func (g *Group) token() {
 
 // finish counts k finished tasks (invariants 1 to 3).
 func (g *Group) finish(k uint64) {
+	finishedTasks.Add(k)
 	s := g.state.Add(-k)
 	if g.limit > 0 && g.lwait.Load() > 0 {
 		g.token()

@@ -201,10 +201,6 @@ func (q *waitq) unlinkLocked(w *waiter) {
 	parkedTotal.Add(-1)
 }
 
-// parkedTotal counts the waiters linked in all wait queues (ReadStats). It
-// changes only on the parking slow path.
-var parkedTotal atomic.Int64
-
 // leave takes w out of q after it stopped waiting for a reason of its own.
 // If w is still linked it is unlinked and leave reports true. Otherwise a
 // waker has already unlinked it and owes it a token; leave consumes that

@@ -54,6 +54,7 @@ package core
 import (
 	"context"
 	"runtime"
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,9 +77,6 @@ const (
 	// Linux (the timer's resolution, whatever monitorTick says), so growth
 	// by doubling from GOMAXPROCS alone would take ~10 ms for 1K tasks.
 	growMin = 64
-	// busyTick is how long a tick may last before the monitor concludes
-	// that the CPUs are busy (it waited for a P); see cpusBusy.
-	busyTick = 5 * time.Millisecond
 	// minQueue is the queue capacity the pool shrinks back to when idle.
 	minQueue = 256
 )
@@ -94,6 +92,7 @@ type pool struct {
 	_    [cacheLine - 8]byte
 
 	mu         sync.Mutex
+	submitted  uint64 // tasks ever submitted (ReadStats: live = submitted - finishedTasks)
 	buf        []task // ring of queued tasks, len a power of two
 	head, n    int    // first queued task and count
 	idle       *worker
@@ -145,6 +144,7 @@ func claimParts(c uint64) (gen uint64, next, end int) {
 // submit queues t and makes sure a worker will look at it (invariant 2).
 func (p *pool) submit(t task) {
 	p.mu.Lock()
+	p.submitted++
 	p.pushLocked(t)
 	if p.searching > 0 {
 		p.mu.Unlock()
@@ -521,11 +521,14 @@ func (p *pool) monitor() {
 	p.mu.Unlock()
 	var grow []*worker
 	stalledBefore := false
+	sched := make([]metrics.Sample, len(schedMetrics))
+	for i, name := range schedMetrics {
+		sched[i].Name = name
+	}
 	for {
-		t0, c0 := time.Now(), processCPU()
 		time.Sleep(monitorTick)
-		busy := cpusBusy(time.Since(t0), c0)
 		procs := runtime.GOMAXPROCS(0)
+		busy := cpusBusy(sched, procs)
 		p.mu.Lock()
 		p.procs = procs
 		watching := false
@@ -598,21 +601,32 @@ func (p *pool) monitor() {
 	}
 }
 
-// cpusBusy reports whether the CPUs were busy during a tick that lasted
-// wall and began when the process had used c0 of CPU time: the process used
-// at least three quarters of GOMAXPROCS CPUs, or (where the CPU time is
-// unknown) the tick stretched past busyTick, the monitor having waited for
-// a P. Workers that take nothing from the queue while the CPUs are busy are
-// running long tasks, not blocked: more goroutines would not help them.
-func cpusBusy(wall time.Duration, c0 int64) bool {
-	if wall > busyTick {
-		return true
+// schedMetrics are the scheduler's counts of goroutines on a P and waiting
+// for one; cpusBusy adds them up.
+var schedMetrics = [...]string{
+	"/sched/goroutines/running:goroutines",
+	"/sched/goroutines/runnable:goroutines",
+}
+
+// cpusBusy reports whether the Ps are busy: the goroutines running or
+// runnable, besides the monitor itself, are at least procs. Workers that
+// take nothing from the queue while the Ps are busy are running long
+// tasks, not blocked: more goroutines would not help them. The counts are
+// the scheduler's own (runtime/metrics; reading them takes the scheduler's
+// lock, once a tick), so a machine loaded by other processes does not make
+// busy workers look blocked, as the process's CPU time did. If the metrics
+// are missing, the Ps count as idle: the pool then errs towards growing,
+// which costs goroutines but never strands a task. s is the monitor's own
+// sample slice, one per name in schedMetrics.
+func cpusBusy(s []metrics.Sample, procs int) bool {
+	metrics.Read(s)
+	n := uint64(0)
+	for _, x := range s {
+		if x.Value.Kind() == metrics.KindUint64 {
+			n += x.Value.Uint64()
+		}
 	}
-	c1 := processCPU()
-	if c0 < 0 || c1 < 0 {
-		return false
-	}
-	return float64(c1-c0) >= 0.75*float64(wall)*float64(runtime.GOMAXPROCS(0))
+	return n > uint64(procs) // n counts the monitor
 }
 
 // slots returns the batch of length end.

@@ -23,6 +23,10 @@ package core
 //  5. No goroutine is started per scope. A scope under a foreign context
 //     (not a *Scope) follows it through context.AfterFunc, which costs no
 //     goroutine while the parent is live.
+//  6. liveScopes counts the scopes (and AfterFunc/OnCancel hooks, which are
+//     scopes too) linked in a parent's child list: +1 when linked, -1 when
+//     unlinked, both under the parent's mu. ReadStats reports it, so a
+//     leak check sees children a cancelled or finished tree kept linked.
 
 import (
 	"context"
@@ -137,6 +141,7 @@ func (s *Scope) attach() {
 		}
 		p.first = s
 		s.linked = true
+		liveScopes.Add(1) // invariant 6
 		p.mu.Unlock()
 		return
 	}
@@ -223,9 +228,11 @@ func (s *Scope) cancel(cause error, state uint32, hooks *[]func()) bool {
 	} else {
 		s.done.Store(closedChan)
 	}
+	unlinked := int64(0)
 	for c := s.first; c != nil; {
 		next := c.next
 		c.prev, c.next, c.linked = nil, nil, false // unlink: invariant 2
+		unlinked++
 		failpoint.InjectCall(fpScopeCancel)
 		failpoint.Inject(fpBugChildLive, func() {
 			var bug bool
@@ -237,6 +244,9 @@ func (s *Scope) cancel(cause error, state uint32, hooks *[]func()) bool {
 		})
 		c.cancel(cause, state, hooks) // locks c below s: invariant 4
 		c = next
+	}
+	if unlinked > 0 {
+		liveScopes.Add(-unlinked) // invariant 6
 	}
 	s.first = nil
 	if s.ext != nil {
@@ -271,6 +281,7 @@ func (s *Scope) unlink(c *Scope) bool {
 		c.next.prev = c.prev
 	}
 	c.prev, c.next, c.linked = nil, nil, false
+	liveScopes.Add(-1) // invariant 6
 	return true
 }
 

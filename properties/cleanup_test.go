@@ -122,6 +122,7 @@ func (r *cleanupRun) group(parent context.Context, tr tree, level int) {
 
 func cleanupHolds(tr tree) (bool, string) {
 	r := &cleanupRun{}
+	base := core.ReadStats()
 	root := core.NewScope(context.Background())
 	// A cancellation storm of the chaos plan cancels a few scopes of the
 	// tree, chosen from its seed, before the root's turn comes.
@@ -171,6 +172,11 @@ func cleanupHolds(tr tree) (bool, string) {
 	}
 	if h, run := r.hooks.Load(), r.hooksRun.Load(); h != run {
 		r.violate("%d OnCancel hooks registered, %d ran", h, run)
+	}
+	// Leak-freedom: the cancelled tree left no scope linked and no task
+	// counted live.
+	if err := settle(base); err != nil {
+		r.violate("%v", err)
 	}
 	if r.violations.Load() > 0 {
 		return false, fmt.Sprintf("%d violations; first: %s", r.violations.Load(), r.first.Load())

@@ -19,6 +19,7 @@ import (
 	"github.com/leanovate/gopter/gen"
 	"github.com/leanovate/gopter/prop"
 	"github.com/nimsync/nimsync/core"
+	"github.com/stretchr/testify/require"
 )
 
 // stream is a generated run: how many values each sender sends and the
@@ -208,6 +209,7 @@ func TestScale100KTaskGroup(t *testing.T) {
 	const n = 100_000
 	runs := make([]atomic.Int32, n)
 	cleanups := make([]atomic.Int32, n)
+	base := core.ReadStats()
 	g := core.NewGroup(context.Background())
 	for i := 0; i < n; i += 2 {
 		g.Go(func(context.Context) error {
@@ -221,12 +223,12 @@ func TestScale100KTaskGroup(t *testing.T) {
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, g.Wait())
+	require.Equal(t, base.LiveTasks, core.ReadStats().LiveTasks,
+		"every task is counted finished by the time Wait returns")
 	for i := range n {
 		if r, c := runs[i].Load(), cleanups[i].Load(); r != 1 || c != 1 {
-			t.Fatalf("task %d ran %d times and cleaned up %d times", i, r, c)
+			require.Failf(t, "exactly once", "task %d ran %d times and cleaned up %d times", i, r, c)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/leanovate/gopter"
 	"github.com/nimsync/nimsync/chaos"
+	"github.com/nimsync/nimsync/core"
 	"github.com/stretchr/testify/require"
 )
 
@@ -174,4 +175,25 @@ func writeArtifact(t *testing.T, name string, data []byte) string {
 	path := filepath.Join(dir, name)
 	require.NoError(t, os.Rename(f.Name(), path))
 	return path
+}
+
+// settle waits (up to a second: workers publish finished tasks after the
+// task returns, and a storm may still be unlinking the scope it cancelled)
+// until the runtime's own counters are back to base, and reports the
+// counters that are not.
+func settle(base core.Stats) error {
+	var st core.Stats
+	for t0 := time.Now(); ; time.Sleep(100 * time.Microsecond) {
+		st = core.ReadStats()
+		if st.ParkedWaiters == base.ParkedWaiters && st.QueuedTasks == base.QueuedTasks &&
+			st.LiveTasks == base.LiveTasks && st.LiveScopes == base.LiveScopes {
+			return nil
+		}
+		if time.Since(t0) > time.Second {
+			break
+		}
+	}
+	return fmt.Errorf("runtime counters not back to baseline: parked waiters %d (was %d), queued tasks %d (was %d), live tasks %d (was %d), live scopes %d (was %d)",
+		st.ParkedWaiters, base.ParkedWaiters, st.QueuedTasks, base.QueuedTasks,
+		st.LiveTasks, base.LiveTasks, st.LiveScopes, base.LiveScopes)
 }

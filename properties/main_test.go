@@ -4,27 +4,21 @@ import (
 	"fmt"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/nimsync/nimsync/core"
 	"go.uber.org/goleak"
 )
 
 // Leak-freedom: after the suite, the runtime's own counters are back to
-// zero (no waiter linked in a wait queue, no task queued), and goroutines
+// zero (no waiter linked in a wait queue, no task queued or live, no scope
+// linked under a live parent), and goroutines
 // are back to baseline (the pool's idle workers exit within goleak's retry
 // budget).
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if code == 0 {
-		var st core.Stats
-		for t0 := time.Now(); time.Since(t0) < time.Second; time.Sleep(time.Millisecond) {
-			if st = core.ReadStats(); st.ParkedWaiters == 0 && st.QueuedTasks == 0 {
-				break
-			}
-		}
-		if st.ParkedWaiters != 0 || st.QueuedTasks != 0 {
-			fmt.Fprintf(os.Stderr, "leak: after the suite, %d waiters parked and %d tasks queued\n", st.ParkedWaiters, st.QueuedTasks)
+		if err := settle(core.Stats{}); err != nil {
+			fmt.Fprintf(os.Stderr, "leak after the suite: %v\n", err)
 			code = 1
 		}
 	}
