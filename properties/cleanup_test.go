@@ -47,7 +47,42 @@ func genTree(maxDepth int) gopter.Gen {
 		gen.IntRange(0, 3000), gen.IntRange(-1, 7),
 	).Map(func(v []any) tree {
 		return tree{v[0].(int), v[1].(int), v[2].(int), time.Duration(v[3].(int)) * time.Microsecond, v[4].(int)}
-	})
+	}).WithShrinker(shrinkTree) // Map to another type drops the ints' shrinkers
+}
+
+// shrinkTree offers smaller trees, one field at a time: shallower, narrower,
+// fewer tasks, an earlier cancel, no failing task.
+func shrinkTree(v any) gopter.Shrink {
+	tr := v.(tree)
+	var out []tree
+	with := func(f func(*tree)) {
+		c := tr
+		f(&c)
+		out = append(out, c)
+	}
+	if tr.Depth > 1 {
+		with(func(c *tree) { c.Depth-- })
+	}
+	if tr.Fanout > 1 {
+		with(func(c *tree) { c.Fanout = 1 })
+	}
+	if tr.Tasks > 1 {
+		with(func(c *tree) { c.Tasks /= 2 })
+	}
+	if tr.CancelAfter > 0 {
+		with(func(c *tree) { c.CancelAfter /= 2 })
+	}
+	if tr.FailAt >= 0 {
+		with(func(c *tree) { c.FailAt = -1 })
+	}
+	i := 0
+	return func() (any, bool) {
+		if i == len(out) {
+			return nil, false
+		}
+		i++
+		return out[i-1], true
+	}
 }
 
 // cleanupRun is one episode's bookkeeping.

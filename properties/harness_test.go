@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -81,6 +82,7 @@ func startPlan(t *testing.T, s uint64) chaos.Plan {
 		if !t.Failed() {
 			return
 		}
+		a.Stacks = allStacks()
 		b, _ := json.MarshalIndent(a, "", "  ")
 		path := writeArtifact(t, fmt.Sprintf("%s-seed%d-%d.json", a.Test, s, time.Now().UnixNano()), b)
 		if chaosBuild {
@@ -111,6 +113,9 @@ type artifact struct {
 	Plan       chaos.Plan        `json:"plan"`
 	Fired      map[string]uint64 `json:"fired,omitempty"`
 	NeverFired []string          `json:"never_fired,omitempty"`
+	// Stacks are every goroutine's stack when the failing test ended: what
+	// was still blocked (a lost wakeup shows as a parked receiver).
+	Stacks string `json:"stacks,omitempty"`
 }
 
 // readPlan reads a plan file, or the plan of a failure artifact.
@@ -196,4 +201,16 @@ func settle(base core.Stats) error {
 	return fmt.Errorf("runtime counters not back to baseline: parked waiters %d (was %d), queued tasks %d (was %d), live tasks %d (was %d), live scopes %d (was %d)",
 		st.ParkedWaiters, base.ParkedWaiters, st.QueuedTasks, base.QueuedTasks,
 		st.LiveTasks, base.LiveTasks, st.LiveScopes, base.LiveScopes)
+}
+
+// allStacks returns every goroutine's stack.
+func allStacks() string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return string(buf[:n])
+		}
+		buf = make([]byte, 2*len(buf))
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -357,7 +358,9 @@ func runEpisode(c core.Chan[int], progs [][]step) ([]porcupine.Operation, error)
 }
 
 // genPrograms generates the programs of senders+receivers goroutines, opsEach
-// operations each (shrinking removes operations).
+// operations each. Mapping the generated integers to steps drops gopter's
+// shrinker (Map keeps one only when the type stays the same), so the
+// programs get their own: shrinkPrograms.
 func genPrograms(senders, receivers, opsEach, batch int) gopter.Gen {
 	var gens []gopter.Gen
 	for i := 0; i < senders+receivers; i++ {
@@ -371,7 +374,49 @@ func genPrograms(senders, receivers, opsEach, batch int) gopter.Gen {
 			}
 		}
 		return progs
-	})
+	}).WithShrinker(shrinkPrograms)
+}
+
+// shrinkPrograms shrinks one goroutine's program at a time: it drops runs
+// of operations (halves, quarters, ... then single ones) and makes single
+// operations plainer (shrinkStep), so that a failing episode comes out
+// with the few operations that show the failure
+// (TestShrinkingFindsSmallEpisode).
+func shrinkPrograms(v any) gopter.Shrink {
+	progs := v.([][]step)
+	shrinks := make([]gopter.Shrink, 0, len(progs))
+	for g := range progs {
+		shrinks = append(shrinks, gen.SliceShrinker(shrinkStep)(progs[g]).Map(func(p []step) [][]step {
+			out := slices.Clone(progs)
+			out[g] = p
+			return out
+		}))
+	}
+	return gopter.ConcatShrinks(shrinks...)
+}
+
+// shrinkStep offers plainer forms of a step: a batch of half the length,
+// then the blocking single operation of its side.
+func shrinkStep(v any) gopter.Shrink {
+	s := v.(step)
+	var out []step
+	if (s.Kind == kSendBatch || s.Kind == kRecvBatch) && s.N > 1 {
+		out = append(out, step{Kind: s.Kind, N: s.N / 2})
+	}
+	switch s.Kind {
+	case kTrySend, kSendBatch:
+		out = append(out, step{Kind: kSend})
+	case kTryRecv, kRecvBatch:
+		out = append(out, step{Kind: kRecv})
+	}
+	i := 0
+	return func() (any, bool) {
+		if i == len(out) {
+			return nil, false
+		}
+		i++
+		return out[i-1], true
+	}
 }
 
 // episodeOps is about how many operations an episode has. Porcupine's

@@ -83,7 +83,10 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 		t.Fatalf("%d planted bugs in core, %d covered here: every bug needs a property that catches it", planted, len(cases))
 	}
 	caught := 0
-	for _, bc := range cases {
+	rows := make([]catchRow, len(cases))
+	for k, bc := range cases {
+		row := &rows[k]
+		row.bug, row.minimized = bc.bug, "not tried (catch took ≥ 1 s)"
 		t.Run(bc.bug, func(t *testing.T) {
 			// The seed's swarm plan, with the bug switched on.
 			planOf := func(seed uint64) chaos.Plan {
@@ -116,6 +119,7 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 					}
 				}
 				t.Logf("caught after %v (%d episodes): %s; seed %d reproduced it %d/%d times", took.Round(time.Millisecond), i+1, why, s+i, reps, replays)
+				*row = catchRow{bug: bc.bug, caught: true, took: took, episodes: i + 1, seed: s + i, reps: reps, replays: replays, why: why}
 				if reps == 0 {
 					t.Errorf("the seed that caught %s does not reproduce it", bc.bug)
 				}
@@ -123,6 +127,7 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 					p := planOf(s + i)
 					m, runs := chaos.Minimize(p, 3, func(q chaos.Plan) bool { ok, _ := runPlan(q); return ok })
 					t.Logf("minimized the plan from %d markers to %d in %d runs: %s", len(p.Points)+len(p.Bugs), len(m.Points)+len(m.Bugs), runs, compact(m))
+					row.minimized = fmt.Sprintf("%d → %d markers", len(p.Points)+len(p.Bugs), len(m.Points)+len(m.Bugs))
 					if _, ok := m.Bugs[bc.bug]; !ok {
 						t.Errorf("the minimized plan lost the bug that causes the failure: %s", compact(m))
 					}
@@ -134,6 +139,46 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 		})
 	}
 	t.Logf("catch rate: %d/%d planted bugs", caught, len(cases))
+	report := catchReport(s, rows, caught)
+	t.Logf("self-test report:\n%s", report)
+	path := writeArtifact(t, fmt.Sprintf("selftest-seed%d.md", s), []byte(report))
+	t.Logf("self-test report written to %s", path)
+}
+
+// catchRow is one planted bug's line of the self-test report.
+type catchRow struct {
+	bug           string
+	caught        bool
+	took          time.Duration
+	episodes      uint64
+	seed          uint64
+	reps, replays int
+	minimized     string
+	why           string
+}
+
+// catchReport renders the self-test's result as a Markdown table: catch
+// rate, time to catch, reproduction rate of the catching seed, and the
+// minimized plan's size.
+func catchReport(seed uint64, rows []catchRow, caught int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Self-test of the chaos harness, seed %d, %s: caught %d of %d planted bugs.\n\n", seed, time.Now().UTC().Format(time.DateOnly), caught, len(rows))
+	b.WriteString("| planted bug | caught | time to catch | episodes | seed | reproduced | minimized plan | what the property saw |\n")
+	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	for _, r := range rows {
+		if !r.caught {
+			fmt.Fprintf(&b, "| `%s` | **no** | — | — | — | — | — | — |\n", r.bug)
+			continue
+		}
+		why := r.why
+		if len(why) > 80 {
+			why = why[:77] + "..."
+		}
+		why = strings.ReplaceAll(why, "|", "\\|")
+		fmt.Fprintf(&b, "| `%s` | yes | %v | %d | %d | %d/%d | %s | %s |\n",
+			r.bug, r.took.Round(time.Millisecond), r.episodes, r.seed, r.reps, r.replays, r.minimized, why)
+	}
+	return b.String()
 }
 
 // compact renders a plan's markers on one line.
