@@ -1,0 +1,329 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"math"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// This file draws the report's plots with gonum.org/v1/plot: throughput
+// per scenario over time, latency percentiles (P50, P99, P99.9) of each
+// scenario over time, goroutines over time and heap over time. A plot with
+// no data is left out rather than drawn empty.
+//
+// Samples of merged shards are concatenated in time order (see [Merge]);
+// where shards overlapped in time their lines interleave.
+
+// figure is one chart with the name of its PNG file and its caption.
+type figure struct {
+	Name    string // file name stem: "throughput", "latency-chan_mpmc"
+	Caption string
+	Chart   *chart
+}
+
+// chart is a plot with its legend, which is drawn in a column to the right
+// of the plot so it never covers a line.
+type chart struct {
+	title   string
+	plot    *plot.Plot
+	legend  plot.Legend
+	legendW vg.Length // widest legend entry; 0 for no legend
+}
+
+// Plot size in the page and in PNG files.
+const (
+	figWidth  = 9 * vg.Inch
+	figHeight = 3.5 * vg.Inch
+	pngDPI    = 144
+	gap       = vg.Length(10) // between the plot and its legend, in points
+)
+
+// draw draws ch on c: the plot, and its legend to the right.
+func (ch *chart) draw(c draw.Canvas) {
+	if ch.legendW == 0 {
+		ch.plot.Draw(c)
+		return
+	}
+	w := ch.legendW + 2*gap
+	ch.plot.Draw(draw.Crop(c, 0, -w, 0, 0))
+	ch.legend.Draw(draw.Crop(c, c.Size().X-w+gap, 0, 0, 0))
+}
+
+// timeAxis is the unit of the x axis, picked so the soak spans a readable
+// range.
+type timeAxis struct {
+	label string
+	div   float64 // seconds per unit
+}
+
+// pickTimeAxis returns seconds, minutes or hours depending on the last
+// sample time of r.
+func pickTimeAxis(r *Report) timeAxis {
+	end := r.Elapsed
+	for _, s := range r.Runtime {
+		end = math.Max(end, s.T)
+	}
+	for _, sc := range r.Scenarios {
+		for _, s := range sc.Samples {
+			end = math.Max(end, s.T)
+		}
+	}
+	switch {
+	case end >= 3*3600:
+		return timeAxis{"time since start (h)", 3600}
+	case end >= 180:
+		return timeAxis{"time since start (min)", 60}
+	default:
+		return timeAxis{"time since start (s)", 1}
+	}
+}
+
+// figures builds every chart of r, in the order the page shows them.
+func figures(r *Report) ([]figure, error) {
+	ta := pickTimeAxis(r)
+	var figs []figure
+	add := func(name, caption string, ch *chart, err error) error {
+		if err != nil {
+			return fmt.Errorf("report: plot %s: %w", name, err)
+		}
+		if ch != nil {
+			figs = append(figs, figure{Name: name, Caption: caption, Chart: ch})
+		}
+		return nil
+	}
+
+	var series []line
+	for _, sc := range r.Scenarios {
+		xy := make(plotter.XYs, 0, len(sc.Samples))
+		for _, s := range sc.Samples {
+			xy = append(xy, plotter.XY{X: s.T / ta.div, Y: s.OpsPerSec})
+		}
+		series = append(series, line{sc.Name, xy})
+	}
+	ch, err := lineChart("Throughput per scenario", ta, "ops/s", series, false, fmtCount)
+	if err := add("throughput", "Throughput of each scenario per sampling interval.", ch, err); err != nil {
+		return nil, err
+	}
+
+	seen := map[string]int{}
+	for _, sc := range r.Scenarios {
+		var p50, p99, p999 plotter.XYs
+		for _, s := range sc.Samples {
+			if s.Latency.Count == 0 {
+				continue
+			}
+			x := s.T / ta.div
+			p50 = append(p50, plotter.XY{X: x, Y: float64(s.Latency.P50)})
+			p99 = append(p99, plotter.XY{X: x, Y: float64(s.Latency.P99)})
+			p999 = append(p999, plotter.XY{X: x, Y: float64(s.Latency.P999)})
+		}
+		series := []line{{"P50", p50}, {"P99", p99}, {"P99.9", p999}}
+		ch, err := lineChart("Latency: "+sc.Name, ta, "latency", series, true, fmtLatency)
+		name := "latency-" + fileStem(sc.Name)
+		if seen[name]++; seen[name] > 1 {
+			name = fmt.Sprintf("%s-%d", name, seen[name])
+		}
+		if err := add(name, "Latency percentiles of "+sc.Name+" per sampling interval (log scale).", ch, err); err != nil {
+			return nil, err
+		}
+	}
+
+	var gs, heap plotter.XYs
+	var heapMax float64
+	for _, s := range r.Runtime {
+		gs = append(gs, plotter.XY{X: s.T / ta.div, Y: float64(s.Goroutines)})
+		heap = append(heap, plotter.XY{X: s.T / ta.div, Y: float64(s.HeapBytes)})
+		heapMax = math.Max(heapMax, float64(s.HeapBytes))
+	}
+	ch, err = lineChart("Goroutines", ta, "goroutines", []line{{"", gs}}, false, fmtCount)
+	if err := add("goroutines", "Live goroutines over the soak.", ch, err); err != nil {
+		return nil, err
+	}
+	// Heap in a binary unit, so the ticks fall on round numbers of it.
+	unit, div := "bytes", 1.0
+	for _, u := range []struct {
+		name string
+		div  float64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if heapMax >= 2*u.div {
+			unit, div = u.name, u.div
+		}
+	}
+	for i := range heap {
+		heap[i].Y /= div
+	}
+	ch, err = lineChart("Heap", ta, "heap in use ("+unit+")", []line{{"", heap}}, false, fmtSig)
+	if err := add("heap", "Heap in use after the last GC over the soak.", ch, err); err != nil {
+		return nil, err
+	}
+	return figs, nil
+}
+
+// line is one named series of a chart.
+type line struct {
+	name string
+	xy   plotter.XYs
+}
+
+// lineChart draws series against time. Points that are not finite (or not
+// positive, on a log scale) are dropped; it returns nil when no point is
+// left. Y tick labels are formatted by yfmt.
+func lineChart(title string, ta timeAxis, ylabel string, series []line, logY bool, yfmt func(float64) string) (*chart, error) {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = ta.label
+	p.Y.Label.Text = ylabel
+	p.Add(plotter.NewGrid())
+	ch := &chart{title: title, plot: p, legend: plot.NewLegend()}
+	ch.legend.Top, ch.legend.Left = true, true
+	ch.legend.Padding = vg.Points(3)
+	ch.legend.YOffs = -p.Title.TextStyle.Rectangle(title).Size().Y - p.Title.Padding
+
+	lo, hi, points := math.Inf(1), math.Inf(-1), 0
+	for i, s := range series {
+		xy := make(plotter.XYs, 0, len(s.xy))
+		for _, pt := range s.xy {
+			if math.IsNaN(pt.X) || math.IsInf(pt.X, 0) || math.IsNaN(pt.Y) || math.IsInf(pt.Y, 0) || (logY && pt.Y <= 0) {
+				continue
+			}
+			xy = append(xy, pt)
+			lo, hi = math.Min(lo, pt.Y), math.Max(hi, pt.Y)
+		}
+		if len(xy) == 0 {
+			continue
+		}
+		points += len(xy)
+		l, err := plotter.NewLine(xy)
+		if err != nil {
+			return nil, err
+		}
+		l.Color = plotutil.Color(i)
+		l.Width = vg.Points(1.2)
+		p.Add(l)
+		if s.name != "" {
+			ch.legend.Add(s.name, l)
+			w := ch.legend.ThumbnailWidth + ch.legend.TextStyle.Rectangle(" "+s.name).Max.X
+			ch.legendW = max(ch.legendW, w)
+		}
+		if len(xy) == 1 { // a lone point draws no line; mark it
+			sc, err := plotter.NewScatter(xy)
+			if err != nil {
+				return nil, err
+			}
+			sc.Color = l.Color
+			p.Add(sc)
+		}
+	}
+	if points == 0 {
+		return nil, nil
+	}
+	if logY {
+		// 1.6 on each side makes the range wider than 2.5, the largest
+		// gap between labelled log ticks, so some tick gets a label.
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = logTicks{yfmt}
+		p.Y.Min, p.Y.Max = lo/1.6, hi*1.6
+	} else {
+		p.Y.Tick.Marker = relabel{plot.DefaultTicks{}, yfmt}
+		p.Y.Min = math.Min(0, lo)
+		if hi <= p.Y.Min {
+			hi = p.Y.Min + 1
+		}
+		p.Y.Max = hi * 1.1
+	}
+	return ch, nil
+}
+
+// svgFont names fonts a browser has when it lacks the Liberation fonts
+// gonum/plot measures its text with (Liberation Serif is metric-compatible
+// with Times New Roman).
+var svgFont = strings.NewReplacer(
+	"font-family:Liberation Serif;", "font-family:'Liberation Serif','Times New Roman',Times,serif;",
+	"font-family:Liberation Sans;", "font-family:'Liberation Sans',Arial,Helvetica,sans-serif;",
+	"font-family:Liberation Mono;", "font-family:'Liberation Mono','Courier New',monospace;",
+)
+
+// svgOf renders ch as an <svg> element for inline use in HTML: the XML
+// prolog is dropped and fonts get fallbacks.
+func svgOf(ch *chart) (string, error) {
+	c := vgsvg.New(figWidth, figHeight)
+	ch.draw(draw.New(c))
+	var b bytes.Buffer
+	if _, err := c.WriteTo(&b); err != nil {
+		return "", err
+	}
+	s := b.String()
+	i := strings.Index(s, "<svg")
+	if i < 0 {
+		return "", fmt.Errorf("report: plot %q: no <svg> element in output", ch.title)
+	}
+	return svgFont.Replace(s[i:]), nil
+}
+
+// pngOf renders ch as a PNG image.
+func pngOf(ch *chart) ([]byte, error) {
+	c := vgimg.NewWith(vgimg.UseWH(figWidth, figHeight), vgimg.UseDPI(pngDPI), vgimg.UseBackgroundColor(color.White))
+	ch.draw(draw.New(c))
+	var b bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// WritePlots writes each plot of r as a PNG file into dir (created if
+// missing): throughput.png, latency-<scenario>.png (the scenario name with
+// characters other than letters, digits, '.', '_' and '-' replaced by '_'),
+// goroutines.png and heap.png. Plots without data are not written. Each
+// file is written to a temporary file and renamed, so none is ever
+// half-written; it returns the paths written. It costs tens of
+// milliseconds per plot and may be called concurrently for different dirs.
+func WritePlots(dir string, r *Report) ([]string, error) {
+	if r == nil {
+		return nil, fmt.Errorf("report: WritePlots %s: nil report", dir)
+	}
+	figs, err := figures(r)
+	if err != nil {
+		return nil, err
+	}
+	files := make([]file, 0, len(figs))
+	for _, f := range figs {
+		b, err := pngOf(f.Chart)
+		if err != nil {
+			return nil, fmt.Errorf("report: plot %s: %w", f.Name, err)
+		}
+		files = append(files, file{f.Name + ".png", b})
+	}
+	if err := writeFiles(dir, files); err != nil {
+		return nil, err
+	}
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = filepath.Join(dir, f.name)
+	}
+	return paths, nil
+}
+
+var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// fileStem turns a scenario name into a safe file name stem.
+func fileStem(name string) string {
+	s := unsafeFileChars.ReplaceAllString(name, "_")
+	s = strings.Trim(s, ".")
+	if s == "" {
+		s = "_"
+	}
+	return s
+}

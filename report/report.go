@@ -1,0 +1,131 @@
+// Package report is the soak's result: a versioned JSON schema, the summary a
+// person reads (report.md), a page with plots (report.html), the merge of
+// shards, and the comparison of a night with the one before.
+package report
+
+import "time"
+
+// SchemaVersion is the version of the report.json schema this package
+// writes. Readers reject other versions with a clear error.
+const SchemaVersion = 1
+
+// Report is the result of one soak (or of merged shards of one).
+type Report struct {
+	Schema  int       `json:"schema"`
+	Tool    string    `json:"tool"` // "nimsync"
+	Started time.Time `json:"started"`
+	// Elapsed is the soak's wall time in seconds.
+	Elapsed float64 `json:"elapsed_s"`
+	Machine Machine `json:"machine"`
+	// Seed is the soak's seed; each run's seed derives from it.
+	Seed uint64 `json:"seed"`
+	// Shards lists the shards this report covers ("0/1" for an unsharded
+	// run; several after a merge).
+	Shards []string `json:"shards"`
+	// Chaos is the fault mode: "swarm" or "off"; ChaosBuild tells whether
+	// the binary had failpoints.
+	Chaos      string `json:"chaos"`
+	ChaosBuild bool   `json:"chaos_build"`
+
+	Scenarios []Scenario      `json:"scenarios"`
+	Runs      []Run           `json:"runs"`
+	Runtime   []RuntimeSample `json:"runtime"`
+	Leak      Leak            `json:"leak"`
+	Failures  []Failure       `json:"failures"`
+	// Passed is true when no run failed, the leak check passed and no
+	// stall was seen.
+	Passed bool `json:"passed"`
+}
+
+// Machine names where the report was measured.
+type Machine struct {
+	CPU        string `json:"cpu"`
+	Cores      int    `json:"cores"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	GoVersion  string `json:"go_version"`
+	OS         string `json:"os"`
+	Arch       string `json:"arch"`
+}
+
+// Scenario sums up all runs of one scenario.
+type Scenario struct {
+	Name     string  `json:"name"`
+	Runs     int     `json:"runs"`
+	Failures int     `json:"failures"`
+	Ops      int64   `json:"ops"`
+	Seconds  float64 `json:"seconds"` // time spent running it
+	// OpsPerSec is Ops/Seconds.
+	OpsPerSec float64 `json:"ops_per_s"`
+	// Latency is over every sample of every run, in nanoseconds.
+	Latency Percentiles `json:"latency_ns"`
+	// Samples is throughput and latency over time, one per sampling
+	// interval in which the scenario ran.
+	Samples []Sample `json:"samples"`
+}
+
+// Percentiles of a latency distribution, in nanoseconds; Count is the
+// number of samples.
+type Percentiles struct {
+	Count int64 `json:"count"`
+	P50   int64 `json:"p50"`
+	P95   int64 `json:"p95"`
+	P99   int64 `json:"p99"`
+	P999  int64 `json:"p999"`
+	Max   int64 `json:"max"`
+}
+
+// Sample is a scenario's throughput and latency over one interval.
+type Sample struct {
+	T         float64     `json:"t_s"` // seconds since the soak started, at the interval's end
+	OpsPerSec float64     `json:"ops_per_s"`
+	Latency   Percentiles `json:"latency_ns"`
+}
+
+// Run is one run of one scenario.
+type Run struct {
+	Scenario string  `json:"scenario"`
+	Seed     uint64  `json:"seed"`
+	Shard    string  `json:"shard"`
+	Start    float64 `json:"start_s"` // seconds since the soak started
+	Seconds  float64 `json:"seconds"`
+	Ops      int64   `json:"ops"`
+	Error    string  `json:"error,omitempty"`
+}
+
+// RuntimeSample is the process's state at one moment, read after the
+// sampling interval (goroutines, heap after the last GC, GC pauses during
+// the interval).
+type RuntimeSample struct {
+	T          float64 `json:"t_s"`
+	Goroutines int     `json:"goroutines"`
+	HeapBytes  uint64  `json:"heap_bytes"`
+	GCPauseNs  uint64  `json:"gc_pause_ns"` // total pause time during the interval
+	GCs        uint32  `json:"gcs"`         // collections during the interval
+}
+
+// Leak is the verdict on goroutine and heap trends over the soak: the slope
+// of a least-squares line through the samples taken between runs (after a
+// GC), against a stated tolerance.
+type Leak struct {
+	GoroutineSlope float64 `json:"goroutine_slope_per_s"`
+	HeapSlope      float64 `json:"heap_slope_bytes_per_s"`
+	// The tolerances the slopes were held to.
+	GoroutineTolerance float64 `json:"goroutine_tolerance_per_s"`
+	HeapTolerance      float64 `json:"heap_tolerance_bytes_per_s"`
+	Samples            int     `json:"samples"`
+	OK                 bool    `json:"ok"`
+	Note               string  `json:"note,omitempty"` // e.g. "too few samples to judge"
+}
+
+// Failure is a failed run (or a stall, or a leak) and where its artifact is.
+type Failure struct {
+	Scenario string `json:"scenario"`
+	Seed     uint64 `json:"seed"`
+	Kind     string `json:"kind"` // "violation", "stall", "panic", "leak", "contract"
+	Error    string `json:"error"`
+	// Artifact is the failure's artifact directory, relative to the
+	// report's directory when it is inside it.
+	Artifact string `json:"artifact,omitempty"`
+	// Repro is the one-line command that replays the failure.
+	Repro string `json:"repro,omitempty"`
+}

@@ -1,0 +1,209 @@
+package report
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// This file builds the summary both report.md and report.html show: the
+// verdict and why, the facts of the soak, one row per scenario, the leak
+// verdict and the failures, every number already in human units. The two
+// renderers only lay it out, so they cannot disagree.
+
+// summary is the human view of a [Report].
+type summary struct {
+	Passed  bool
+	Verdict string   // "PASS" or "FAIL"
+	Reasons []string // why it failed; empty when it passed
+	Facts   []fact
+	Rows    []scenarioRow
+	Leak    leakView
+	Fails   []failureView
+}
+
+// fact is one labelled line of the header table.
+type fact struct{ Label, Value string }
+
+// scenarioRow is one scenario's line of the scenario table.
+type scenarioRow struct {
+	Name, Runs, Failures, Ops, OpsPerSec string
+	P50, P95, P99, P999, Max             string
+	Failed                               bool
+}
+
+// leakView is the leak verdict with one row per watched quantity.
+type leakView struct {
+	OK      bool
+	Verdict string // "OK" or "LEAK"
+	Rows    []leakRow
+	Samples int
+	Note    string
+}
+
+// leakRow is one watched quantity: its fitted slope against its tolerance.
+type leakRow struct {
+	Metric, Slope, Tolerance, Mark string
+	Over                           bool
+}
+
+// failureView is one failure, ready to print.
+type failureView struct {
+	N                    int // 1-based position in the list
+	Scenario, Kind, Seed string
+	Error                string // the whole message
+	Line                 string // its first line, cut short
+	Artifact, Repro      string
+}
+
+// summarize builds the human view of r.
+func summarize(r *Report) summary {
+	s := summary{Passed: r.Passed, Verdict: "PASS"}
+	if !r.Passed {
+		s.Verdict = "FAIL"
+		s.Reasons = reasons(r)
+	}
+
+	failedRuns := 0
+	for _, run := range r.Runs {
+		if run.Error != "" {
+			failedRuns++
+		}
+	}
+	chaos := r.Chaos
+	if chaos == "" {
+		chaos = "off"
+	}
+	if r.ChaosBuild {
+		chaos += " (failpoint build)"
+	} else {
+		chaos += " (no failpoints in build)"
+	}
+	shards := strings.Join(r.Shards, ", ")
+	if shards == "" {
+		shards = "—"
+	}
+	started := "—"
+	if !r.Started.IsZero() {
+		started = r.Started.UTC().Format(time.RFC3339)
+	}
+	s.Facts = []fact{
+		{"Started", started},
+		{"Elapsed", fmtSeconds(r.Elapsed)},
+		{"Machine", machineLine(r.Machine)},
+		{"Go", r.Machine.GoVersion},
+		{"Seed", fmtSeed(r.Seed)},
+		{"Shards", shards},
+		{"Chaos", chaos},
+		{"Runs", fmt.Sprintf("%d (%d failed)", len(r.Runs), failedRuns)},
+	}
+
+	for _, sc := range r.Scenarios {
+		l := sc.Latency
+		s.Rows = append(s.Rows, scenarioRow{
+			Name:      sc.Name,
+			Runs:      fmt.Sprint(sc.Runs),
+			Failures:  fmt.Sprint(sc.Failures),
+			Ops:       fmtCount(float64(sc.Ops)),
+			OpsPerSec: fmtRate(sc.OpsPerSec),
+			P50:       fmtLatency(float64(l.P50)),
+			P95:       fmtLatency(float64(l.P95)),
+			P99:       fmtLatency(float64(l.P99)),
+			P999:      fmtLatency(float64(l.P999)),
+			Max:       fmtLatency(float64(l.Max)),
+			Failed:    sc.Failures > 0,
+		})
+	}
+
+	lk := r.Leak
+	s.Leak = leakView{OK: lk.OK, Verdict: "OK", Samples: lk.Samples, Note: lk.Note}
+	if !lk.OK {
+		s.Leak.Verdict = "LEAK"
+	}
+	s.Leak.Rows = []leakRow{
+		leakLine("goroutines", lk.GoroutineSlope, lk.GoroutineTolerance, func(v float64) string { return fmt.Sprintf("%.3g/s", v) }),
+		leakLine("heap", lk.HeapSlope, lk.HeapTolerance, func(v float64) string { return fmtBytes(v) + "/s" }),
+	}
+
+	for i, f := range r.Failures {
+		s.Fails = append(s.Fails, failureView{
+			N:        i + 1,
+			Scenario: f.Scenario,
+			Kind:     f.Kind,
+			Seed:     fmtSeed(f.Seed),
+			Error:    f.Error,
+			Line:     firstLine(f.Error, 200),
+			Artifact: f.Artifact,
+			Repro:    f.Repro,
+		})
+	}
+	return s
+}
+
+// leakLine is one row of the leak table. A slope is marked over when it
+// exceeds a positive tolerance; the report's own Leak.OK stays the verdict.
+func leakLine(metric string, slope, tol float64, format func(float64) string) leakRow {
+	row := leakRow{Metric: metric, Slope: fmtSigned(slope, format), Tolerance: "—", Mark: "—"}
+	if tol > 0 {
+		row.Tolerance = format(tol)
+		row.Mark = "within"
+		if slope > tol {
+			row.Mark, row.Over = "over", true
+		}
+	}
+	return row
+}
+
+// reasons lists why r failed: its failures by kind and the leak verdict.
+func reasons(r *Report) []string {
+	var out []string
+	kinds := map[string]int{}
+	for _, f := range r.Failures {
+		k := f.Kind
+		if k == "" {
+			k = "unknown"
+		}
+		kinds[k]++
+	}
+	names := make([]string, 0, len(kinds))
+	for k := range kinds {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		out = append(out, fmt.Sprintf("%d %s", kinds[k], k))
+	}
+	if !r.Leak.OK {
+		why := "leak check failed"
+		if r.Leak.Note != "" {
+			why += " (" + r.Leak.Note + ")"
+		}
+		out = append(out, why)
+	}
+	if len(out) == 0 {
+		out = append(out, "marked failed with no recorded failure")
+	}
+	return out
+}
+
+// machineLine names the machine in one line.
+func machineLine(m Machine) string {
+	var parts []string
+	if m.CPU != "" {
+		parts = append(parts, m.CPU)
+	}
+	if m.Cores > 0 {
+		parts = append(parts, fmt.Sprintf("%d cores", m.Cores))
+	}
+	if m.GOMAXPROCS > 0 {
+		parts = append(parts, fmt.Sprintf("GOMAXPROCS=%d", m.GOMAXPROCS))
+	}
+	if m.OS != "" || m.Arch != "" {
+		parts = append(parts, m.OS+"/"+m.Arch)
+	}
+	if len(parts) == 0 {
+		return "—"
+	}
+	return strings.Join(parts, ", ")
+}
