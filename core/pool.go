@@ -31,7 +31,10 @@ package core
 //     mu. The exception is when every permanent worker is running and there
 //     are GOMAXPROCS of them: then the monitor runs, and starts temporary
 //     workers while two ticks pass with tasks queued, none taken, and CPU
-//     to spare (the workers are blocked, not busy).
+//     to spare (the workers are blocked, not busy); and while the Ps are
+//     busy, one temporary worker every starveTicks ticks in which nothing
+//     was taken (so a task the blocked workers wait for cannot starve
+//     behind goroutines outside the pool that keep the CPUs busy).
 //  3. No stranded task in a batch. A worker's batch slots are filled only
 //     under mu (by the worker when it takes a batch, which it does only
 //     once the previous batch is fully claimed), and a slot is cleared only
@@ -77,6 +80,10 @@ const (
 	// Linux (the timer's resolution, whatever monitorTick says), so growth
 	// by doubling from GOMAXPROCS alone would take ~10 ms for 1K tasks.
 	growMin = 64
+	// starveTicks is how many ticks a queued task may wait, with nothing
+	// taken and the Ps busy, before the monitor starts a temporary worker
+	// for it anyway (see monitor).
+	starveTicks = 16
 	// minQueue is the queue capacity the pool shrinks back to when idle.
 	minQueue = 256
 )
@@ -521,6 +528,7 @@ func (p *pool) monitor() {
 	p.mu.Unlock()
 	var grow []*worker
 	stalledBefore := false
+	busyStalls := 0
 	sched := make([]metrics.Sample, len(schedMetrics))
 	for i, name := range schedMetrics {
 		sched[i].Name = name
@@ -563,7 +571,13 @@ func (p *pool) monitor() {
 		var hw *worker
 		sp := spawnNone
 		stalled := p.n > 0 && p.taken == last && !busy
+		if p.n > 0 && p.taken == last && busy {
+			busyStalls++
+		} else {
+			busyStalls = 0
+		}
 		if p.n > 0 && p.searching == 0 {
+			k := 0
 			if p.idle != nil || p.workers < p.procs {
 				hw, sp = p.helperLocked(false)
 			} else if stalled && stalledBefore {
@@ -573,7 +587,19 @@ func (p *pool) monitor() {
 				// Double, by at least growMin, handing each new
 				// temporary worker its first task so that they do not
 				// all queue up on mu.
-				k := min(max(p.workers+p.grown, growMin), p.n)
+				k = min(max(p.workers+p.grown, growMin), p.n)
+			} else if busyStalls >= starveTicks {
+				// Nothing taken for starveTicks ticks while the Ps are
+				// busy: perhaps long CPU-bound tasks, perhaps blocked
+				// workers while goroutines outside the pool keep the
+				// CPUs busy. In the second case the queued task may be
+				// what the workers wait for, so start one temporary
+				// worker: a queued task waits at most about
+				// starveTicks ticks for a goroutine, however busy the
+				// machine (a go statement never waits at all).
+				k, busyStalls = 1, 0
+			}
+			if k > 0 {
 				p.grown += k
 				for range k {
 					w := &worker{temp: true}

@@ -236,3 +236,42 @@ func TestGroupGoRangeGoexitKeepsTheRestOfTheChunk(t *testing.T) {
 	require.ErrorIs(t, err, core.ErrGoexit)
 	require.EqualValues(t, n, ran.Load(), "every call ran")
 }
+
+// TestPoolNoStarvationWhileCPUsBusy: every worker is blocked waiting for a
+// task still in the queue, while goroutines outside the pool keep every P
+// busy. The pool must still start a goroutine for the queued task (a go
+// statement would never make it wait), or the group never finishes.
+func TestPoolNoStarvationWhileCPUsBusy(t *testing.T) {
+	revPoolIdle(t)
+	revProcs(t, 2)
+	var stop atomic.Bool
+	var spinners sync.WaitGroup
+	for range 4 { // more runnable goroutines than Ps, for the whole test
+		spinners.Add(1)
+		go func() {
+			defer spinners.Done()
+			for !stop.Load() {
+				revSpin(time.Millisecond)
+			}
+		}()
+	}
+	defer func() {
+		stop.Store(true)
+		spinners.Wait()
+	}()
+	g := core.NewGroup(context.Background())
+	unblock := make(chan struct{})
+	for range 4 { // more blocked tasks than permanent workers
+		g.Go(func(context.Context) error { <-unblock; return nil })
+	}
+	g.Go(func(context.Context) error { close(unblock); return nil })
+	done := make(chan error, 1)
+	go func() { done <- g.Wait() }()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		stop.Store(true)
+		require.Fail(t, "the task the workers wait for starved in the queue while the CPUs were busy")
+	}
+}
