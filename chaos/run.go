@@ -137,7 +137,7 @@ func Start(p Plan) (*Run, error) {
 	}
 	// The canary: a marker that must fire in any failpoint build.
 	core.NewScope(context.Background()).Cancel(nil)
-	if r.counts["scope/attach"].Load() == 0 {
+	if r.counts[canary].Load() == 0 {
 		r.Stop()
 		return nil, ErrNoFailpoints
 	}
@@ -146,6 +146,9 @@ func Start(p Plan) (*Run, error) {
 	}
 	return r, nil
 }
+
+// canary is the marker every failpoint build passes when a scope is made.
+const canary = "scope/attach"
 
 func path(name string) string { return core.FailpointPackage + "/" + name }
 
@@ -268,4 +271,20 @@ func goid() uint64 {
 		id = id*10 + uint64(c-'0')
 	}
 	return id
+}
+
+// Available reports whether core was built with failpoints (through
+// scripts/chaos-test or scripts/nimsync): it enables the canary marker for
+// a moment and checks that it fires. It must not race with Start.
+func Available() bool {
+	if active.Load() != nil {
+		return true
+	}
+	var fired atomic.Bool
+	if failpoint.EnableCall(path(canary), func() { fired.Store(true) }) != nil {
+		return false
+	}
+	core.NewScope(context.Background()).Cancel(nil)
+	_ = failpoint.Disable(path(canary))
+	return fired.Load()
 }

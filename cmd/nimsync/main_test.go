@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nimsync/nimsync/report"
+	"github.com/nimsync/nimsync/scenarios"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// nimsync runs the command in-process and returns its exit code and output.
+func nimsync(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestList(t *testing.T) {
+	code, out, _ := nimsync(t, "list")
+	require.Equal(t, exitOK, code)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, len(scenarios.All), "one line a scenario")
+	for i, s := range scenarios.All {
+		assert.True(t, strings.HasPrefix(lines[i], s.Name+" "), lines[i])
+	}
+}
+
+func TestBadUsage(t *testing.T) {
+	dir := t.TempDir()
+	notDir := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(notDir, []byte("x"), 0o644))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "Usage"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"list", "extra"}, "no arguments"},
+		{[]string{"run"}, "one scenario"},
+		{[]string{"run", "no-such"}, `unknown scenario "no-such"`},
+		{[]string{"run", "spsc-stream", "--seed", "-3"}, "malformed seed"},
+		{[]string{"run", "spsc-stream", "--seed", "x1"}, "malformed seed"},
+		{[]string{"run", "spsc-stream", "--scale", "0"}, "must be positive"},
+		{[]string{"run", "spsc-stream", "--chaos"}, "failpoint build"},
+		{[]string{"soak", "--duration", "soon"}, "invalid value"},
+		{[]string{"soak", "--duration", "-1s"}, "must not be negative"},
+		{[]string{"soak", "--scenarios", "spsc-stream,nope"}, `unknown scenario "nope"`},
+		{[]string{"soak", "--chaos", "maybe"}, "want swarm or off"},
+		{[]string{"soak", "--chaos=swarm"}, "failpoint build"},
+		{[]string{"soak", "--chaos=off", "--shard", "3/3"}, "bad --shard"},
+		{[]string{"soak", "--chaos=off", "--shard", "x"}, "bad --shard"},
+		{[]string{"soak", "--chaos=off", "--out", filepath.Join(notDir, "sub")}, "--out"},
+		{[]string{"soak", "--chaos=off", "--metrics-addr", "nonsense:-1"}, "--metrics-addr"},
+		{[]string{"soak", "--bogus"}, "flag provided but not defined"},
+		{[]string{"repro"}, "artifact directory"},
+		{[]string{"repro", filepath.Join(dir, "missing")}, "reading the artifact"},
+		{[]string{"repro", notDir}, "not an artifact"},
+		{[]string{"repro", "--scenario", "nope", "--seed", "1"}, `unknown scenario "nope"`},
+		{[]string{"report"}, "merge or compare"},
+		{[]string{"report", "merge", dir}, "needs --out"},
+		{[]string{"report", "merge", "--out", dir, filepath.Join(dir, "missing")}, "missing"},
+		{[]string{"report", "compare", dir}, "two reports"},
+		{[]string{"report", "compare", "--alpha", "2", dir, dir}, "--alpha"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, _, stderr := nimsync(t, tc.args...)
+			assert.Equal(t, exitUsage, code, stderr)
+			assert.Contains(t, stderr, tc.want)
+		})
+	}
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "bad usage leaves nothing behind")
+}
+
+func TestHelp(t *testing.T) {
+	for _, cmd := range []string{"run", "soak", "repro", "list"} {
+		code, _, stderr := nimsync(t, cmd, "--help")
+		assert.Equal(t, exitOK, code, cmd)
+		assert.Contains(t, stderr, "usage: nimsync "+cmd)
+	}
+	code, out, _ := nimsync(t, "--help")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "nimsync soak")
+}
+
+func TestRun(t *testing.T) {
+	code, out, stderr := nimsync(t, "run", "group-100k", "--seed", "7", "--scale", "0.01")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, out, "PASS: 1 runs")
+	assert.Contains(t, stderr, "rerun: scripts/nimsync run group-100k --seed 7")
+}
+
+// TestSoakReportsAndMerge: a short soak passes and writes the three report
+// files and nothing else; two shards merge; a report compares with itself
+// without a regression.
+func TestSoakReportsAndMerge(t *testing.T) {
+	dir := t.TempDir()
+	for _, shard := range []string{"0/2", "1/2"} {
+		out := filepath.Join(dir, "shard-"+shard[:1])
+		code, stdout, stderr := nimsync(t, "soak", "--chaos=off", "--runs", "8", "--seed", "11",
+			"--scale", "0.01", "--shard", shard, "--sample", "50ms", "--out", out)
+		require.Equal(t, exitOK, code, stdout+stderr)
+		assert.Contains(t, stdout, "PASS: 4 runs")
+		entries, err := os.ReadDir(out)
+		require.NoError(t, err)
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		require.ElementsMatch(t, []string{report.JSONFile, report.MarkdownFile, report.HTMLFile}, names)
+	}
+	merged := filepath.Join(dir, "merged")
+	code, stdout, stderr := nimsync(t, "report", "merge", "--out", merged, filepath.Join(dir, "shard-0"), filepath.Join(dir, "shard-1"))
+	require.Equal(t, exitOK, code, stdout+stderr)
+	r, err := report.Read(merged)
+	require.NoError(t, err)
+	require.Len(t, r.Runs, 8)
+	require.Equal(t, []string{"0/2", "1/2"}, r.Shards)
+
+	code, stdout, stderr = nimsync(t, "report", "compare", merged, merged)
+	require.Equal(t, exitOK, code, stdout+stderr)
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestMetricsServedDuringSoak: /metrics serves the live counters while the
+// soak runs.
+func TestMetricsServedDuringSoak(t *testing.T) {
+	var stderr syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run([]string{"soak", "--chaos=off", "--duration", "3s", "--scale", "0.01", "--sample", "100ms",
+			"--metrics-addr", "127.0.0.1:0"}, io.Discard, &stderr)
+	}()
+	var url string
+	require.Eventually(t, func() bool {
+		sc := bufio.NewScanner(strings.NewReader(stderr.String()))
+		for sc.Scan() {
+			if rest, ok := strings.CutPrefix(sc.Text(), "metrics on "); ok {
+				url = rest
+				return true
+			}
+		}
+		return false
+	}, 5*time.Second, 10*time.Millisecond)
+	var body string
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(url)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return strings.Contains(body, `nimsync_soak_runs_total{result="pass"`)
+	}, 3*time.Second, 50*time.Millisecond, "no finished run counted on /metrics")
+	for _, m := range []string{"nimsync_soak_elapsed_seconds", "nimsync_soak_goroutines", "nimsync_soak_ops_total", "nimsync_live_tasks", "nimsync_parked_waiters"} {
+		assert.Contains(t, body, m)
+	}
+	require.Equal(t, exitOK, <-done, stderr.String())
+	http.DefaultClient.CloseIdleConnections()
+}

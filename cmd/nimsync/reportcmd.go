@@ -1,0 +1,93 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/nimsync/nimsync/report"
+)
+
+func cmdReport(args []string, stdout, stderr io.Writer) (int, error) {
+	if len(args) == 0 {
+		return exitUsage, usagef("report needs a subcommand: merge or compare")
+	}
+	switch args[0] {
+	case "merge":
+		return cmdMerge(args[1:], stdout, stderr)
+	case "compare":
+		return cmdCompare(args[1:], stdout, stderr)
+	case "-h", "-help", "--help":
+		fmt.Fprintln(stdout, "usage: nimsync report merge --out DIR DIR...\n       nimsync report compare [--alpha A] BASE CUR")
+		return exitOK, nil
+	}
+	return exitUsage, usagef("unknown report subcommand %q: want merge or compare", args[0])
+}
+
+func cmdMerge(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("nimsync report merge", flag.ContinueOnError)
+	out := fs.String("out", "", "directory for the merged report (required)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: nimsync report merge --out DIR DIR...\n\nMerges the reports of the shards of one soak (same seed).\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	pos, err := parse(fs, args, stderr)
+	if err != nil {
+		return exitUsage, err
+	}
+	if *out == "" || len(pos) == 0 {
+		return exitUsage, usagef("report merge needs --out and at least one report directory")
+	}
+	var rs []*report.Report
+	for _, p := range pos {
+		r, err := report.Read(p)
+		if err != nil {
+			return exitUsage, usageError{err.Error()}
+		}
+		rs = append(rs, r)
+	}
+	m, err := report.Merge(rs...)
+	if err != nil {
+		return exitUsage, usageError{err.Error()}
+	}
+	if err := report.Write(*out, m); err != nil {
+		return exitFound, err
+	}
+	return summarize(m, nil, *out, stdout)
+}
+
+func cmdCompare(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("nimsync report compare", flag.ContinueOnError)
+	alpha := fs.Float64("alpha", 0.05, "significance level of the Mann-Whitney U test")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: nimsync report compare [--alpha A] BASE CUR\n\nCompares two soak reports (directories or report.json files) scenario by\nscenario; exits 1 when throughput or P99 latency regressed significantly.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	pos, err := parse(fs, args, stderr)
+	if err != nil {
+		return exitUsage, err
+	}
+	if len(pos) != 2 {
+		return exitUsage, usagef("report compare takes two reports: BASE CUR")
+	}
+	if *alpha <= 0 || *alpha >= 1 {
+		return exitUsage, usagef("--alpha must be in (0, 1)")
+	}
+	base, err := report.Read(pos[0])
+	if err != nil {
+		return exitUsage, usageError{err.Error()}
+	}
+	cur, err := report.Read(pos[1])
+	if err != nil {
+		return exitUsage, usageError{err.Error()}
+	}
+	c, err := report.Compare(base, cur, *alpha)
+	if err != nil {
+		return exitUsage, usageError{err.Error()}
+	}
+	fmt.Fprint(stdout, c.Markdown())
+	if c.Regressed() {
+		return exitFound, fmt.Errorf("a significant regression")
+	}
+	return exitOK, nil
+}

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/nimsync/nimsync/chaos"
+	"github.com/nimsync/nimsync/report"
+	"github.com/nimsync/nimsync/scenarios"
+	"github.com/nimsync/nimsync/soak"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/client_golang/prometheus/push"
+)
+
+func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("nimsync soak", flag.ContinueOnError)
+	var (
+		seed        seedFlag
+		duration    = fs.Duration("duration", 0, "how long to soak (default 60s unless --runs is set)")
+		runs        = fs.Int("runs", 0, "stop after the runs k < N of the whole sequence (0: no bound)")
+		list        = fs.String("scenarios", "", "comma-separated scenarios to draw from (default: all)")
+		chaosMode   = fs.String("chaos", "swarm", "fault plans: swarm (a plan per run, from its seed) or off")
+		scale       = fs.Float64("scale", 1, "scenario size multiplier (1: full size)")
+		out         = fs.String("out", "", "directory for report.json, report.md, report.html and artifacts/")
+		metricsAddr = fs.String("metrics-addr", "", "serve Prometheus metrics on HOST:PORT during the soak")
+		pushURL     = fs.String("push-gateway", "", "push the metrics to this Pushgateway URL when the soak ends")
+		shard       = fs.String("shard", "", "run shard i/n of the sequence (default: from JOB_COMPLETION_INDEX and --shards, else 0/1)")
+		shards      = fs.Int("shards", 0, "the shard count when the index comes from JOB_COMPLETION_INDEX (default: $NIMSYNC_SHARDS)")
+		stall       = fs.Duration("stall", 30*time.Second, "fail when a run makes no progress for this long")
+		sample      = fs.Duration("sample", time.Second, "sampling interval for throughput, latency and runtime metrics")
+	)
+	fs.Var(&seed, "seed", "the soak's seed (default: from the clock)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: nimsync soak [flags]\n\nRuns scenarios in a seeded order, each under a fault plan derived from its seed,\nuntil the duration ends; exits 1 if a violation, stall or leak was found.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	pos, err := parse(fs, args, stderr)
+	if err != nil {
+		return exitUsage, err
+	}
+	if len(pos) > 0 {
+		return exitUsage, usagef("soak takes no arguments (got %q)", pos[0])
+	}
+	c := soak.Config{Duration: *duration, Runs: *runs, Scale: *scale, Out: *out, Stall: *stall, Sample: *sample}
+	if c.Duration < 0 || c.Runs < 0 || *stall <= 0 || *sample <= 0 || *scale <= 0 {
+		return exitUsage, usagef("--duration and --runs must not be negative; --stall, --sample and --scale must be positive")
+	}
+	if c.Duration == 0 && c.Runs == 0 {
+		c.Duration = time.Minute
+	}
+	if c.Scenarios, err = scenarios.Parse(*list); err != nil {
+		return exitUsage, usageError{err.Error()}
+	}
+	switch *chaosMode {
+	case "swarm":
+		c.Chaos = true
+	case "off":
+	default:
+		return exitUsage, usagef("bad --chaos %q: want swarm or off", *chaosMode)
+	}
+	if c.Shard, c.Shards, err = shardOf(*shard, *shards); err != nil {
+		return exitUsage, err
+	}
+	if c.Chaos && !chaos.Available() {
+		return exitUsage, usagef("--chaos=swarm needs a failpoint build: run through scripts/nimsync (or pass --chaos=off)")
+	}
+	if err := checkOut(c.Out); err != nil {
+		return exitUsage, err
+	}
+	c.Seed = seed.orClock()
+	reg := prometheus.NewRegistry()
+	c.Metrics = soak.NewMetrics(reg)
+	if *metricsAddr != "" {
+		ln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return exitUsage, usagef("--metrics-addr: %v", err)
+		}
+		srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		fmt.Fprintf(stderr, "metrics on http://%s/metrics\n", ln.Addr())
+	}
+	c.Progress, c.Terminal = stderr, isTerminal(stderr)
+	fmt.Fprintf(stderr, "soak: seed %d, shard %d/%d, chaos %s, scenarios %v; rerun: scripts/nimsync soak --seed %d%s\n",
+		c.Seed, c.Shard, c.Shards, *chaosMode, names(c.Scenarios), c.Seed, rerunFlags(c))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, err := soak.Run(ctx, c)
+	if *pushURL != "" {
+		p := push.New(*pushURL, "nimsync_soak").Gatherer(reg).
+			Grouping("seed", strconv.FormatUint(c.Seed, 10)).Grouping("shard", fmt.Sprintf("%d_of_%d", c.Shard, c.Shards))
+		if perr := p.Push(); perr != nil {
+			fmt.Fprintf(stderr, "nimsync: pushing metrics to %s: %v\n", *pushURL, perr)
+		}
+	}
+	return summarize(rep, err, c.Out, stdout)
+}
+
+// summarize prints the verdict of a soak (or run, or repro) and returns
+// its exit code.
+func summarize(rep *report.Report, err error, out string, stdout io.Writer) (int, error) {
+	if rep == nil {
+		return exitFound, err
+	}
+	ops := int64(0)
+	for _, s := range rep.Scenarios {
+		ops += s.Ops
+	}
+	verdict := "PASS"
+	if !rep.Passed || err != nil {
+		verdict = "FAIL"
+	}
+	fmt.Fprintf(stdout, "%s: %d runs, %d operations in %.1fs, %d failures; leak check: %s\n",
+		verdict, len(rep.Runs), ops, rep.Elapsed, len(rep.Failures), leakWord(rep.Leak))
+	for _, f := range rep.Failures {
+		fmt.Fprintf(stdout, "  %s %s (seed %d): %s\n", f.Kind, f.Scenario, f.Seed, firstLine(f.Error))
+		if f.Repro != "" {
+			fmt.Fprintf(stdout, "    repro: %s\n", f.Repro)
+		}
+	}
+	if out != "" {
+		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(out, report.MarkdownFile))
+	}
+	if errors.Is(err, context.Canceled) {
+		return exitFound, errors.New("interrupted; the report covers the runs done")
+	}
+	if err != nil || !rep.Passed {
+		return exitFound, err
+	}
+	return exitOK, nil
+}
+
+func leakWord(l report.Leak) string {
+	switch {
+	case !l.OK:
+		return "LEAK (" + l.Note + ")"
+	case l.Note != "":
+		return l.Note
+	}
+	return "flat"
+}
+
+// shardOf resolves --shard, or JOB_COMPLETION_INDEX with --shards or
+// NIMSYNC_SHARDS (a Kubernetes Indexed Job sets the index).
+func shardOf(flagV string, shards int) (int, int, error) {
+	if flagV != "" {
+		return parseShard(flagV)
+	}
+	idx := os.Getenv("JOB_COMPLETION_INDEX")
+	if idx == "" {
+		return 0, 1, nil
+	}
+	if shards == 0 {
+		if v := os.Getenv("NIMSYNC_SHARDS"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return 0, 0, usagef("bad NIMSYNC_SHARDS %q", v)
+			}
+			shards = n
+		}
+	}
+	if shards == 0 {
+		return 0, 0, usagef("JOB_COMPLETION_INDEX is set: give the shard count with --shards or NIMSYNC_SHARDS")
+	}
+	return parseShard(idx + "/" + strconv.Itoa(shards))
+}
+
+// checkOut makes sure the report directory can be created and written
+// before the soak starts, so a long soak never ends unable to report.
+func checkOut(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return usagef("--out: %v", err)
+	}
+	f, err := os.CreateTemp(dir, ".probe-")
+	if err != nil {
+		return usagef("--out: %v", err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+func names(ss []scenarios.Scenario) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = s.Name
+	}
+	return out
+}
+
+func rerunFlags(c soak.Config) string {
+	s := ""
+	if c.Duration > 0 {
+		s += " --duration " + c.Duration.String()
+	}
+	if c.Runs > 0 {
+		s += " --runs " + strconv.Itoa(c.Runs)
+	}
+	if c.Shards > 1 {
+		s += fmt.Sprintf(" --shard %d/%d", c.Shard, c.Shards)
+	}
+	if !c.Chaos {
+		s += " --chaos=off"
+	}
+	if c.Scale != 1 {
+		s += " --scale " + strconv.FormatFloat(c.Scale, 'g', -1, 64)
+	}
+	return s
+}
+
+func firstLine(s string) string {
+	for i, r := range s {
+		if r == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}

@@ -1,0 +1,233 @@
+package scenarios
+
+// The checkers every scenario shares: a list of faults, an exactly-once
+// ledger with per-receiver order cursors, and the leak check.
+//
+// Invariants:
+//
+//  1. A ledger holds one bit per value (source, seq) that may be sent. The
+//     bit is set by an atomic Or that returns the old word, so of two
+//     receivers that both got the same value exactly one sees the bit set
+//     already, and that one reports the duplicate, however they race.
+//  2. A cursor belongs to one receiving goroutine; it is never shared, so
+//     its last-seen table needs no synchronization.
+//  3. verify runs after every goroutine that marks the ledger has returned
+//     (sync.WaitGroup.Wait or Group.Wait orders their Ors before it), so it
+//     reads the final bits.
+//  4. faults keeps the first maxDetails details and counts the rest; its
+//     count is atomic, so a hot path that asks failed() takes no lock.
+
+import (
+	"fmt"
+	"math/bits"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nimsync/nimsync/core"
+)
+
+// maxDetails is how many violations a Violation's Detail spells out.
+const maxDetails = 5
+
+// faults collects the violations of one run. Any goroutine may call add.
+type faults struct {
+	name string
+	n    atomic.Int64 // violations seen (invariant 4)
+
+	mu      sync.Mutex // guards invs and details
+	invs    []string
+	details []string
+}
+
+func newFaults(name string) *faults { return &faults{name: name} }
+
+// add records a violation of invariant inv, described by format and args.
+func (f *faults) add(inv, format string, args ...any) {
+	if f.n.Add(1) > maxDetails {
+		return
+	}
+	d := fmt.Sprintf(format, args...)
+	f.mu.Lock()
+	f.invs = append(f.invs, inv)
+	f.details = append(f.details, d)
+	f.mu.Unlock()
+}
+
+// failed reports whether any violation was recorded.
+func (f *faults) failed() bool { return f.n.Load() > 0 }
+
+// err returns nil, or a *Violation naming the first invariant recorded and
+// spelling out the first few violations.
+func (f *faults) err() error {
+	n := f.n.Load()
+	if n == 0 {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var b strings.Builder
+	for i, d := range f.details {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		if f.invs[i] != f.invs[0] {
+			fmt.Fprintf(&b, "[%s] ", f.invs[i])
+		}
+		b.WriteString(d)
+	}
+	if n > int64(len(f.details)) {
+		fmt.Fprintf(&b, " (%d violations in all)", n)
+	}
+	return &Violation{Scenario: f.name, Invariant: f.invs[0], Detail: b.String()}
+}
+
+// ledger is the exactly-once bookkeeping of a run: one bit per value
+// (source, seq), with sources in [0, sources) and seq in [0, per). Any
+// goroutine may call mark (invariant 1); verify runs after them
+// (invariant 3). It costs one bit per value.
+type ledger struct {
+	f     *faults
+	per   int // values per source
+	words int // bitset words per source
+	bits  []atomic.Uint64
+}
+
+func newLedger(f *faults, sources, per int) *ledger {
+	words := (per + 63) / 64
+	return &ledger{f: f, per: per, words: words, bits: make([]atomic.Uint64, sources*words)}
+}
+
+// mark records that who received value seq of source src. It reports false,
+// and records the violation, if that value was received before ("no
+// duplicate") or could not have been sent ("no phantom value").
+func (l *ledger) mark(src, seq int, who string) bool {
+	if src < 0 || seq < 0 || seq >= l.per || src*l.words >= len(l.bits) {
+		l.f.add("no phantom value", "%s got value %d of sender %d, which nobody sent", who, seq, src)
+		return false
+	}
+	bit := uint64(1) << (seq % 64)
+	if l.bits[src*l.words+seq/64].Or(bit)&bit != 0 { // invariant 1
+		l.f.add("no duplicate", "%s got value %d of sender %d a second time", who, seq, src)
+		return false
+	}
+	return true
+}
+
+// verify checks that exactly the values [0, sent(src)) of every source were
+// marked, and records what was lost ("no loss") or marked beyond what was
+// sent ("no phantom value"), with the first few values involved.
+func (l *ledger) verify(sent func(src int) int) {
+	for src := range len(l.bits) / max(l.words, 1) {
+		n := sent(src)
+		var lost, extra []int
+		nLost, nExtra := 0, 0
+		for w := range l.words {
+			word := l.bits[src*l.words+w].Load()
+			lo := w * 64
+			want := rangeMask(max(0, min(64, n-lo)))
+			if word == want {
+				continue
+			}
+			for missing := want &^ word; missing != 0; missing &= missing - 1 {
+				nLost++
+				if len(lost) < maxDetails {
+					lost = append(lost, lo+bits.TrailingZeros64(missing))
+				}
+			}
+			for over := word &^ want; over != 0; over &= over - 1 {
+				nExtra++
+				if len(extra) < maxDetails {
+					extra = append(extra, lo+bits.TrailingZeros64(over))
+				}
+			}
+		}
+		if nLost > 0 {
+			l.f.add("no loss", "%d of %d values of sender %d never received, first %v", nLost, n, src, lost)
+		}
+		if nExtra > 0 {
+			l.f.add("no phantom value", "%d values of sender %d received though never sent (it sent %d), first %v", nExtra, src, n, extra)
+		}
+	}
+}
+
+// rangeMask returns a word with the low n bits set.
+func rangeMask(n int) uint64 {
+	if n >= 64 {
+		return ^uint64(0)
+	}
+	return uint64(1)<<n - 1
+}
+
+// all returns a sent function for verify: every source sent n values.
+func all(n int) func(int) int { return func(int) int { return n } }
+
+// cursor is one receiver's view of a ledger: it marks each value and checks
+// that the receiver sees each source's values in increasing order. A cursor
+// is owned by one goroutine (invariant 2).
+type cursor struct {
+	l    *ledger
+	who  string
+	last []int // per source: the highest seq seen, or -1
+}
+
+func (l *ledger) cursor(who string) *cursor {
+	last := make([]int, len(l.bits)/max(l.words, 1))
+	for i := range last {
+		last[i] = -1
+	}
+	return &cursor{l: l, who: who, last: last}
+}
+
+// take checks and records value seq of source src.
+func (c *cursor) take(src, seq int) {
+	if !c.l.mark(src, seq, c.who) {
+		return
+	}
+	if seq < c.last[src] {
+		c.l.f.add("per-sender order", "%s got value %d of sender %d after value %d", c.who, seq, src, c.last[src])
+		return
+	}
+	c.last[src] = seq
+}
+
+// noLeak waits up to a second for the runtime's counters to come back to
+// zero after a run: no goroutine linked in a channel's wait queue, no task
+// queued. The pool settles its bookkeeping asynchronously, so it polls.
+func noLeak(name string) error {
+	deadline := time.Now().Add(time.Second)
+	for {
+		st := core.ReadStats()
+		if st.ParkedWaiters == 0 && st.QueuedTasks == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return &Violation{Scenario: name, Invariant: "no leak",
+				Detail: fmt.Sprintf("%d parked waiters and %d queued tasks remain 1 s after the run ended", st.ParkedWaiters, st.QueuedTasks)}
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// settle polls cond for up to a second, for counters that a straggling
+// canceller (a storm finishing its walk, say) may still be updating.
+func settle(cond func() bool) bool {
+	deadline := time.Now().Add(time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	return true
+}
+
+// mix is splitmix64's finalizer: it derives well-spread seeds from a seed
+// and an index, for work that must not share a *rand.Rand.
+func mix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
+}

@@ -1,0 +1,312 @@
+package scenarios
+
+// The channel machinery the stream scenarios share: a run's environment,
+// the value type, the four flavors, and sender and receiver loops that mix
+// the single, Try and batch operations by a seeded draw.
+//
+// Invariants:
+//
+//  1. A flow's channel is closed by the last of its senders to finish (an
+//     atomic countdown), so it is closed after every accepted value entered
+//     it and receivers end with ErrClosed only after they drained it.
+//  2. Each sender and receiver goroutine owns its *rand.Rand, drawn from
+//     the run's generator by the goroutine that starts it, before it starts:
+//     the shape depends on the seed only.
+//  3. Every goroutine a flow starts is counted on the caller's WaitGroup
+//     before it starts, so the caller's Wait orders all of them, and their
+//     ledger marks, before verify (check.go, invariant 3).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nimsync/nimsync/core"
+)
+
+const (
+	// sampleEvery: one value (or task) in sampleEvery is stamped for the
+	// latency histogram.
+	sampleEvery = 64
+	// maxBatch is the largest batch (and run of single operations) a loop
+	// draws.
+	maxBatch = 64
+	// flushOps is how many operations a goroutine counts before it adds
+	// them to the meter.
+	flushOps = 1024
+)
+
+// env is what one run of a scenario carries around: its name, faults,
+// meter, and the monotonic base time of its latency stamps. Read-only after
+// newEnv; any goroutine may use it.
+type env struct {
+	name string
+	f    *faults
+	m    *Meter
+	base time.Time
+}
+
+func newEnv(name string, cfg Config) *env {
+	m := cfg.Meter
+	if m == nil {
+		m = NewMeter()
+	}
+	return &env{name: name, f: newFaults(name), m: m, base: time.Now()}
+}
+
+// now returns a latency stamp: the time since base, never 0 (0 means "not
+// sampled").
+func (e *env) now() int64 { return max(int64(time.Since(e.base)), 1) }
+
+// observe records the latency of a value stamped at, if it was sampled.
+func (e *env) observe(at int64) {
+	if at != 0 {
+		e.m.Observe(time.Duration(int64(time.Since(e.base)) - at))
+	}
+}
+
+// item is the value of the stream scenarios: its sender (source) and its
+// sequence number there, and a send stamp on one item in sampleEvery. It
+// holds no pointers, so the rings need not clear consumed slots.
+type item struct {
+	src, seq uint32
+	at       int64
+}
+
+func (e *env) item(src, seq int) item {
+	it := item{src: uint32(src), seq: uint32(seq)}
+	if seq%sampleEvery == 0 {
+		it.at = e.now()
+	}
+	return it
+}
+
+// flavor is one of core's four channel flavors.
+type flavor int
+
+const (
+	spsc flavor = iota
+	mpsc
+	spmc
+	mpmc
+)
+
+func (f flavor) String() string { return [...]string{"SPSC", "MPSC", "SPMC", "MPMC"}[f] }
+
+// allows reports whether f may have that many senders and receivers at once.
+func (f flavor) allows(senders, receivers int) bool {
+	return (senders <= 1 || f == mpsc || f == mpmc) && (receivers <= 1 || f == spmc || f == mpmc)
+}
+
+// fit draws a flavor that allows senders and receivers.
+func fit(r *rand.Rand, senders, receivers int) flavor {
+	for {
+		if f := flavor(r.IntN(4)); f.allows(senders, receivers) {
+			return f
+		}
+	}
+}
+
+func newChan[T any](f flavor, capacity int) core.Chan[T] {
+	switch f {
+	case spsc:
+		return core.NewSPSC[T](capacity)
+	case mpsc:
+		return core.NewMPSC[T](capacity)
+	case spmc:
+		return core.NewSPMC[T](capacity)
+	default:
+		return core.NewMPMC[T](capacity)
+	}
+}
+
+// capacities are the capacities a run draws from: 1 makes every operation a
+// hand-off, 4096 lets a sender run far ahead.
+var capacities = [...]int{1, 2, 4, 16, 64, 256, 1024, 4096}
+
+func drawCap(r *rand.Rand) int { return capacities[r.IntN(len(capacities))] }
+
+// counter batches a goroutine's operation count into the meter.
+type counter struct {
+	m *Meter
+	n int
+}
+
+func (c *counter) add(k int) {
+	if c.n += k; c.n >= flushOps {
+		c.flush()
+	}
+}
+
+func (c *counter) flush() { c.m.Add(c.n); c.n = 0 }
+
+// sendAll sends values [0, n) of source src on c, in runs of single Sends,
+// TrySends (falling back to Send when full) and SendBatches drawn from r. It
+// returns how many values c accepted, which is n unless an operation failed,
+// and the error of the operation that failed.
+func (e *env) sendAll(ctx context.Context, c core.Chan[item], src, n int, r *rand.Rand) (int, error) {
+	ops := counter{m: e.m}
+	defer ops.flush()
+	buf := make([]item, maxBatch)
+	seq := 0
+	for seq < n {
+		k := min(1+r.IntN(maxBatch), n-seq)
+		switch r.IntN(4) {
+		case 0:
+			for end := seq + k; seq < end; seq++ {
+				if err := c.Send(ctx, e.item(src, seq)); err != nil {
+					return seq, err
+				}
+			}
+		case 1:
+			for end := seq + k; seq < end; seq++ {
+				it := e.item(src, seq)
+				err := c.TrySend(it)
+				if errors.Is(err, core.ErrFull) {
+					err = c.Send(ctx, it)
+				}
+				if err != nil {
+					return seq, err
+				}
+			}
+		default:
+			for j := range k {
+				buf[j] = e.item(src, seq+j)
+			}
+			sent, err := c.SendBatch(ctx, buf[:k])
+			seq += sent
+			if err != nil {
+				return seq, err
+			}
+		}
+		ops.add(k)
+	}
+	return seq, nil
+}
+
+// recvAll receives from c until it is closed and drained, in runs of single
+// Recvs, TryRecvs (falling back to Recv when empty) and RecvBatches drawn
+// from r, and hands each value to cur. It returns nil at ErrClosed, or the
+// error of the operation that failed.
+func (e *env) recvAll(ctx context.Context, c core.Chan[item], r *rand.Rand, cur *cursor) error {
+	ops := counter{m: e.m}
+	defer ops.flush()
+	buf := make([]item, maxBatch)
+	take := func(v item) {
+		e.observe(v.at)
+		cur.take(int(v.src), int(v.seq))
+	}
+	for {
+		k := 1 + r.IntN(maxBatch)
+		switch r.IntN(4) {
+		case 0, 1:
+			try := r.IntN(2) == 0
+			for range k {
+				var v item
+				err := core.ErrEmpty
+				if try {
+					v, err = c.TryRecv()
+				}
+				if errors.Is(err, core.ErrEmpty) {
+					v, err = c.Recv(ctx)
+				}
+				if err != nil {
+					return closedOK(err)
+				}
+				take(v)
+			}
+		default:
+			n, err := c.RecvBatch(ctx, buf[:k])
+			if err != nil {
+				return closedOK(err)
+			}
+			for _, v := range buf[:n] {
+				take(v)
+			}
+			k = n
+		}
+		ops.add(k)
+	}
+}
+
+// closedOK maps ErrClosed, the normal end of a receive loop, to nil.
+func closedOK(err error) error {
+	if errors.Is(err, core.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// flow is one channel with its senders and receivers: senders
+// [src0, src0+senders) of a ledger each send per values.
+type flow struct {
+	label              string // names the flow in violations
+	c                  core.Chan[item]
+	senders, receivers int
+	per, src0          int
+}
+
+// start starts the flow's goroutines on wg (invariants 1 to 3). Operations
+// run under context.Background: a flow ends by Close, and a stuck one is the
+// stall watchdog's to catch. A failed operation is a violation.
+func (e *env) start(wg *sync.WaitGroup, fl flow, l *ledger, r *rand.Rand) {
+	ctx := context.Background()
+	var left atomic.Int32
+	left.Store(int32(fl.senders))
+	for s := range fl.senders {
+		sr := rng(r.Uint64())
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			src := fl.src0 + s
+			if n, err := e.sendAll(ctx, fl.c, src, fl.per, sr); err != nil {
+				e.f.add("send succeeds", "%s: sender %d: value %d: %v", fl.label, src, n, err)
+			}
+			if left.Add(-1) == 0 { // invariant 1
+				if err := fl.c.Close(); err != nil {
+					e.f.add("close succeeds", "%s: Close: %v", fl.label, err)
+				}
+			}
+		}()
+	}
+	for i := range fl.receivers {
+		rr := rng(r.Uint64())
+		cur := l.cursor(fmt.Sprintf("%s: receiver %d", fl.label, i))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := e.recvAll(ctx, fl.c, rr, cur); err != nil {
+				e.f.add("receive succeeds", "%s: receiver %d: %v", fl.label, i, err)
+			}
+		}()
+	}
+}
+
+// streamRounds runs total values through rounds of one flow each, whose
+// shape round draws; each round's channel is fresh. It checks exactly-once
+// and per-sender order per receiver after each round, and ctx between them.
+func (e *env) streamRounds(ctx context.Context, r *rand.Rand, total, perRound int, round func(i, n int) flow) error {
+	for i, done := 0, 0; done < total; i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		fl := round(i, min(perRound, total-done))
+		l := newLedger(e.f, fl.senders, fl.per)
+		var wg sync.WaitGroup
+		e.start(&wg, fl, l, r)
+		wg.Wait()
+		l.verify(all(fl.per))
+		if err := e.f.err(); err != nil {
+			return err
+		}
+		done += fl.senders * fl.per
+		if total-done < fl.senders {
+			break // what per = n/senders rounded away: not worth a round
+		}
+	}
+	return nil
+}

@@ -1,0 +1,129 @@
+// Package scenarios is nimsync's table of named stress scenarios. Each
+// scenario drives the runtime in [github.com/nimsync/nimsync/core] at a
+// seed-chosen shape and a caller-chosen scale, checks its own invariants (no
+// loss, no duplicate, order, cleanup, no leak) and reports its throughput and
+// sampled latencies through a [Meter].
+//
+// The soak runner (package soak) and the nimsync command run scenarios one at
+// a time, under a chaos plan in a failpoint-enabled build. A scenario knows
+// nothing of chaos beyond [Config.Storm], through which it offers the
+// harness a way to cancel its scopes at random.
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+)
+
+// Scenario is one named stress scenario. Scenarios are values in the [All]
+// table; they are safe to run again and again, but not two at once (their
+// leak checks read the runtime's global counters).
+type Scenario struct {
+	// Name is the scenario's name on the command line, e.g. "spsc-stream".
+	Name string
+	// Summary is one line for `nimsync list`.
+	Summary string
+	// Run runs the scenario once. It returns nil, a *[Violation] when an
+	// invariant failed, or ctx's error when ctx ended first (a scenario
+	// polls ctx between rounds, not inside a blocked operation: a stuck
+	// scenario is the stall watchdog's to catch).
+	Run func(ctx context.Context, cfg Config) error
+}
+
+// Config is what one run of a scenario is parameterized by.
+type Config struct {
+	// Seed chooses the scenario's shape (capacities, goroutine counts,
+	// batch sizes, the mix of operations). The same seed gives the same
+	// shape; the interleaving is the scheduler's.
+	Seed uint64
+	// Scale multiplies the scenario's size: 1 is the default (e.g. 100K
+	// tasks for group-100k), 0.01 a smoke test. Values ≤ 0 mean 1.
+	Scale float64
+	// Meter receives the run's operation count and latency samples. Nil
+	// means a private meter.
+	Meter *Meter
+	// Storm, if set, is given a function that cancels some of the
+	// scenario's scopes or groups, chosen from its argument; a chaos run
+	// calls it at random moments (see chaos.Run.SetStorm). The scenario
+	// calls Storm(nil) before it returns.
+	Storm func(f func(seed uint64))
+}
+
+// Violation is an invariant a scenario found broken. Detail spells out the
+// first few violations seen, with the values involved, and how many there
+// were in all.
+type Violation struct {
+	Scenario  string // the scenario's name
+	Invariant string // e.g. "no loss", "per-sender order", "cleanup ran once"
+	Detail    string // what was seen, with the values involved
+}
+
+// Error formats v as "scenario: invariant violated: detail".
+func (v *Violation) Error() string {
+	return fmt.Sprintf("%s: %s violated: %s", v.Scenario, v.Invariant, v.Detail)
+}
+
+// All is the table of scenarios, in the order `nimsync list` prints them
+// (filled in by table.go). Treat it as read-only.
+var All []Scenario
+
+// Lookup returns the scenario called name.
+func Lookup(name string) (Scenario, bool) {
+	i := slices.IndexFunc(All, func(s Scenario) bool { return s.Name == name })
+	if i < 0 {
+		return Scenario{}, false
+	}
+	return All[i], true
+}
+
+// Parse resolves a comma-separated list of names ("" means all) and reports
+// unknown names with the list of known ones.
+func Parse(list string) ([]Scenario, error) {
+	if strings.TrimSpace(list) == "" {
+		return slices.Clone(All), nil
+	}
+	var out []Scenario
+	for _, n := range strings.Split(list, ",") {
+		n = strings.TrimSpace(n)
+		s, ok := Lookup(n)
+		if !ok {
+			return nil, fmt.Errorf("unknown scenario %q (known: %s)", n, strings.Join(Names(), ", "))
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// Names returns the names of all scenarios, in table order.
+func Names() []string {
+	names := make([]string, len(All))
+	for i, s := range All {
+		names[i] = s.Name
+	}
+	return names
+}
+
+// rng returns the scenario's random source for seed: a PCG stream, so that
+// the same seed gives the same shape on every platform.
+func rng(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x6e696d73796e63)) }
+
+// scaled returns n·scale, at least min.
+func (c Config) scaled(n int, min int) int {
+	s := c.Scale
+	if s <= 0 {
+		s = 1
+	}
+	v := int(float64(n) * s)
+	return max(v, min)
+}
+
+// storm offers f to the harness through Storm, if it is set; a scenario
+// calls storm(nil) before it returns.
+func (c Config) storm(f func(seed uint64)) {
+	if c.Storm != nil {
+		c.Storm(f)
+	}
+}

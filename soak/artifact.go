@@ -1,0 +1,166 @@
+package soak
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nimsync/nimsync/chaos"
+	"github.com/nimsync/nimsync/report"
+	"github.com/nimsync/nimsync/scenarios"
+)
+
+// ArtifactFile is the file in an artifact directory that Repro reads.
+const ArtifactFile = "artifact.json"
+
+// Artifact is what a failed run leaves for its replay: with it, the
+// scenario, its seed and shape, and the fault plan are known.
+type Artifact struct {
+	Scenario   string            `json:"scenario"`
+	Seed       uint64            `json:"seed"`
+	K          int               `json:"k"`         // the run's index in its soak
+	SoakSeed   uint64            `json:"soak_seed"` // the soak's seed
+	Scale      float64           `json:"scale"`
+	ChaosBuild bool              `json:"chaos_build"`
+	Plan       *chaos.Plan       `json:"plan,omitempty"` // nil: the run had no fault plan
+	Fired      map[string]uint64 `json:"fired,omitempty"`
+	NeverFired []string          `json:"never_fired,omitempty"`
+	Kind       string            `json:"kind"`
+	Error      string            `json:"error"`
+	Repro      string            `json:"repro"`
+	Machine    report.Machine    `json:"machine"`
+	When       time.Time         `json:"when"`
+}
+
+// fail records a failure of step st and writes its artifact directory
+// (artifact.json, plan.json, stacks.txt) under Out/artifacts, or under the
+// temporary directory when the soak has no Out.
+func (s *soak) fail(st Step, plan chaos.Plan, run *chaos.Run, kind string, err error, stacks string) report.Failure {
+	a := Artifact{Scenario: st.Scenario, Seed: st.Seed, K: st.K, SoakSeed: s.c.Seed, Scale: s.c.Scale,
+		ChaosBuild: run != nil, Kind: kind, Error: err.Error(), Machine: Machine(), When: time.Now().UTC()}
+	if run != nil {
+		a.Plan = &plan
+		a.Fired, a.NeverFired = run.Fired(), run.NeverFired()
+	}
+	f := report.Failure{Scenario: st.Scenario, Seed: st.Seed, Kind: kind, Error: err.Error()}
+	root := filepath.Join(os.TempDir(), "nimsync-artifacts")
+	if s.c.Out != "" {
+		root = filepath.Join(s.c.Out, "artifacts")
+	}
+	name := fmt.Sprintf("%s-%d-seed%d", st.Scenario, st.K, st.Seed)
+	dir := filepath.Join(root, name)
+	a.Repro = s.c.ReproCommand(dir)
+	if werr := writeArtifact(root, name, a, stacks); werr != nil {
+		f.Error += fmt.Sprintf(" (and its artifact could not be written: %v)", werr)
+	} else {
+		f.Artifact, f.Repro = dir, a.Repro
+		if s.c.Out != "" {
+			f.Artifact = filepath.Join("artifacts", name)
+		}
+	}
+	s.mu.Lock()
+	s.failures = append(s.failures, f)
+	s.mu.Unlock()
+	if s.c.Metrics != nil {
+		s.c.Metrics.failure(st.Scenario, kind)
+	}
+	if s.c.Progress != nil {
+		if s.c.Terminal {
+			fmt.Fprintln(s.c.Progress)
+		}
+		fmt.Fprintf(s.c.Progress, "FAIL %s (run %d, seed %d): %s: %s\n  artifact: %s\n  repro:    %s\n",
+			st.Scenario, st.K, st.Seed, kind, firstLine(f.Error), dir, a.Repro)
+	}
+	return f
+}
+
+// writeArtifact writes the artifact into a temporary directory beside its
+// final place and renames it there, so no half-written artifact is left.
+func writeArtifact(root, name string, a Artifact, stacks string) error {
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(root, ".tmp-"+name+"-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp) // a no-op after the rename
+	b, err := json.MarshalIndent(a, "", "  ")
+	if err != nil {
+		return err
+	}
+	files := map[string][]byte{ArtifactFile: append(b, '\n')}
+	if a.Plan != nil {
+		files["plan.json"] = a.Plan.JSON()
+	}
+	if stacks != "" {
+		files["stacks.txt"] = []byte(stacks)
+	}
+	for f, data := range files {
+		if err := os.WriteFile(filepath.Join(tmp, f), data, 0o644); err != nil {
+			return err
+		}
+	}
+	final := filepath.Join(root, name)
+	if err := os.RemoveAll(final); err != nil {
+		return err
+	}
+	return os.Rename(tmp, final)
+}
+
+// ReadArtifact reads an artifact directory (or its artifact.json).
+func ReadArtifact(path string) (*Artifact, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		path = filepath.Join(path, ArtifactFile)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the artifact: %w", err)
+	}
+	var a Artifact
+	if err := json.Unmarshal(b, &a); err != nil {
+		return nil, fmt.Errorf("%s: not an artifact: %w", path, err)
+	}
+	if a.Scenario == "" {
+		return nil, fmt.Errorf("%s: not an artifact: no scenario", path)
+	}
+	if _, ok := scenarios.Lookup(a.Scenario); !ok {
+		return nil, fmt.Errorf("%s: unknown scenario %q", path, a.Scenario)
+	}
+	if a.Plan != nil {
+		if err := a.Plan.Validate(); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return &a, nil
+}
+
+// Repro replays a's run n times (with its fault plan when it had one) and
+// returns the report of the replays; the failures in it are the
+// reproductions. stall bounds each replay as in a soak.
+func Repro(ctx context.Context, a *Artifact, n int, stall time.Duration, c Config) (*report.Report, error) {
+	if n < 1 {
+		return nil, errors.New("soak: repro needs at least one run")
+	}
+	sc, _ := scenarios.Lookup(a.Scenario)
+	c.Runs, c.Duration, c.Shard, c.Shards = n, 0, 0, 1
+	c.Seed, c.Scale, c.Stall = a.SoakSeed, a.Scale, stall
+	c.Scenarios = []scenarios.Scenario{sc}
+	c.Replay = &Step{Scenario: a.Scenario, Seed: a.Seed}
+	c.Plan = a.Plan
+	c.Chaos = a.Plan != nil
+	return Run(ctx, c)
+}
+
+func firstLine(s string) string {
+	for i, r := range s {
+		if r == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}

@@ -1,0 +1,69 @@
+package soak
+
+import (
+	"os"
+	"strings"
+	"time"
+
+	"github.com/nimsync/nimsync/chaos"
+	"github.com/nimsync/nimsync/report"
+)
+
+// ChaosBuild reports whether this binary was built with failpoints.
+func ChaosBuild() bool { return chaos.Available() }
+
+// finish builds the report from what the soak recorded.
+func (s *soak) finish() *report.Report {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	mode := "off"
+	if s.c.Chaos {
+		mode = "swarm"
+		if s.c.Plan != nil {
+			mode = "plan"
+		}
+	}
+	r := &report.Report{
+		Schema:     report.SchemaVersion,
+		Tool:       "nimsync",
+		Started:    s.started.UTC(),
+		Elapsed:    time.Since(s.started).Seconds(),
+		Machine:    Machine(),
+		Seed:       s.c.Seed,
+		Shards:     []string{s.shardName()},
+		Chaos:      mode,
+		ChaosBuild: ChaosBuild(),
+		Runs:       s.runs,
+		Runtime:    s.rt,
+		Failures:   s.failures,
+		Leak:       leakVerdict(s.leak),
+	}
+	for _, name := range s.order {
+		a := s.acc[name]
+		sc := report.Scenario{Name: name, Runs: a.runs, Failures: a.failures, Ops: a.ops, Seconds: a.seconds,
+			Latency: percentiles(a.hist), Samples: a.samples}
+		if a.seconds > 0 {
+			sc.OpsPerSec = float64(a.ops) / a.seconds
+		}
+		r.Scenarios = append(r.Scenarios, sc)
+	}
+	if !r.Leak.OK {
+		r.Failures = append(r.Failures, report.Failure{Kind: "leak", Error: r.Leak.Note})
+	}
+	r.Passed = len(r.Failures) == 0
+	return r
+}
+
+// cpuModel reads the CPU's model name where the system tells it.
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}

@@ -1,0 +1,245 @@
+package soak
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/nimsync/nimsync/chaos"
+	"github.com/nimsync/nimsync/report"
+	"github.com/nimsync/nimsync/scenarios"
+)
+
+// soak is one Run's state. The loop goroutine runs the scenarios; the
+// sampler goroutine samples every Config.Sample. Fields below mu are
+// guarded by it; the others are the loop's own or set before the sampler
+// starts.
+type soak struct {
+	c       Config
+	names   []string
+	byName  map[string]scenarios.Scenario
+	started time.Time
+	stalled chan struct{} // closed by the sampler's watchdog
+	stallK  atomic.Int64  // the run the watchdog saw stand still
+
+	mu       sync.Mutex
+	acc      map[string]*scenarioAcc
+	order    []string // scenario names in first-run order
+	cur      *current
+	runs     []report.Run
+	failures []report.Failure
+	rt       []report.RuntimeSample
+	leak     []leakPoint
+	lastMem  runtime.MemStats
+}
+
+// scenarioAcc accumulates one scenario's runs.
+type scenarioAcc struct {
+	runs, failures int
+	ops            int64
+	seconds        float64
+	hist           *hdrhistogram.Histogram
+	samples        []report.Sample
+}
+
+// current is the run in progress, as the sampler sees it.
+type current struct {
+	step      Step
+	meter     *scenarios.Meter
+	lastOps   int64     // the meter's count at the last sample
+	lastMove  time.Time // when the count last changed
+	lastTick  time.Time
+	totalOps  int64
+	startedAt time.Time
+}
+
+func newSoak(c Config) *soak {
+	s := &soak{c: c, byName: map[string]scenarios.Scenario{}, acc: map[string]*scenarioAcc{},
+		stalled: make(chan struct{}), started: time.Now()}
+	for _, sc := range c.Scenarios {
+		s.names = append(s.names, sc.Name)
+		s.byName[sc.Name] = sc
+	}
+	if c.Replay != nil {
+		if sc, ok := scenarios.Lookup(c.Replay.Scenario); ok {
+			s.byName[sc.Name] = sc
+		}
+	}
+	runtime.ReadMemStats(&s.lastMem)
+	return s
+}
+
+// loop runs the shard's steps until the duration or the run count ends.
+func (s *soak) loop(ctx context.Context) error {
+	var deadline time.Time
+	if s.c.Duration > 0 {
+		deadline = s.started.Add(s.c.Duration)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.sampler(stop)
+	}()
+	defer func() {
+		close(stop)
+		wg.Wait()
+		s.progressDone()
+	}()
+	for k := s.c.Shard; ; k += s.c.Shards {
+		if s.c.Runs > 0 && k >= s.c.Runs {
+			return nil
+		}
+		if !deadline.IsZero() && !time.Now().Before(deadline) {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		st := step(s.c.Seed, s.names, k)
+		if s.c.Replay != nil {
+			st = Step{K: k, Scenario: s.c.Replay.Scenario, Seed: s.c.Replay.Seed}
+		}
+		if err := s.runOne(ctx, st); err != nil {
+			return err
+		}
+	}
+}
+
+// runOne runs one step under its fault plan and records the result.
+func (s *soak) runOne(ctx context.Context, st Step) error {
+	sc, ok := s.byName[st.Scenario]
+	if !ok {
+		return fmt.Errorf("soak: unknown scenario %q", st.Scenario)
+	}
+	var plan chaos.Plan
+	var run *chaos.Run
+	if s.c.Chaos {
+		plan = chaos.NewPlan(st.Seed)
+		if s.c.Plan != nil {
+			plan = *s.c.Plan
+		}
+		var err error
+		if run, err = chaos.Start(plan); err != nil {
+			return err
+		}
+		defer run.Stop()
+	}
+	meter := scenarios.NewMeter()
+	cfg := scenarios.Config{Seed: st.Seed, Scale: s.c.Scale, Meter: meter}
+	if run != nil {
+		cfg.Storm = run.SetStorm
+	}
+	now := time.Now()
+	s.mu.Lock()
+	s.cur = &current{step: st, meter: meter, lastMove: now, lastTick: now, startedAt: now}
+	if s.acc[st.Scenario] == nil {
+		s.acc[st.Scenario] = &scenarioAcc{hist: newHist()}
+		s.order = append(s.order, st.Scenario)
+	}
+	s.mu.Unlock()
+
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				done <- &panicError{value: v, stack: stack(false)}
+			}
+		}()
+		done <- sc.Run(ctx, cfg)
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-s.stalled:
+		f := s.fail(st, plan, run, "stall",
+			fmt.Errorf("no operation completed for %v (run %d of %s); every goroutine's stack is in the artifact", s.c.Stall, st.K, st.Scenario),
+			stack(true))
+		s.recordRun(st, f.Error, time.Since(now))
+		return fmt.Errorf("%w: %s", ErrStalled, f.Error)
+	}
+	elapsed := time.Since(now)
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		s.recordRun(st, "", elapsed) // interrupted: not a failure
+		return ctx.Err()
+	}
+	msg := ""
+	if err != nil {
+		kind, stacks := "violation", ""
+		var pe *panicError
+		var cv *chaos.ContractViolation
+		switch {
+		case errors.As(err, &pe) && errors.As(asError(pe.value), &cv):
+			kind, stacks = "contract", pe.stack
+		case errors.As(err, &pe):
+			kind, stacks = "panic", pe.stack
+		}
+		f := s.fail(st, plan, run, kind, err, stacks)
+		msg = f.Error
+	}
+	s.recordRun(st, msg, elapsed)
+	s.leakPoint()
+	return nil
+}
+
+// recordRun closes the current run: its last partial interval goes into
+// the totals (not into the samples, whose intervals are whole).
+func (s *soak) recordRun(st Step, errMsg string, elapsed time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.acc[st.Scenario]
+	var ops int64
+	if cur := s.cur; cur != nil {
+		ops = cur.meter.Ops()
+		a.hist.Merge(cur.meter.TakeLatencies())
+		s.cur = nil
+	}
+	a.runs++
+	if errMsg != "" {
+		a.failures++
+	}
+	a.ops += ops
+	a.seconds += elapsed.Seconds()
+	s.runs = append(s.runs, report.Run{Scenario: st.Scenario, Seed: st.Seed, Shard: s.shardName(),
+		Start: time.Since(s.started).Seconds() - elapsed.Seconds(), Seconds: elapsed.Seconds(), Ops: ops, Error: errMsg})
+	if s.c.Metrics != nil {
+		s.c.Metrics.run(st.Scenario, ops, errMsg != "")
+	}
+}
+
+func (s *soak) shardName() string { return fmt.Sprintf("%d/%d", s.c.Shard, s.c.Shards) }
+
+// panicError is a scenario's panic, with the stack it panicked on.
+type panicError struct {
+	value any
+	stack string
+}
+
+func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }
+
+func asError(v any) error {
+	if err, ok := v.(error); ok {
+		return err
+	}
+	return fmt.Errorf("%v", v)
+}
+
+func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(1, int64(time.Minute), 3) }
+
+// stack returns the calling goroutine's stack, or every goroutine's.
+func stack(all bool) string {
+	buf := make([]byte, 64<<10)
+	for {
+		n := runtime.Stack(buf, all)
+		if n < len(buf) {
+			return string(buf[:n])
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}

@@ -1,0 +1,167 @@
+// Package soak runs nimsync's stress scenarios for a duration (or a number
+// of runs) under seeded fault plans, samples throughput, latency and the
+// process's state over time, watches for stalls and leaks, and produces a
+// [report.Report]. The nimsync command's soak, run and repro subcommands are
+// thin layers over it.
+//
+// A soak is a sequence of runs k = 0, 1, 2, ...: run k's scenario and seed
+// are pure functions of the soak's seed and k (see [Sequence]), so a run
+// replays from (seed, k) alone, and shard i of n runs exactly the k with
+// k mod n == i.
+package soak
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"runtime"
+	"time"
+
+	"github.com/nimsync/nimsync/chaos"
+	"github.com/nimsync/nimsync/report"
+	"github.com/nimsync/nimsync/scenarios"
+)
+
+// Config is a soak's parameters. The zero value of every field but
+// Scenarios has a meaning, given with the field.
+type Config struct {
+	// Duration bounds the soak's wall time; 0 means no bound (Runs must
+	// then be set). A run in progress when it ends is finished first.
+	Duration time.Duration
+	// Runs bounds the number of runs of the whole (unsharded) sequence:
+	// the soak ends after the runs k < Runs of its shard. 0 means no
+	// bound.
+	Runs int
+	// Seed chooses the sequence of scenarios and their seeds and fault
+	// plans.
+	Seed uint64
+	// Scenarios are the scenarios to draw from (all of them if empty).
+	Scenarios []scenarios.Scenario
+	// Scale is passed to every scenario (0 means 1).
+	Scale float64
+	// Chaos switches a swarm fault plan, derived from each run's seed, on
+	// for the run. It needs a failpoint-enabled build (scripts/nimsync);
+	// otherwise Run returns chaos.ErrNoFailpoints.
+	Chaos bool
+	// Plan, if set, is the fault plan of every run instead of the swarm
+	// plan of its seed: repro replays an artifact's plan, and tests plant
+	// bugs with it. It implies Chaos.
+	Plan *chaos.Plan
+	// Shard and Shards select this process's share: the runs k with
+	// k mod Shards == Shard. Shards 0 means 1.
+	Shard, Shards int
+	// Out is the report's directory; "" writes no report and no
+	// artifacts.
+	Out string
+	// Sample is the sampling interval (default 1 s).
+	Sample time.Duration
+	// Stall is how long the operation count of a run may stand still
+	// before the watchdog fails the soak (default 30 s).
+	Stall time.Duration
+	// Progress receives the live progress display (a terminal) or
+	// periodic log lines; nil means none. Terminal selects the display.
+	Progress io.Writer
+	Terminal bool
+	// Metrics, if set, is updated live (see NewMetrics).
+	Metrics *Metrics
+	// Replay, if set, makes every run the same step: its scenario and
+	// seed (Scenarios, Seed and the shard are then ignored). Repro uses
+	// it.
+	Replay *Step
+	// ReproCommand renders the command that replays an artifact
+	// directory; the default is "scripts/nimsync repro DIR".
+	ReproCommand func(dir string) string
+}
+
+// ErrStalled is returned (wrapped) when the watchdog saw no progress for
+// Config.Stall. The stalled run's goroutines are still blocked: the caller
+// should report and exit.
+var ErrStalled = errors.New("soak: stalled")
+
+// Step is one run of a soak's sequence.
+type Step struct {
+	K        int    // index in the sequence
+	Scenario string // scenario name
+	Seed     uint64 // the run's seed: scenario shape and fault plan
+}
+
+// Sequence returns the runs k in [from, to) of the sequence of seed over
+// names, as a soak with that seed draws them: run k's scenario and seed
+// depend only on (seed, k).
+func Sequence(seed uint64, names []string, from, to int) []Step {
+	out := make([]Step, 0, max(to-from, 0))
+	for k := from; k < to; k++ {
+		out = append(out, step(seed, names, k))
+	}
+	return out
+}
+
+func step(seed uint64, names []string, k int) Step {
+	r := rand.New(rand.NewPCG(seed, uint64(k)))
+	return Step{K: k, Scenario: names[r.IntN(len(names))], Seed: r.Uint64() >> 1}
+}
+
+func (c *Config) defaults() error {
+	if len(c.Scenarios) == 0 {
+		c.Scenarios = scenarios.All
+	}
+	if c.Shards == 0 {
+		c.Shards = 1
+	}
+	if c.Shard < 0 || c.Shard >= c.Shards {
+		return fmt.Errorf("soak: shard %d/%d: the index must be in [0, %d)", c.Shard, c.Shards, c.Shards)
+	}
+	if c.Duration <= 0 && c.Runs <= 0 {
+		return errors.New("soak: set a duration or a number of runs")
+	}
+	if c.Duration < 0 || c.Runs < 0 {
+		return errors.New("soak: duration and runs must not be negative")
+	}
+	if c.Sample <= 0 {
+		c.Sample = time.Second
+	}
+	if c.Stall <= 0 {
+		c.Stall = 30 * time.Second
+	}
+	if c.Plan != nil {
+		c.Chaos = true
+	}
+	if c.ReproCommand == nil {
+		c.ReproCommand = func(dir string) string { return "scripts/nimsync repro " + dir }
+	}
+	return nil
+}
+
+// Machine describes the machine the process runs on.
+func Machine() report.Machine {
+	return report.Machine{
+		CPU:        cpuModel(),
+		Cores:      runtime.NumCPU(),
+		GOMAXPROCS: runtime.GOMAXPROCS(0),
+		GoVersion:  runtime.Version(),
+		OS:         runtime.GOOS,
+		Arch:       runtime.GOARCH,
+	}
+}
+
+// Run runs the soak c describes and returns its report, also written to
+// c.Out if set. The error is nil when the soak ran to its end, whether or
+// not it found failures (see Report.Passed); it wraps ErrStalled after a
+// stall, ctx's error if ctx ended first (the report then covers the runs
+// done), and reports bad configuration or an unwritable report.
+func Run(ctx context.Context, c Config) (*report.Report, error) {
+	if err := c.defaults(); err != nil {
+		return nil, err
+	}
+	s := newSoak(c)
+	err := s.loop(ctx)
+	rep := s.finish()
+	if c.Out != "" {
+		if werr := report.Write(c.Out, rep); werr != nil {
+			return rep, errors.Join(err, werr)
+		}
+	}
+	return rep, err
+}
