@@ -82,7 +82,7 @@ figcaption { color: #555; font-size: .9em; }
 </head>
 <body>
 <h1>{{.Tool}} soak report</h1>
-{{if .S.Passed}}<p><span class="verdict pass">PASS</span> No run failed, no stall, and the leak check passed.</p>
+{{if .S.Passed}}<p><span class="verdict pass">PASS</span> {{.S.PassText}}</p>
 {{else}}<p><span class="verdict fail">FAIL</span> {{range $i, $r := .S.Reasons}}{{if $i}}; {{end}}{{$r}}{{end}}.</p>
 {{end}}
 <table>

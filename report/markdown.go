@@ -20,7 +20,7 @@ func markdown(r *Report) []byte {
 	}
 	p("# %s soak report: %s\n\n", tool, s.Verdict)
 	if s.Passed {
-		p("**Verdict: PASS.** No run failed, no stall, and the leak check passed.\n\n")
+		p("**Verdict: PASS.** %s\n\n", s.PassText)
 	} else {
 		p("**Verdict: FAIL:** %s.\n\n", strings.Join(s.Reasons, "; "))
 	}

@@ -16,6 +16,8 @@ import (
 type summary struct {
 	Passed  bool
 	Verdict string   // "PASS" or "FAIL"
+	// PassText is the verdict's sentence when the report passed.
+	PassText string
 	Reasons []string // why it failed; empty when it passed
 	Facts   []fact
 	Rows    []scenarioRow
@@ -118,8 +120,14 @@ func summarize(r *Report) summary {
 
 	lk := r.Leak
 	s.Leak = leakView{OK: lk.OK, Verdict: "OK", Samples: lk.Samples, Note: lk.Note}
-	if !lk.OK {
+	judged := lk.GoroutineTolerance > 0 || lk.HeapTolerance > 0 // the soak sets tolerances only when it judged
+	s.PassText = "No run failed, no stall, and the leak check passed."
+	switch {
+	case !lk.OK:
 		s.Leak.Verdict = "LEAK"
+	case !judged:
+		s.Leak.Verdict = "NOT JUDGED"
+		s.PassText = "No run failed and no stall; too few samples to judge leaks."
 	}
 	s.Leak.Rows = []leakRow{
 		leakLine("goroutines", lk.GoroutineSlope, lk.GoroutineTolerance, func(v float64) string { return fmt.Sprintf("%.3g/s", v) }),

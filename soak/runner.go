@@ -92,6 +92,15 @@ func (s *soak) loop(ctx context.Context) error {
 		wg.Wait()
 		s.progressDone()
 	}()
+	// Scenarios see the soak's deadline: they stop between rounds when it
+	// passes, so a long run (a full-scale run under chaos can take a
+	// minute) does not overrun the soak.
+	runCtx := ctx
+	if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
 	for k := s.c.Shard; ; k += s.c.Shards {
 		if s.c.Runs > 0 && k >= s.c.Runs {
 			return nil
@@ -106,14 +115,16 @@ func (s *soak) loop(ctx context.Context) error {
 		if s.c.Replay != nil {
 			st = Step{K: k, Scenario: s.c.Replay.Scenario, Seed: s.c.Replay.Seed}
 		}
-		if err := s.runOne(ctx, st); err != nil {
+		if err := s.runOne(ctx, runCtx, st); err != nil {
 			return err
 		}
 	}
 }
 
-// runOne runs one step under its fault plan and records the result.
-func (s *soak) runOne(ctx context.Context, st Step) error {
+// runOne runs one step under its fault plan and records the result. The
+// scenario runs under runCtx, which ends at the soak's deadline or with
+// ctx.
+func (s *soak) runOne(ctx, runCtx context.Context, st Step) error {
 	sc, ok := s.byName[st.Scenario]
 	if !ok {
 		return fmt.Errorf("soak: unknown scenario %q", st.Scenario)
@@ -152,7 +163,7 @@ func (s *soak) runOne(ctx context.Context, st Step) error {
 				done <- &panicError{value: v, stack: stack(false)}
 			}
 		}()
-		done <- sc.Run(ctx, cfg)
+		done <- sc.Run(runCtx, cfg)
 	}()
 	var err error
 	select {
@@ -165,8 +176,10 @@ func (s *soak) runOne(ctx context.Context, st Step) error {
 		return fmt.Errorf("%w: %s", ErrStalled, f.Error)
 	}
 	elapsed := time.Since(now)
-	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-		s.recordRun(st, "", elapsed) // interrupted: not a failure
+	if err != nil && runCtx.Err() != nil && errors.Is(err, runCtx.Err()) {
+		// Interrupted, or cut at the soak's deadline between two of its
+		// rounds (whose invariants were checked): not a failure.
+		s.recordRun(st, "", elapsed)
 		return ctx.Err()
 	}
 	msg := ""

@@ -85,6 +85,12 @@ func (s *soak) sample(now time.Time) {
 	if cur == nil {
 		return
 	}
+	if now.Sub(cur.lastTick) < s.c.Sample/2 {
+		// The run began just before this tick: a rate over a sliver of
+		// an interval is noise. Its operations go to the next sample
+		// (or to the run's totals).
+		return
+	}
 	ops := cur.meter.Ops()
 	interval := now.Sub(cur.lastTick).Seconds()
 	h := cur.meter.TakeLatencies()

@@ -160,3 +160,21 @@ func TestConfigErrors(t *testing.T) {
 	}
 	require.True(t, slices.Contains(scenarios.Names(), "mixed"))
 }
+
+// TestDeadlineCutsLongRuns: a run still going when the soak's duration ends
+// sees its context end, and the soak ends on time without a failure.
+func TestDeadlineCutsLongRuns(t *testing.T) {
+	long := scenarios.Scenario{Name: "long", Run: func(ctx context.Context, c scenarios.Config) error {
+		for ctx.Err() == nil { // rounds, until the context ends
+			c.Meter.Add(1)
+			time.Sleep(time.Millisecond)
+		}
+		return ctx.Err()
+	}}
+	t0 := time.Now()
+	r, err := Run(context.Background(), Config{Duration: 300 * time.Millisecond, Scenarios: []scenarios.Scenario{long}})
+	require.NoError(t, err)
+	require.Less(t, time.Since(t0), 3*time.Second)
+	require.True(t, r.Passed)
+	require.Len(t, r.Runs, 1)
+}

@@ -16,7 +16,7 @@
 //
 // Exit status: 0 when everything passed, 1 when a violation, stall or leak
 // was found (or a failure reproduced, or a regression was detected), 2 on
-// bad usage.
+// bad usage, 130 when interrupted (the report then covers the runs done).
 package main
 
 import (
@@ -35,6 +35,9 @@ const (
 	exitOK    = 0
 	exitFound = 1
 	exitUsage = 2
+	// exitInterrupted is the shell's code for a process ended by SIGINT:
+	// an interrupted soak neither passed nor found anything.
+	exitInterrupted = 130
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -59,7 +62,8 @@ Usage:
                                     compare two nights; exit 1 on a significant regression
 
 Run 'nimsync COMMAND --help' for a command's flags.
-Exit status: 0 passed, 1 violation/stall/leak/regression found, 2 bad usage.
+Exit status: 0 passed, 1 violation/stall/leak/regression found, 2 bad usage,
+130 interrupted (the report covers the runs done).
 `
 
 // run is main without the process: it returns the exit code.

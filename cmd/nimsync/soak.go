@@ -31,7 +31,7 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 		runs        = fs.Int("runs", 0, "stop after the runs k < N of the whole sequence (0: no bound)")
 		list        = fs.String("scenarios", "", "comma-separated scenarios to draw from (default: all)")
 		chaosMode   = fs.String("chaos", "swarm", "fault plans: swarm (a plan per run, from its seed) or off")
-		scale       = fs.Float64("scale", 1, "scenario size multiplier (1: full size)")
+		scale       = fs.Float64("scale", 0, "scenario size multiplier, 1 for full size (default 1, or 0.1 with --chaos=swarm,\nwhose fault plans slow operations 10-100x: a full-size run can then take minutes)")
 		out         = fs.String("out", "", "directory for report.json, report.md, report.html and artifacts/")
 		metricsAddr = fs.String("metrics-addr", "", "serve Prometheus metrics on HOST:PORT during the soak")
 		pushURL     = fs.String("push-gateway", "", "push the metrics to this Pushgateway URL when the soak ends")
@@ -53,8 +53,8 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitUsage, usagef("soak takes no arguments (got %q)", pos[0])
 	}
 	c := soak.Config{Duration: *duration, Runs: *runs, Scale: *scale, Out: *out, Stall: *stall, Sample: *sample}
-	if c.Duration < 0 || c.Runs < 0 || *stall <= 0 || *sample <= 0 || *scale <= 0 {
-		return exitUsage, usagef("--duration and --runs must not be negative; --stall, --sample and --scale must be positive")
+	if c.Duration < 0 || c.Runs < 0 || *stall <= 0 || *sample <= 0 || *scale < 0 {
+		return exitUsage, usagef("--duration, --runs and --scale must not be negative; --stall and --sample must be positive")
 	}
 	if c.Duration == 0 && c.Runs == 0 {
 		c.Duration = time.Minute
@@ -68,6 +68,12 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 	case "off":
 	default:
 		return exitUsage, usagef("bad --chaos %q: want swarm or off", *chaosMode)
+	}
+	if c.Scale == 0 {
+		c.Scale = 1
+		if c.Chaos {
+			c.Scale = 0.1
+		}
 	}
 	if c.Shard, c.Shards, err = shardOf(*shard, *shards); err != nil {
 		return exitUsage, err
@@ -93,7 +99,7 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	c.Progress, c.Terminal = stderr, isTerminal(stderr)
 	fmt.Fprintf(stderr, "soak: seed %d, shard %d/%d, chaos %s, scenarios %v; rerun: scripts/nimsync soak --seed %d%s\n",
-		c.Seed, c.Shard, c.Shards, *chaosMode, names(c.Scenarios), c.Seed, rerunFlags(c))
+		c.Seed, c.Shard, c.Shards, *chaosMode, names(c.Scenarios), c.Seed, rerunFlags(c, *list))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -119,7 +125,10 @@ func summarize(rep *report.Report, err error, out string, stdout io.Writer) (int
 		ops += s.Ops
 	}
 	verdict := "PASS"
-	if !rep.Passed || err != nil {
+	switch {
+	case errors.Is(err, context.Canceled):
+		verdict = "INTERRUPTED"
+	case !rep.Passed || err != nil:
 		verdict = "FAIL"
 	}
 	fmt.Fprintf(stdout, "%s: %d runs, %d operations in %.1fs, %d failures; leak check: %s\n",
@@ -134,7 +143,7 @@ func summarize(rep *report.Report, err error, out string, stdout io.Writer) (int
 		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(out, report.MarkdownFile))
 	}
 	if errors.Is(err, context.Canceled) {
-		return exitFound, errors.New("interrupted; the report covers the runs done")
+		return exitInterrupted, errors.New("interrupted; the report covers the runs done")
 	}
 	if err != nil || !rep.Passed {
 		return exitFound, err
@@ -202,8 +211,11 @@ func names(ss []scenarios.Scenario) []string {
 	return out
 }
 
-func rerunFlags(c soak.Config) string {
+func rerunFlags(c soak.Config, list string) string {
 	s := ""
+	if list != "" {
+		s += " --scenarios " + list
+	}
 	if c.Duration > 0 {
 		s += " --duration " + c.Duration.String()
 	}
@@ -216,9 +228,7 @@ func rerunFlags(c soak.Config) string {
 	if !c.Chaos {
 		s += " --chaos=off"
 	}
-	if c.Scale != 1 {
-		s += " --scale " + strconv.FormatFloat(c.Scale, 'g', -1, 64)
-	}
+	s += " --scale " + strconv.FormatFloat(c.Scale, 'g', -1, 64)
 	return s
 }
 
