@@ -15,14 +15,14 @@ import (
 // summary is the human view of a [Report].
 type summary struct {
 	Passed  bool
-	Verdict string   // "PASS" or "FAIL"
+	Verdict string // "PASS" or "FAIL"
 	// PassText is the verdict's sentence when the report passed.
 	PassText string
-	Reasons []string // why it failed; empty when it passed
-	Facts   []fact
-	Rows    []scenarioRow
-	Leak    leakView
-	Fails   []failureView
+	Reasons  []string // why it failed; empty when it passed
+	Facts    []fact
+	Rows     []scenarioRow
+	Leak     leakView
+	Fails    []failureView
 }
 
 // fact is one labelled line of the header table.
