@@ -99,7 +99,8 @@ type pool struct {
 	_    [cacheLine - 8]byte
 
 	mu         sync.Mutex
-	submitted  uint64 // tasks ever submitted (ReadStats: live = submitted - finishedTasks)
+	submitted  uint64 // tasks ever submitted (ReadStats: live = submitted - finished)
+	finished   uint64 // tasks finished, as their workers published them (publishLocked)
 	buf        []task // ring of queued tasks, len a power of two
 	head, n    int    // first queued task and count
 	idle       *worker
@@ -135,9 +136,10 @@ type worker struct {
 	timer            *time.Timer
 
 	// Only the worker's goroutine touches these.
-	g    *Group // group whose finished tasks are counted in done
-	done uint64
-	quit bool // set when the worker returns normally
+	g        *Group // group whose finished tasks are counted in done
+	done     uint64
+	finished uint64 // finished tasks not yet added to pool.finished (publishLocked)
+	quit     bool   // set when the worker returns normally
 }
 
 func claimWord(gen uint64, next, end int) uint64 {
@@ -322,6 +324,7 @@ func (p *pool) work(w *worker) {
 			return
 		}
 		p.mu.Lock()
+		p.publishLocked(w)
 		if p.n > 0 {
 			p.takeLocked(w)
 			if searching {
@@ -357,6 +360,7 @@ func (p *pool) work(w *worker) {
 		}
 		procs := runtime.GOMAXPROCS(0) // about to park: off the hot path
 		p.mu.Lock()
+		p.publishLocked(w)
 		p.procs = procs
 		if p.n > 0 {
 			p.mu.Unlock()
@@ -474,10 +478,16 @@ func (p *pool) unlistLocked(w *worker) {
 // worker if the queue needs one.
 func (p *pool) exit(w *worker) {
 	if w.quit {
+		if w.finished > 0 { // a temporary worker that left without mu
+			p.mu.Lock()
+			p.publishLocked(w)
+			p.mu.Unlock()
+		}
 		return
 	}
 	w.flush()
 	p.mu.Lock()
+	p.publishLocked(w)
 	p.stealLocked(w)
 	p.unlistLocked(w)
 	if !w.temp {
@@ -490,6 +500,15 @@ func (p *pool) exit(w *worker) {
 	}
 	p.mu.Unlock()
 	p.start(hw, sp)
+}
+
+// publishLocked adds the tasks w finished since it last held mu to the
+// pool's count (ReadStats). A worker publishes whenever it takes mu anyway,
+// before it takes more work, parks or exits, so the count costs the hot path
+// nothing; it lags by the tasks of the batch a worker is running.
+func (p *pool) publishLocked(w *worker) {
+	p.finished += w.finished
+	w.finished = 0
 }
 
 // stealLocked claims the unclaimed entries of w's batch and puts them back
@@ -520,15 +539,17 @@ func (p *pool) stealLocked(w *worker) bool {
 // workers are blocked (in tasks that wait for each other, for queued
 // tasks, or for I/O): the monitor doubles the workers, up to the queue
 // length, so that every queued task eventually starts. Long CPU-bound tasks
-// keep the CPUs busy, so they do not make the pool grow; WithLimit bounds
-// it in any case.
+// keep the CPUs busy, so they make the pool grow only by one temporary
+// worker every starveTicks ticks without progress (the guard against a
+// task starved by goroutines outside the pool); WithLimit bounds it in any
+// case.
 func (p *pool) monitor() {
 	p.mu.Lock()
 	last := p.taken
 	p.mu.Unlock()
 	var grow []*worker
 	stalledBefore := false
-	busyStalls := 0
+	idleTicks := 0 // ticks in a row with tasks queued and none taken
 	sched := make([]metrics.Sample, len(schedMetrics))
 	for i, name := range schedMetrics {
 		sched[i].Name = name
@@ -571,10 +592,10 @@ func (p *pool) monitor() {
 		var hw *worker
 		sp := spawnNone
 		stalled := p.n > 0 && p.taken == last && !busy
-		if p.n > 0 && p.taken == last && busy {
-			busyStalls++
+		if p.n > 0 && p.taken == last {
+			idleTicks++
 		} else {
-			busyStalls = 0
+			idleTicks = 0
 		}
 		if p.n > 0 && p.searching == 0 {
 			k := 0
@@ -588,16 +609,17 @@ func (p *pool) monitor() {
 				// temporary worker its first task so that they do not
 				// all queue up on mu.
 				k = min(max(p.workers+p.grown, growMin), p.n)
-			} else if busyStalls >= starveTicks {
-				// Nothing taken for starveTicks ticks while the Ps are
-				// busy: perhaps long CPU-bound tasks, perhaps blocked
-				// workers while goroutines outside the pool keep the
-				// CPUs busy. In the second case the queued task may be
-				// what the workers wait for, so start one temporary
-				// worker: a queued task waits at most about
-				// starveTicks ticks for a goroutine, however busy the
-				// machine (a go statement never waits at all).
-				k, busyStalls = 1, 0
+			} else if idleTicks >= starveTicks {
+				// Nothing taken for starveTicks ticks, while the Ps
+				// were busy (all or some of the time): perhaps long
+				// CPU-bound tasks, perhaps blocked workers while
+				// goroutines outside the pool keep the CPUs busy. In
+				// the second case the queued task may be what the
+				// workers wait for, so start one temporary worker: a
+				// queued task waits at most about starveTicks ticks
+				// for a goroutine, however busy the machine (a go
+				// statement never waits at all).
+				k, idleTicks = 1, 0
 			}
 			if k > 0 {
 				p.grown += k
@@ -691,6 +713,7 @@ func (w *worker) runBatch() {
 			failpoint.InjectCall(fpBugDoneEarly, &bug)
 			if bug { // published before the task runs
 				w.done--
+				w.finished++
 				t.g.finish(1)
 			}
 		})
@@ -705,6 +728,7 @@ func (w *worker) runBatch() {
 // flush publishes the worker's finished-task count to its group.
 func (w *worker) flush() {
 	if w.done > 0 {
+		w.finished += w.done
 		w.g.finish(w.done)
 		w.done = 0
 	}

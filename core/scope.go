@@ -69,7 +69,11 @@ type scopeExt struct {
 	deadline time.Time
 	timer    *time.Timer
 	stop     func() bool // stops following a foreign parent
-	fn       func()      // a hook node's function (AfterFunc)
+	fn       func()      // a hook node's function (AfterFunc, OnCancel)
+	// async: if the hook's parent is already cancelled when it attaches,
+	// fn runs in a goroutine of its own (AfterFunc) rather than before
+	// attach returns (OnCancel).
+	async bool
 }
 
 // closedChan is the Done channel of scopes cancelled before anyone asked.
@@ -132,6 +136,10 @@ func (s *Scope) attach() {
 		if st := p.state.Load(); st != stateLive {
 			cause := p.cause
 			p.mu.Unlock()
+			if s.ext != nil && s.ext.async {
+				go s.cancelTree(cause, st) // a hook nobody else can see
+				return
+			}
 			s.cancelTree(cause, st)
 			return
 		}
@@ -389,17 +397,22 @@ func (s *Scope) causeCtx() any {
 // function that prevents the call if it has not happened yet (it reports
 // whether it did prevent it). f runs on the cancelling goroutine, after the
 // whole subtree is cancelled and with no lock held; if s is already
-// cancelled, f runs before AfterFunc returns. Package context uses this
-// method when a context is derived from s or given to context.AfterFunc, so
-// following a scope costs no goroutine.
-func (s *Scope) AfterFunc(f func()) (stop func() bool) {
-	h := &Scope{parent: s, ext: &scopeExt{fn: f}} // a hook: a leaf child
+// cancelled, f runs in a goroutine of its own, as context.AfterFunc
+// promises: package context calls this method, while holding a lock that
+// f takes, when a context is derived from s or given to context.AfterFunc,
+// so following a scope costs no goroutine while s is live.
+func (s *Scope) AfterFunc(f func()) (stop func() bool) { return s.hook(f, true) }
+
+// hook links f under s as a leaf child (a hook node); async is scopeExt's.
+func (s *Scope) hook(f func(), async bool) (stop func() bool) {
+	h := &Scope{parent: s, ext: &scopeExt{fn: f, async: async}}
 	h.attach()
 	return func() bool { return s.unlink(h) }
 }
 
 // OnCancel arranges for f to run exactly once, with s's cause, after s is
-// cancelled; it is [Scope.AfterFunc] with the cause handed over. The
+// cancelled; it is [Scope.AfterFunc] with the cause handed over, except
+// that if s is already cancelled, f runs before OnCancel returns. The
 // returned stop prevents the call if it has not happened yet and reports
 // whether it did. OnCancel panics if f is nil.
 func (s *Scope) OnCancel(f func(cause error)) (stop func() bool) {
@@ -409,7 +422,7 @@ func (s *Scope) OnCancel(f func(cause error)) (stop func() bool) {
 	// s.cause was written under s.mu before the state store; the hook runs
 	// after the cancelling goroutine's walk, or after AfterFunc saw s
 	// cancelled under s.mu.
-	return s.AfterFunc(func() { f(s.cause) })
+	return s.hook(func() { f(s.cause) }, false)
 }
 
 // NewShieldedScope returns a live root scope that carries parent's values

@@ -206,10 +206,11 @@ func TestScopeAfterFunc(t *testing.T) {
 	s.Cancel(nil)
 	require.Equal(t, 1, calls)
 	require.Zero(t, stopped)
-	// On a cancelled scope, f runs at once.
-	late := 0
-	require.False(t, s.AfterFunc(func() { late++ })())
-	require.Equal(t, 1, late)
+	// On a cancelled scope, f runs at once, in a goroutine of its own
+	// (TestAfterFuncOnCancelledScope).
+	late := make(chan struct{})
+	require.False(t, s.AfterFunc(func() { close(late) })())
+	<-late
 }
 
 func TestScopeUnlinksCancelledChildren(t *testing.T) {
@@ -323,4 +324,41 @@ func TestScopeErrFollowsAncestorDeadline(t *testing.T) {
 	k := core.NewScope(r)
 	r.Cancel(nil)
 	require.ErrorIs(t, k.Err(), context.Canceled)
+}
+
+// TestScopeDeriveWhileCancelling: deriving a context from a scope that is
+// being cancelled must not deadlock. Package context calls AfterFunc while
+// holding the new context's lock; if the scope was cancelled just before,
+// the hook must not run on that goroutine (it takes the same lock).
+func TestScopeDeriveWhileCancelling(t *testing.T) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 20_000 {
+			s := core.NewScope(context.Background())
+			go s.Cancel(nil)
+			ctx, cancel := context.WithCancel(s)
+			<-ctx.Done() // the derived context follows the scope
+			cancel()
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		require.Fail(t, "context.WithCancel on a scope being cancelled deadlocked")
+	}
+}
+
+// TestAfterFuncOnCancelledScope: on a scope already cancelled, AfterFunc
+// runs f in a goroutine of its own; OnCancel runs f before it returns.
+func TestAfterFuncOnCancelledScope(t *testing.T) {
+	s := core.NewScope(context.Background())
+	s.Cancel(errors.New("gone"))
+	ran := make(chan struct{})
+	stop := s.AfterFunc(func() { close(ran) })
+	<-ran
+	require.False(t, stop(), "too late to stop")
+	var got error
+	s.OnCancel(func(cause error) { got = cause })
+	require.EqualError(t, got, "gone")
 }
