@@ -69,15 +69,17 @@ func Merge(rs ...*Report) (*Report, error) {
 
 	first := in[0]
 	out := &Report{
-		Schema:     SchemaVersion,
-		Tool:       first.Tool,
-		Started:    first.Started,
-		Machine:    first.Machine,
-		Seed:       first.Seed,
-		Chaos:      first.Chaos,
-		ChaosBuild: first.ChaosBuild,
-		Passed:     true,
-		Leak:       Leak{OK: true},
+		Schema:      SchemaVersion,
+		Tool:        first.Tool,
+		Started:     first.Started,
+		Machine:     first.Machine,
+		Seed:        first.Seed,
+		Chaos:       first.Chaos,
+		ChaosBuild:  first.ChaosBuild,
+		ScenarioSet: first.ScenarioSet,
+		Scale:       first.Scale,
+		Passed:      true,
+		Leak:        Leak{OK: true},
 	}
 	owner := map[string]string{} // shard → the shards of the report naming it
 	byName := map[string]int{}   // scenario name → index in out.Scenarios
@@ -91,6 +93,9 @@ func Merge(rs ...*Report) (*Report, error) {
 		case r.Chaos != first.Chaos || r.ChaosBuild != first.ChaosBuild:
 			return nil, fmt.Errorf("report: Merge: shards %s ran chaos %q (failpoint build %t), shards %s chaos %q (failpoint build %t)",
 				strings.Join(first.shards, ","), first.Chaos, first.ChaosBuild, who, r.Chaos, r.ChaosBuild)
+		case !slices.Equal(r.ScenarioSet, first.ScenarioSet) || r.Scale != first.Scale:
+			return nil, fmt.Errorf("report: Merge: shards %s ran scenarios %v at scale %g, shards %s ran %v at scale %g; shards of one soak share them",
+				strings.Join(first.shards, ","), first.ScenarioSet, first.Scale, who, r.ScenarioSet, r.Scale)
 		}
 		for _, sh := range r.shards {
 			if prev, dup := owner[sh]; dup {

@@ -26,6 +26,11 @@ type Report struct {
 	// the binary had failpoints.
 	Chaos      string `json:"chaos"`
 	ChaosBuild bool   `json:"chaos_build"`
+	// ScenarioSet and Scale are what the soak drew its runs from and at
+	// (the sequence of a seed depends on them, so shards must agree).
+	// Empty in reports written before they were recorded.
+	ScenarioSet []string `json:"scenario_set,omitempty"`
+	Scale       float64  `json:"scale,omitempty"`
 
 	Scenarios []Scenario      `json:"scenarios"`
 	Runs      []Run           `json:"runs"`

@@ -154,6 +154,7 @@ func (c *churn) run(n int, r *rand.Rand) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer c.e.guard()
 			c.cancelLoop(n/k+btoi(j < n%k), cr)
 		}()
 	}

@@ -58,10 +58,12 @@ func channels10K(ctx context.Context, cfg Config) error {
 			wg.Add(2)
 			go func() {
 				defer wg.Done()
+				defer e.guard()
 				e.sendBlocks(chans, w, workers, per, block, sr, label)
 			}()
 			go func() {
 				defer wg.Done()
+				defer e.guard()
 				e.recvBlocks(chans, w, workers, per, block, rr, cur, label)
 			}()
 		}

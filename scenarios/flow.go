@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +48,7 @@ type env struct {
 	name string
 	f    *faults
 	m    *Meter
+	fail func(error) // Config.Fail
 	base time.Time
 }
 
@@ -55,7 +57,20 @@ func newEnv(name string, cfg Config) *env {
 	if m == nil {
 		m = NewMeter()
 	}
-	return &env{name: name, f: newFaults(name), m: m, base: time.Now()}
+	return &env{name: name, f: newFaults(name), m: m, fail: cfg.Fail, base: time.Now()}
+}
+
+// guard is deferred by every goroutine a scenario starts: a panic there (a
+// broken core, or a chaos contract check) goes to Config.Fail with its
+// stack, and the goroutine ends; without Fail it is raised again, as any
+// goroutine's panic would be.
+func (e *env) guard() {
+	if v := recover(); v != nil {
+		if e.fail == nil {
+			panic(v)
+		}
+		e.fail(&PanicError{Scenario: e.name, Value: v, Stack: string(debug.Stack())})
+	}
 }
 
 // now returns a latency stamp: the time since base, never 0 (0 means "not
@@ -262,6 +277,7 @@ func (e *env) start(wg *sync.WaitGroup, fl flow, l *ledger, r *rand.Rand) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer e.guard()
 			src := fl.src0 + s
 			if n, err := e.sendAll(ctx, fl.c, src, fl.per, sr); err != nil {
 				e.f.add("send succeeds", "%s: sender %d: value %d: %v", fl.label, src, n, err)
@@ -279,6 +295,7 @@ func (e *env) start(wg *sync.WaitGroup, fl flow, l *ledger, r *rand.Rand) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer e.guard()
 			if err := e.recvAll(ctx, fl.c, rr, cur); err != nil {
 				e.f.add("receive succeeds", "%s: receiver %d: %v", fl.label, i, err)
 			}

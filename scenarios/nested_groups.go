@@ -159,6 +159,7 @@ func (t *tree) run(r *rand.Rand) {
 	seed := r.Uint64()
 	go func() {
 		defer close(done)
+		defer t.e.guard()
 		t.runNode(root, nil, 1, seed)
 	}()
 	timer := time.NewTimer(time.Duration(200+r.IntN(2800)) * time.Microsecond)

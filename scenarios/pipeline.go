@@ -141,17 +141,20 @@ func (p *pipe) run(n int, r *rand.Rand) {
 	sr, kr := rng(r.Uint64()), rng(r.Uint64()) // before the goroutines: invariant 2 of flow.go
 	go func() {
 		defer wg.Done()
+		defer p.e.guard()
 		p.source(n, sr)
 	}()
 	for k := range p.stages {
 		r := rng(r.Uint64())
 		go func() {
 			defer wg.Done()
+			defer p.e.guard()
 			p.stage(k, r)
 		}()
 	}
 	go func() {
 		defer wg.Done()
+		defer p.e.guard()
 		p.sink(ordered, kr)
 	}()
 	wg.Wait()

@@ -50,6 +50,32 @@ type Config struct {
 	// calls it at random moments (see chaos.Run.SetStorm). The scenario
 	// calls Storm(nil) before it returns.
 	Storm func(f func(seed uint64))
+	// Fail, if set, receives a *[PanicError] when a goroutine the scenario
+	// started panics (a broken core, or a chaos contract check); that
+	// goroutine then ends, and the scenario may never return (its other
+	// goroutines may wait for the one that died). It may be called from
+	// any goroutine. Without Fail, such a panic crashes the program, as
+	// any goroutine's panic would; a panic on the goroutine that called
+	// Run is the caller's to recover either way.
+	Fail func(err error)
+}
+
+// PanicError is a panic in one of a scenario's goroutines, with the stack it
+// panicked on. Unwrap gives the panic value when it is an error (a
+// chaos.ContractViolation, say).
+type PanicError struct {
+	Scenario string
+	Value    any
+	Stack    string
+}
+
+// Error describes the panic.
+func (p *PanicError) Error() string { return fmt.Sprintf("%s: panic: %v", p.Scenario, p.Value) }
+
+// Unwrap returns the panic value if it is an error.
+func (p *PanicError) Unwrap() error {
+	err, _ := p.Value.(error)
+	return err
 }
 
 // Violation is an invariant a scenario found broken. Detail spells out the

@@ -18,14 +18,14 @@ import (
 const ArtifactFile = "artifact.json"
 
 // Artifact is what a failed run leaves for its replay: with it, the
-// scenario, its seed and shape, and the fault plan are known.
+// scenario, its seed and shape, and the fault plan are known. It is a plain
+// value, written once as artifact.json.
 type Artifact struct {
 	Scenario   string            `json:"scenario"`
 	Seed       uint64            `json:"seed"`
 	K          int               `json:"k"`         // the run's index in its soak
 	SoakSeed   uint64            `json:"soak_seed"` // the soak's seed
 	Scale      float64           `json:"scale"`
-	ChaosBuild bool              `json:"chaos_build"`
 	Plan       *chaos.Plan       `json:"plan,omitempty"` // nil: the run had no fault plan
 	Fired      map[string]uint64 `json:"fired,omitempty"`
 	NeverFired []string          `json:"never_fired,omitempty"`
@@ -41,7 +41,7 @@ type Artifact struct {
 // temporary directory when the soak has no Out.
 func (s *soak) fail(st Step, plan chaos.Plan, run *chaos.Run, kind string, err error, stacks string) report.Failure {
 	a := Artifact{Scenario: st.Scenario, Seed: st.Seed, K: st.K, SoakSeed: s.c.Seed, Scale: s.c.Scale,
-		ChaosBuild: run != nil, Kind: kind, Error: err.Error(), Machine: Machine(), When: time.Now().UTC()}
+		Kind: kind, Error: err.Error(), Machine: Machine(), When: time.Now().UTC()}
 	if run != nil {
 		a.Plan = &plan
 		a.Fired, a.NeverFired = run.Fired(), run.NeverFired()
@@ -69,11 +69,14 @@ func (s *soak) fail(st Step, plan chaos.Plan, run *chaos.Run, kind string, err e
 		s.c.Metrics.failure(st.Scenario, kind)
 	}
 	if s.c.Progress != nil {
+		nl := ""
 		if s.c.Terminal {
-			fmt.Fprintln(s.c.Progress)
+			nl = "\n" // end the progress line
 		}
-		fmt.Fprintf(s.c.Progress, "FAIL %s (run %d, seed %d): %s: %s\n  artifact: %s\n  repro:    %s\n",
-			st.Scenario, st.K, st.Seed, kind, firstLine(f.Error), dir, a.Repro)
+		s.progressMu.Lock()
+		fmt.Fprintf(s.c.Progress, "%sFAIL %s (run %d, seed %d): %s: %s\n  artifact: %s\n  repro:    %s\n",
+			nl, st.Scenario, st.K, st.Seed, kind, firstLine(f.Error), dir, a.Repro)
+		s.progressMu.Unlock()
 	}
 	return f
 }

@@ -24,19 +24,21 @@ func (s *soak) finish() *report.Report {
 		}
 	}
 	r := &report.Report{
-		Schema:     report.SchemaVersion,
-		Tool:       "nimsync",
-		Started:    s.started.UTC(),
-		Elapsed:    time.Since(s.started).Seconds(),
-		Machine:    Machine(),
-		Seed:       s.c.Seed,
-		Shards:     []string{s.shardName()},
-		Chaos:      mode,
-		ChaosBuild: ChaosBuild(),
-		Runs:       s.runs,
-		Runtime:    s.rt,
-		Failures:   s.failures,
-		Leak:       leakVerdict(s.leak),
+		Schema:      report.SchemaVersion,
+		Tool:        "nimsync",
+		Started:     s.started.UTC(),
+		Elapsed:     time.Since(s.started).Seconds(),
+		Machine:     Machine(),
+		Seed:        s.c.Seed,
+		Shards:      []string{s.shardName()},
+		Chaos:       mode,
+		ChaosBuild:  ChaosBuild(),
+		ScenarioSet: s.names,
+		Scale:       s.c.Scale,
+		Runs:        s.runs,
+		Runtime:     s.rt,
+		Failures:    s.failures,
+		Leak:        leakVerdict(s.leak),
 	}
 	for _, name := range s.order {
 		a := s.acc[name]

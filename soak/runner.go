@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -24,8 +23,9 @@ type soak struct {
 	names   []string
 	byName  map[string]scenarios.Scenario
 	started time.Time
-	stalled chan struct{} // closed by the sampler's watchdog
-	stallK  atomic.Int64  // the run the watchdog saw stand still
+	shard   string // "i/n"
+
+	progressMu sync.Mutex // serializes writes to Config.Progress (loop and sampler)
 
 	mu       sync.Mutex
 	acc      map[string]*scenarioAcc
@@ -56,11 +56,13 @@ type current struct {
 	lastTick  time.Time
 	totalOps  int64
 	startedAt time.Time
+	stalled   chan struct{} // closed once by the watchdog (guarded by soak.mu)
+	fired     bool          // stalled is closed
 }
 
 func newSoak(c Config) *soak {
 	s := &soak{c: c, byName: map[string]scenarios.Scenario{}, acc: map[string]*scenarioAcc{},
-		stalled: make(chan struct{}), started: time.Now()}
+		started: time.Now(), shard: fmt.Sprintf("%d/%d", c.Shard, c.Shards)}
 	for _, sc := range c.Scenarios {
 		s.names = append(s.names, sc.Name)
 		s.byName[sc.Name] = sc
@@ -123,7 +125,9 @@ func (s *soak) loop(ctx context.Context) error {
 
 // runOne runs one step under its fault plan and records the result. The
 // scenario runs under runCtx, which ends at the soak's deadline or with
-// ctx.
+// ctx. It returns ctx's error when interrupted, and an error wrapping
+// ErrStalled when the run stalled (or panicked and then never ended): its
+// goroutines are still blocked, so the soak must end.
 func (s *soak) runOne(ctx, runCtx context.Context, st Step) error {
 	sc, ok := s.byName[st.Scenario]
 	if !ok {
@@ -140,16 +144,35 @@ func (s *soak) runOne(ctx, runCtx context.Context, st Step) error {
 		if run, err = chaos.Start(plan); err != nil {
 			return err
 		}
-		defer run.Stop()
+	}
+	// stopChaos switches the plan off; it waits for running storms, so a
+	// stalled run's plan is stopped without waiting (a storm may be stuck
+	// behind the stalled goroutines).
+	stopChaos := func(wait bool) {
+		switch {
+		case run == nil:
+		case wait:
+			run.Stop()
+		default:
+			go run.Stop()
+		}
 	}
 	meter := scenarios.NewMeter()
-	cfg := scenarios.Config{Seed: st.Seed, Scale: s.c.Scale, Meter: meter}
+	panicked := make(chan error, 1)
+	cfg := scenarios.Config{Seed: st.Seed, Scale: s.c.Scale, Meter: meter,
+		Fail: func(err error) {
+			select {
+			case panicked <- err: // the first panic is the one reported
+			default:
+			}
+		}}
 	if run != nil {
 		cfg.Storm = run.SetStorm
 	}
 	now := time.Now()
+	stalled := make(chan struct{})
 	s.mu.Lock()
-	s.cur = &current{step: st, meter: meter, lastMove: now, lastTick: now, startedAt: now}
+	s.cur = &current{step: st, meter: meter, lastMove: now, lastTick: now, startedAt: now, stalled: stalled}
 	if s.acc[st.Scenario] == nil {
 		s.acc[st.Scenario] = &scenarioAcc{hist: newHist()}
 		s.order = append(s.order, st.Scenario)
@@ -160,45 +183,77 @@ func (s *soak) runOne(ctx, runCtx context.Context, st Step) error {
 	go func() {
 		defer func() {
 			if v := recover(); v != nil {
-				done <- &panicError{value: v, stack: stack(false)}
+				done <- &scenarios.PanicError{Scenario: st.Scenario, Value: v, Stack: stack(false)}
 			}
 		}()
 		done <- sc.Run(runCtx, cfg)
 	}()
 	var err error
+	stuck := false
 	select {
 	case err = <-done:
-	case <-s.stalled:
-		f := s.fail(st, plan, run, "stall",
-			fmt.Errorf("no operation completed for %v (run %d of %s); every goroutine's stack is in the artifact", s.c.Stall, st.K, st.Scenario),
-			stack(true))
-		s.recordRun(st, f.Error, time.Since(now))
-		return fmt.Errorf("%w: %s", ErrStalled, f.Error)
+	case err = <-panicked:
+		// One of the scenario's goroutines died; the others may wait for
+		// it forever. The watchdog decides.
+		select {
+		case <-done:
+		case <-stalled:
+			stuck = true
+		}
+	case <-stalled:
+		select {
+		case err = <-done: // it ended just as the watchdog fired
+		default:
+			stuck = true
+		}
 	}
 	elapsed := time.Since(now)
+	if stuck {
+		kind, stacks := "stall", stack(true)
+		msg := fmt.Errorf("no operation completed for %v (run %d of %s); every goroutine's stack is in the artifact", s.c.Stall, st.K, st.Scenario)
+		if err != nil { // a panic, after which the run never ended
+			kind, stacks = classify(err, stacks)
+			msg = fmt.Errorf("%w; then the run made no progress for %v", err, s.c.Stall)
+		}
+		f := s.fail(st, plan, run, kind, msg, stacks)
+		stopChaos(false)
+		s.recordRun(st, f.Error, elapsed)
+		return fmt.Errorf("%w: %s", ErrStalled, f.Error)
+	}
 	if err != nil && runCtx.Err() != nil && errors.Is(err, runCtx.Err()) {
 		// Interrupted, or cut at the soak's deadline between two of its
 		// rounds (whose invariants were checked): not a failure.
+		stopChaos(true)
 		s.recordRun(st, "", elapsed)
 		return ctx.Err()
 	}
 	msg := ""
 	if err != nil {
-		kind, stacks := "violation", ""
-		var pe *panicError
-		var cv *chaos.ContractViolation
-		switch {
-		case errors.As(err, &pe) && errors.As(asError(pe.value), &cv):
-			kind, stacks = "contract", pe.stack
-		case errors.As(err, &pe):
-			kind, stacks = "panic", pe.stack
-		}
-		f := s.fail(st, plan, run, kind, err, stacks)
-		msg = f.Error
+		kind, stacks := classify(err, "")
+		msg = s.fail(st, plan, run, kind, err, stacks).Error
 	}
+	stopChaos(true)
 	s.recordRun(st, msg, elapsed)
-	s.leakPoint()
+	s.leakPoint() // after the plan's storms ended
 	return nil
+}
+
+// classify names the kind of a run's failure and the stack that goes with
+// it: a panic's own (with extra appended), or extra.
+func classify(err error, extra string) (kind, stacks string) {
+	var pe *scenarios.PanicError
+	if !errors.As(err, &pe) {
+		return "violation", extra
+	}
+	stacks = "the panicking goroutine:\n" + pe.Stack
+	if extra != "" {
+		stacks += "\n\nevery goroutine, after the stall:\n" + extra
+	}
+	var cv *chaos.ContractViolation
+	if errors.As(err, &cv) {
+		return "contract", stacks
+	}
+	return "panic", stacks
 }
 
 // recordRun closes the current run: its last partial interval goes into
@@ -226,22 +281,7 @@ func (s *soak) recordRun(st Step, errMsg string, elapsed time.Duration) {
 	}
 }
 
-func (s *soak) shardName() string { return fmt.Sprintf("%d/%d", s.c.Shard, s.c.Shards) }
-
-// panicError is a scenario's panic, with the stack it panicked on.
-type panicError struct {
-	value any
-	stack string
-}
-
-func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }
-
-func asError(v any) error {
-	if err, ok := v.(error); ok {
-		return err
-	}
-	return fmt.Errorf("%v", v)
-}
+func (s *soak) shardName() string { return s.shard }
 
 func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(1, int64(time.Minute), 3) }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 	"time"
+	"unsafe"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/nimsync/nimsync/core"
@@ -38,8 +39,8 @@ func (s *soak) sampler(stop <-chan struct{}) {
 	}
 }
 
-// watchdog closes s.stalled once the current run's operation count has
-// stood still for Config.Stall.
+// watchdog closes the current run's stalled channel once its operation
+// count has stood still for Config.Stall.
 func (s *soak) watchdog(now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -51,13 +52,9 @@ func (s *soak) watchdog(now time.Time) {
 		cur.lastOps, cur.lastMove = ops, now
 		return
 	}
-	if now.Sub(cur.lastMove) >= s.c.Stall {
-		select {
-		case <-s.stalled:
-		default:
-			s.stallK.Store(int64(cur.step.K))
-			close(s.stalled)
-		}
+	if now.Sub(cur.lastMove) >= s.c.Stall && !cur.fired {
+		cur.fired = true
+		close(cur.stalled)
 	}
 }
 
@@ -150,6 +147,8 @@ func (s *soak) progress(now time.Time) {
 	}
 	line := fmt.Sprintf("soak %s: elapsed %v, remaining %s, runs %d, failures %d, now %s, %s ops/s",
 		s.shardName(), elapsed, remaining, runs, fails, name, si(rate))
+	s.progressMu.Lock()
+	defer s.progressMu.Unlock()
 	if s.c.Terminal {
 		fmt.Fprintf(s.c.Progress, "\r\033[K%s", line)
 	} else {
@@ -159,6 +158,8 @@ func (s *soak) progress(now time.Time) {
 
 func (s *soak) progressDone() {
 	if s.c.Progress != nil && s.c.Terminal {
+		s.progressMu.Lock()
+		defer s.progressMu.Unlock()
 		fmt.Fprintln(s.c.Progress)
 	}
 }
@@ -192,8 +193,22 @@ func (s *soak) leakPoint() {
 	runtime.ReadMemStats(&ms)
 	g := runtime.NumGoroutine() - core.ReadStats().Workers
 	s.mu.Lock()
-	s.leak = append(s.leak, leakPoint{time.Since(s.started).Seconds(), float64(g), float64(ms.HeapAlloc)})
+	heap := float64(ms.HeapAlloc) - float64(s.bookkeeping())
+	s.leak = append(s.leak, leakPoint{time.Since(s.started).Seconds(), float64(g), heap})
 	s.mu.Unlock()
+}
+
+// bookkeeping estimates the heap the soak's own records hold (samples and
+// runs grow with the soak's length), so that the leak trend does not count
+// them: about 100 bytes a second at the default sampling. s.mu must be held.
+func (s *soak) bookkeeping() uintptr {
+	n := uintptr(cap(s.rt))*unsafe.Sizeof(report.RuntimeSample{}) +
+		uintptr(cap(s.runs))*unsafe.Sizeof(report.Run{}) +
+		uintptr(cap(s.leak))*unsafe.Sizeof(leakPoint{})
+	for _, a := range s.acc {
+		n += uintptr(cap(a.samples)) * unsafe.Sizeof(report.Sample{})
+	}
+	return n
 }
 
 // Leak tolerances: over the span of the soak, the fitted trend may grow by

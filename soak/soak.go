@@ -15,8 +15,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/nimsync/nimsync/chaos"
@@ -67,8 +69,7 @@ type Config struct {
 	// Metrics, if set, is updated live (see NewMetrics).
 	Metrics *Metrics
 	// Replay, if set, makes every run the same step: its scenario and
-	// seed (Scenarios, Seed and the shard are then ignored). Repro uses
-	// it.
+	// seed (Scenarios and Seed are then ignored). Repro uses it.
 	Replay *Step
 	// ReproCommand renders the command that replays an artifact
 	// directory; the default is "scripts/nimsync repro DIR".
@@ -76,9 +77,14 @@ type Config struct {
 }
 
 // ErrStalled is returned (wrapped) when the watchdog saw no progress for
-// Config.Stall. The stalled run's goroutines are still blocked: the caller
-// should report and exit.
+// Config.Stall (perhaps after one of the run's goroutines panicked). The
+// stalled run's goroutines are still blocked: the caller should report and
+// exit.
 var ErrStalled = errors.New("soak: stalled")
+
+// ErrReport is returned (wrapped) when the report could not be written: the
+// soak's verdict is then unknown to whoever reads --out.
+var ErrReport = errors.New("soak: writing the report")
 
 // Step is one run of a soak's sequence.
 type Step struct {
@@ -107,6 +113,10 @@ func (c *Config) defaults() error {
 	if len(c.Scenarios) == 0 {
 		c.Scenarios = scenarios.All
 	}
+	c.Scenarios = canonical(c.Scenarios)
+	if math.IsNaN(c.Scale) || math.IsInf(c.Scale, 0) || c.Scale < 0 {
+		return fmt.Errorf("soak: scale %v: want a finite non-negative number", c.Scale)
+	}
 	if c.Shards == 0 {
 		c.Shards = 1
 	}
@@ -132,6 +142,23 @@ func (c *Config) defaults() error {
 		c.ReproCommand = func(dir string) string { return "scripts/nimsync repro " + dir }
 	}
 	return nil
+}
+
+// canonical orders scenarios as the table does and drops duplicates, so that
+// the sequence of a seed depends on the set of scenarios, not on how a
+// command line listed them (shards must agree on it). Scenarios not in the
+// table (tests' own) keep their order, after the table's.
+func canonical(ss []scenarios.Scenario) []scenarios.Scenario {
+	rank := func(name string) int {
+		i := slices.Index(scenarios.Names(), name)
+		if i < 0 {
+			return len(scenarios.All)
+		}
+		return i
+	}
+	out := slices.Clone(ss)
+	slices.SortStableFunc(out, func(a, b scenarios.Scenario) int { return rank(a.Name) - rank(b.Name) })
+	return slices.CompactFunc(out, func(a, b scenarios.Scenario) bool { return a.Name == b.Name })
 }
 
 // Machine describes the machine the process runs on.
@@ -160,7 +187,7 @@ func Run(ctx context.Context, c Config) (*report.Report, error) {
 	rep := s.finish()
 	if c.Out != "" {
 		if werr := report.Write(c.Out, rep); werr != nil {
-			return rep, errors.Join(err, werr)
+			return rep, errors.Join(err, fmt.Errorf("%w: %w", ErrReport, werr))
 		}
 	}
 	return rep, err

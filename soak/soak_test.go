@@ -3,6 +3,7 @@ package soak
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nimsync/nimsync/chaos"
 	"github.com/nimsync/nimsync/scenarios"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -177,4 +179,72 @@ func TestDeadlineCutsLongRuns(t *testing.T) {
 	require.Less(t, time.Since(t0), 3*time.Second)
 	require.True(t, r.Passed)
 	require.Len(t, r.Runs, 1)
+}
+
+// TestPanicInScenarioGoroutine: a panic in a goroutine a scenario started
+// (reported through Config.Fail) fails the run with its stack and kind, and
+// the soak goes on when the run still ends; when it never ends, the
+// watchdog ends the soak.
+func TestPanicInScenarioGoroutine(t *testing.T) {
+	var runs atomic.Int32
+	crashing := func(contract, hang bool) scenarios.Scenario {
+		return scenarios.Scenario{Name: "crash", Run: func(ctx context.Context, c scenarios.Config) error {
+			runs.Add(1)
+			c.Meter.Add(1)
+			var v any = "boom"
+			if contract {
+				v = &chaos.ContractViolation{Point: "contract/single-sender", First: "a", Second: "b"}
+			}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				c.Fail(&scenarios.PanicError{Scenario: "crash", Value: v, Stack: "goroutine 7 [running]:\nfake.frame()"})
+			}()
+			<-done
+			if hang {
+				<-ctx.Done() // the dead goroutine's partner, waiting for ever (until the test ends)
+			}
+			return nil
+		}}
+	}
+	out := t.TempDir()
+	r, err := Run(context.Background(), Config{Runs: 2, Out: out, Scenarios: []scenarios.Scenario{crashing(false, false)}})
+	require.NoError(t, err)
+	require.Len(t, r.Failures, 2, "the soak goes on after a run that panicked but ended")
+	assert.Equal(t, "panic", r.Failures[0].Kind)
+	stacks, err := os.ReadFile(filepath.Join(out, r.Failures[0].Artifact, "stacks.txt"))
+	require.NoError(t, err)
+	assert.Contains(t, string(stacks), "fake.frame()")
+
+	r, err = Run(context.Background(), Config{Runs: 1, Out: t.TempDir(), Scenarios: []scenarios.Scenario{crashing(true, false)}})
+	require.NoError(t, err)
+	require.Len(t, r.Failures, 1)
+	assert.Equal(t, "contract", r.Failures[0].Kind)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r, err = Run(ctx, Config{Runs: 3, Out: t.TempDir(), Stall: 100 * time.Millisecond, Sample: 20 * time.Millisecond,
+		Scenarios: []scenarios.Scenario{crashing(false, true)}})
+	require.ErrorIs(t, err, ErrStalled)
+	require.Len(t, r.Failures, 1)
+	assert.Equal(t, "panic", r.Failures[0].Kind)
+	assert.Contains(t, r.Failures[0].Error, "no progress")
+}
+
+// TestScenarioOrderIsCanonical: the sequence depends on the set of
+// scenarios, not on the order or repetition they were given in.
+func TestScenarioOrderIsCanonical(t *testing.T) {
+	a, _ := scenarios.Parse("pipeline,spsc-stream,pipeline")
+	b, _ := scenarios.Parse("spsc-stream,pipeline")
+	ra, err := Run(context.Background(), Config{Runs: 4, Seed: 8, Scale: 0.01, Scenarios: a})
+	require.NoError(t, err)
+	rb, err := Run(context.Background(), Config{Runs: 4, Seed: 8, Scale: 0.01, Scenarios: b})
+	require.NoError(t, err)
+	require.Equal(t, []string{"spsc-stream", "pipeline"}, ra.ScenarioSet)
+	for i := range ra.Runs {
+		require.Equal(t, ra.Runs[i].Scenario, rb.Runs[i].Scenario)
+		require.Equal(t, ra.Runs[i].Seed, rb.Runs[i].Seed)
+	}
+	_, err = Run(context.Background(), Config{Runs: 1, Scale: math.NaN()})
+	require.Error(t, err)
 }

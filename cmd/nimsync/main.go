@@ -16,7 +16,8 @@
 //
 // Exit status: 0 when everything passed, 1 when a violation, stall or leak
 // was found (or a failure reproduced, or a regression was detected), 2 on
-// bad usage, 130 when interrupted (the report then covers the runs done).
+// bad usage, 3 when the report could not be written, 130 when interrupted
+// (the report then covers the runs done).
 package main
 
 import (
@@ -35,6 +36,9 @@ const (
 	exitOK    = 0
 	exitFound = 1
 	exitUsage = 2
+	// exitError: the command could not tell (its report or an artifact
+	// could not be written); neither a pass nor a found failure.
+	exitError = 3
 	// exitInterrupted is the shell's code for a process ended by SIGINT:
 	// an interrupted soak neither passed nor found anything.
 	exitInterrupted = 130
@@ -60,10 +64,13 @@ Usage:
                                     merge the reports of shards
   nimsync report compare [--alpha A] BASE CUR
                                     compare two nights; exit 1 on a significant regression
+  nimsync bench [--quick] [--out DIR] [--baseline FILE]   or   nimsync bench readme REPORT
+                                    benchmark nimsync against its peers; exit 1 on a regression
 
 Run 'nimsync COMMAND --help' for a command's flags.
 Exit status: 0 passed, 1 violation/stall/leak/regression found, 2 bad usage,
-130 interrupted (the report covers the runs done).
+3 the report could not be written, 130 interrupted (the report covers the
+runs done).
 `
 
 // run is main without the process: it returns the exit code.
@@ -85,6 +92,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code, err = cmdRepro(rest, stdout, stderr)
 	case "report":
 		code, err = cmdReport(rest, stdout, stderr)
+	case "bench":
+		code, err = cmdBench(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

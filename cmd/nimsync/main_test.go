@@ -19,7 +19,14 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// ants starts the goroutines of its default pool when the package
+		// is initialized; package bench imports it as a peer.
+		goleak.IgnoreTopFunction("github.com/panjf2000/ants/v2.(*poolCommon).purgeStaleWorkers"),
+		goleak.IgnoreTopFunction("github.com/panjf2000/ants/v2.(*poolCommon).ticktock"),
+	)
+}
 
 // nimsync runs the command in-process and returns its exit code and output.
 func nimsync(t *testing.T, args ...string) (int, string, string) {
@@ -66,6 +73,9 @@ func TestBadUsage(t *testing.T) {
 		{[]string{"soak", "--chaos=off", "--out", filepath.Join(notDir, "sub")}, "--out"},
 		{[]string{"soak", "--chaos=off", "--metrics-addr", "nonsense:-1"}, "--metrics-addr"},
 		{[]string{"soak", "--bogus"}, "flag provided but not defined"},
+		{[]string{"soak", "--chaos=off", "--shards", "3"}, "needs JOB_COMPLETION_INDEX"},
+		{[]string{"soak", "--chaos=off", "--scale", "NaN"}, "--scale"},
+		{[]string{"run", "spsc-stream", "--scale", "+Inf"}, "must be positive"},
 		{[]string{"repro"}, "artifact directory"},
 		{[]string{"repro", filepath.Join(dir, "missing")}, "reading the artifact"},
 		{[]string{"repro", notDir}, "not an artifact"},
@@ -85,6 +95,21 @@ func TestBadUsage(t *testing.T) {
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "bad usage leaves nothing behind")
+}
+
+func TestShardFromJobIndex(t *testing.T) {
+	t.Setenv("JOB_COMPLETION_INDEX", "5")
+	code, _, stderr := nimsync(t, "soak", "--chaos=off", "--shards", "4")
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, stderr, `bad JOB_COMPLETION_INDEX "5" for 4 shards`)
+	code, _, stderr = nimsync(t, "soak", "--chaos=off")
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, stderr, "give the shard count")
+	t.Setenv("JOB_COMPLETION_INDEX", "1")
+	code, stdout, stderr := nimsync(t, "soak", "--chaos=off", "--shards", "2", "--runs", "4", "--scale", "0.01", "--seed", "3")
+	require.Equal(t, exitOK, code, stderr)
+	require.Contains(t, stderr, "shard 1/2")
+	require.Contains(t, stdout, "PASS: 2 runs")
 }
 
 func TestHelp(t *testing.T) {

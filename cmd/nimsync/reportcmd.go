@@ -51,7 +51,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitUsage, usageError{err.Error()}
 	}
 	if err := report.Write(*out, m); err != nil {
-		return exitFound, err
+		return exitError, err
 	}
 	return summarize(m, nil, *out, stdout)
 }

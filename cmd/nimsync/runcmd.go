@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"time"
 
 	"github.com/nimsync/nimsync/chaos"
@@ -37,7 +36,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if !ok {
 		return exitUsage, usagef("unknown scenario %q (known: %v)", pos[0], scenarios.Names())
 	}
-	if *scale <= 0 || *stall <= 0 {
+	if !(*scale > 0) || !finite(*scale) || *stall <= 0 {
 		return exitUsage, usagef("--scale and --stall must be positive")
 	}
 	if *withChaos && !chaos.Available() {
@@ -49,7 +48,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	s := seed.orClock()
 	fmt.Fprintf(stderr, "run %s: seed %d; rerun: scripts/nimsync run %s --seed %d --scale %g%s\n",
 		sc.Name, s, sc.Name, s, *scale, map[bool]string{true: " --chaos"}[*withChaos])
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signalContext()
 	defer stop()
 	rep, err := soak.Run(ctx, soak.Config{
 		Runs: 1, Seed: s, Scale: *scale, Chaos: *withChaos, Out: *out, Stall: *stall,
@@ -76,7 +75,7 @@ func cmdRepro(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
-	if *runs < 1 || *stall <= 0 || *scale <= 0 {
+	if *runs < 1 || *stall <= 0 || !(*scale > 0) || !finite(*scale) {
 		return exitUsage, usagef("--runs, --stall and --scale must be positive")
 	}
 	var a *soak.Artifact
@@ -101,11 +100,11 @@ func cmdRepro(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitUsage, usagef("the failure ran under a fault plan: replay it through scripts/nimsync, which builds with failpoints")
 	}
 	fmt.Fprintf(stderr, "repro %s seed %d (scale %g, plan: %v), %d runs\n", a.Scenario, a.Seed, a.Scale, a.Plan != nil, *runs)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signalContext()
 	defer stop()
 	rep, err := soak.Repro(ctx, a, *runs, *stall, soak.Config{Progress: stderr, ReproCommand: func(string) string { return "" }})
 	if rep == nil {
-		return exitFound, err
+		return exitError, err
 	}
 	failed := 0
 	for _, r := range rep.Runs {
@@ -117,11 +116,13 @@ func cmdRepro(args []string, stdout, stderr io.Writer) (int, error) {
 	for _, f := range rep.Failures {
 		fmt.Fprintf(stdout, "  %s: %s\n", f.Kind, firstLine(f.Error))
 	}
-	if err != nil {
+	switch {
+	case failed > 0:
 		return exitFound, err
-	}
-	if failed > 0 {
-		return exitFound, nil
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted, errors.New("interrupted before any replay reproduced the failure")
+	case err != nil:
+		return exitError, err
 	}
 	return exitOK, nil
 }

@@ -6,12 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/nimsync/nimsync/chaos"
@@ -53,7 +55,7 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitUsage, usagef("soak takes no arguments (got %q)", pos[0])
 	}
 	c := soak.Config{Duration: *duration, Runs: *runs, Scale: *scale, Out: *out, Stall: *stall, Sample: *sample}
-	if c.Duration < 0 || c.Runs < 0 || *stall <= 0 || *sample <= 0 || *scale < 0 {
+	if c.Duration < 0 || c.Runs < 0 || *stall <= 0 || *sample <= 0 || !finite(*scale) || *scale < 0 {
 		return exitUsage, usagef("--duration, --runs and --scale must not be negative; --stall and --sample must be positive")
 	}
 	if c.Duration == 0 && c.Runs == 0 {
@@ -101,7 +103,7 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 	fmt.Fprintf(stderr, "soak: seed %d, shard %d/%d, chaos %s, scenarios %v; rerun: scripts/nimsync soak --seed %d%s\n",
 		c.Seed, c.Shard, c.Shards, *chaosMode, names(c.Scenarios), c.Seed, rerunFlags(c, *list))
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signalContext()
 	defer stop()
 	rep, err := soak.Run(ctx, c)
 	if *pushURL != "" {
@@ -142,14 +144,29 @@ func summarize(rep *report.Report, err error, out string, stdout io.Writer) (int
 	if out != "" {
 		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(out, report.MarkdownFile))
 	}
-	if errors.Is(err, context.Canceled) {
+	switch {
+	case len(rep.Failures) > 0: // found, whatever else happened
+		return exitFound, err
+	case errors.Is(err, soak.ErrReport):
+		return exitError, err
+	case errors.Is(err, context.Canceled):
 		return exitInterrupted, errors.New("interrupted; the report covers the runs done")
-	}
-	if err != nil || !rep.Passed {
+	case err != nil || !rep.Passed:
 		return exitFound, err
 	}
 	return exitOK, nil
 }
+
+// signalContext is cancelled by SIGINT or SIGTERM (what Kubernetes and CI
+// runners send), so the soak stops between runs and writes its report. After
+// the first signal the default handling is restored: a second one kills.
+func signalContext() (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop)
+	return ctx, stop
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 func leakWord(l report.Leak) string {
 	switch {
@@ -169,6 +186,9 @@ func shardOf(flagV string, shards int) (int, int, error) {
 	}
 	idx := os.Getenv("JOB_COMPLETION_INDEX")
 	if idx == "" {
+		if shards != 0 {
+			return 0, 0, usagef("--shards %d needs JOB_COMPLETION_INDEX for the index; or give --shard i/n", shards)
+		}
 		return 0, 1, nil
 	}
 	if shards == 0 {
@@ -180,10 +200,14 @@ func shardOf(flagV string, shards int) (int, int, error) {
 			shards = n
 		}
 	}
-	if shards == 0 {
-		return 0, 0, usagef("JOB_COMPLETION_INDEX is set: give the shard count with --shards or NIMSYNC_SHARDS")
+	if shards < 1 {
+		return 0, 0, usagef("JOB_COMPLETION_INDEX is set: give the shard count (at least 1) with --shards or NIMSYNC_SHARDS")
 	}
-	return parseShard(idx + "/" + strconv.Itoa(shards))
+	i, err := strconv.Atoi(idx)
+	if err != nil || i < 0 || i >= shards {
+		return 0, 0, usagef("bad JOB_COMPLETION_INDEX %q for %d shards: want 0 <= index < %d", idx, shards, shards)
+	}
+	return i, shards, nil
 }
 
 // checkOut makes sure the report directory can be created and written
