@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nimsync/nimsync/bench"
+	"github.com/nimsync/nimsync/chaos"
 )
 
 // benchCases lists the cases `nimsync bench` may run; tests replace it with
@@ -66,6 +67,11 @@ Flags:`)
 	}
 	if !(*alpha > 0 && *alpha < 1) {
 		return exitUsage, usagef("--alpha must be in (0, 1)")
+	}
+	if chaos.Available() {
+		// Failpoint markers compile to real calls in this build: its
+		// numbers would not be nimsync's.
+		return exitUsage, usagef("bench measures a plain build, and this binary has failpoints: run 'scripts/nimsync bench' (it builds plain for bench) or 'go run ./cmd/nimsync bench'")
 	}
 	opts := bench.Options{Rounds: *rounds, BenchTime: *benchtime}
 	if opts.Rounds == 0 {

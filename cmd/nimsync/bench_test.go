@@ -171,7 +171,7 @@ func TestBenchReadme(t *testing.T) {
 	assert.NotContains(t, doc, "hand-typed table")
 	assert.True(t, strings.HasPrefix(doc, "# nimsync\n\n## Performance\n\n"+bench.ReadmeBegin+"\n\nMeasured "), doc)
 	assert.True(t, strings.HasSuffix(doc, "\n\n"+bench.ReadmeEnd+"\n\n## Layout\n"), doc)
-	assert.Contains(t, doc, "| `Tiny/op=add` (ns/op) | 0.5 ns | gochan 1 ns | 1.99× | — | faster |")
+	assert.Contains(t, doc, "| `Tiny/op=add` (ns/op) | 0.5 ns | gochan 1 ns | 1.99× (95% CI 1.92–2.04) | — | faster |")
 	fi, err := os.Stat(readme)
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "mode kept")
