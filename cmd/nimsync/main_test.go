@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -215,4 +216,25 @@ func TestMetricsServedDuringSoak(t *testing.T) {
 	}
 	require.Equal(t, exitOK, <-done, stderr.String())
 	http.DefaultClient.CloseIdleConnections()
+}
+
+// TestPushGateway: --push-gateway pushes the soak's metrics when it ends.
+func TestPushGateway(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, r.Method+" "+r.URL.Path+" "+string(b))
+		mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	code, _, stderr := nimsync(t, "soak", "--chaos=off", "--runs", "2", "--scale", "0.01", "--seed", "4", "--push-gateway", srv.URL)
+	require.Equal(t, exitOK, code, stderr)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, got, 1)
+	assert.True(t, strings.HasPrefix(got[0], "PUT /metrics/job/nimsync_soak/seed/4/shard/0_of_1 "), got[0])
+	assert.Contains(t, got[0], "nimsync_soak_runs_total")
 }
