@@ -52,5 +52,13 @@
 // receiver on an SPSC channel, or a second concurrent receiver on an MPSC
 // channel, corrupts the ring (for SPSC the race detector reports it). A second
 // concurrent sender on an SPMC channel breaks only its ordering promise. Use
-// [MPMC] when in doubt.
+// [MPMC] when in doubt. A build with failpoints (scripts/chaos-test,
+// scripts/nimsync) checks these rules and reports a violation with both
+// goroutines' stacks (failpoints.go).
+//
+// # Counters
+//
+// [ReadStats] reports the runtime's own counters (goroutines parked in wait
+// queues, tasks queued and live, scopes linked under a live parent, pool
+// workers), so that tests and monitoring can check that nothing leaked.
 package core
