@@ -1,6 +1,6 @@
 // Package bench measures nimsync against the alternatives a Go user would
 // otherwise pick (Go channels, go+sync.WaitGroup, errgroup, conc, ants,
-// context), in the same process and in alternating rounds, so that the drift
+// context, and Workiva's queue.RingBuffer), in the same process and in alternating rounds, so that the drift
 // of a shared, noisy machine hits every implementation alike. It backs
 // `nimsync bench`, which writes the performance report (report.md,
 // report.json, raw results in benchstat format, plots) and compares it with

@@ -182,8 +182,9 @@ func parkedMem(b *testing.B, r reporter, recv, parked, wake func()) {
 
 // waitParked waits until n goroutines are parked in nimsync channels.
 func waitParked(b *testing.B, n int) {
-	for i := 0; core.ReadStats().ParkedWaiters < int64(n); i++ {
-		if i == 100_000 { // 10 s
+	deadline := time.Now().Add(10 * time.Second)
+	for core.ReadStats().ParkedWaiters < int64(n) {
+		if time.Now().After(deadline) {
 			failf(b, "%d goroutines parked after 10 s, want %d", core.ReadStats().ParkedWaiters, n)
 		}
 		time.Sleep(100 * time.Microsecond)

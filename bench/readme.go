@@ -34,7 +34,7 @@ func ReadmeTable(r *Report) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("Measured %s with `%s` (%s) on %s. ", r.Date.UTC().Format("2006-01-02"), command(r), runLine(r), machineLine(r.Machine))
-	p("The ratio is nimsync's advantage over the peer, paired within each round, median over the rounds (with the range of the rounds, or the 95%% confidence interval of the median with 6 rounds or more; **on par** when it straddles 1×): **> 1× means nimsync is better**. ")
+	p("The ratio is nimsync's advantage over the peer, paired within each round, median over the rounds (with the range of the rounds, or the 95%% confidence interval of the median with 6 rounds or more; **on par** when it meets 1× ± 5%%): **> 1× means nimsync is better**. ")
 	p("The full report, with the other peers, the plots and the raw benchstat data, is in the report directory; " +
 		"this section is regenerated with `nimsync bench readme REPORT_DIR`.\n\n")
 	p("| case | nimsync | peer | ratio | seed report claim | verdict |\n")

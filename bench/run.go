@@ -194,9 +194,11 @@ func errorf(b *testing.B, format string, args ...any) {
 func measureImpl(c *Case, im *Impl) (float64, error) {
 	failure.Store(nil)
 	res := testing.Benchmark(im.Run)
-	if res.N == 0 {
+	// A failure in any of testing's runs (not only the last, which sets
+	// N to 0) spoils the sample.
+	if m := failure.Swap(nil); res.N == 0 || m != nil {
 		why := "the benchmark failed"
-		if m := failure.Swap(nil); m != nil {
+		if m != nil {
 			why = *m
 		}
 		return 0, fmt.Errorf("bench: %s/impl=%s: %s", c.Name, im.Name, why)

@@ -14,16 +14,25 @@ import (
 
 // The verdicts report.md and the README table give a row.
 const (
-	verdictMet    = "met"    // the claim holds, and nimsync is not slower than the peer
-	verdictShort  = "short"  // the claim does not hold, or nimsync is slower than the peer
-	verdictFaster = "faster" // no claim; the ratios' spread lies above 1×
-	verdictSlower = "slower" // no claim; the ratios' spread lies below 1×
+	verdictMet    = "met"    // the claim holds (Why notes a peer that is clearly better)
+	verdictShort  = "short"  // the claim does not hold
+	verdictFaster = "faster" // no claim; the ratios' interval lies above the on-par band
+	verdictSlower = "slower" // no claim; the ratios' interval lies below the on-par band
 	// For sizes (see isSize), "smaller" and "larger" say the same.
 	verdictSmaller = "smaller"
 	verdictLarger  = "larger"
-	verdictOnPar   = "on par" // no claim; the ratios' spread straddles 1×
-	verdictNone    = ""       // neither a claim nor a peer: a figure only
+	verdictOnPar   = "on par"     // no claim; the ratios' interval meets the on-par band
+	verdictUnknown = "not judged" // no claim; fewer than minJudged rounds
+	verdictNone    = ""           // neither a claim nor a peer: a figure only
 	verdictNoData  = "no data"
+)
+
+// A comparison with a peer is judged only on minJudged rounds or more, and
+// a difference of less than onParMargin (5%) either way is on par: one
+// round, or a 2% edge, says nothing on a shared 2-core machine.
+const (
+	minJudged   = 3
+	onParMargin = 0.05
 )
 
 // confidence is the level of the confidence interval of the median ratio.
@@ -72,7 +81,7 @@ func summarizeRatios(ratios []float64) spread {
 // judgement is a row's verdict and why.
 type judgement struct {
 	Verdict string
-	Why     string // for "short": "claim", "slower than gochan" or both
+	Why     string // "claim", "slower than gochan", both, or for "met" "but slower than gochan"
 	Ratio   spread
 	// ClaimMet is whether the claim holds; nil without a claim or data.
 	ClaimMet *bool
@@ -80,11 +89,9 @@ type judgement struct {
 
 // judge gives r its verdict. With a claim: "met" when nimsync's median
 // meets it (Row.ClaimMet when the runner set it, else the median against
-// Claim.Value in the direction of Higher) and, when there is a peer, the
-// median ratio is at least 1; "short" otherwise. Without a claim but with
-// a peer: "on par" when the ratios' interval (see [spread]) straddles 1,
-// else "faster" or "slower" ("smaller" or "larger" for sizes); with one
-// sample the median alone decides.
+// Claim.Value in the direction of Higher), "short" otherwise; either notes
+// a peer that is clearly better (versusPeer). Without a claim but with a
+// peer: versusPeer's verdict.
 func judge(r *Row) judgement {
 	j := judgement{Ratio: summarizeRatios(r.Ratios)}
 	ours := impl(r, 0)
@@ -109,14 +116,17 @@ func judge(r *Row) judgement {
 			met = &m
 		}
 		j.ClaimMet = met
-		worse := hasRatio && j.Ratio.Center < 1
+		// The claim is what is judged; the peer comparison, judged as
+		// for rows without a claim, is noted when the peer is clearly
+		// better.
+		worse := hasRatio && versusPeer(r.Metric, j.Ratio) == worseWord(r.Metric)
 		switch {
-		case *met && !worse:
+		case *met && worse:
+			j.Verdict, j.Why = verdictMet, "but "+worseWord(r.Metric)+" than "+peer.Name
+		case *met:
 			j.Verdict = verdictMet
-		case !*met && worse:
-			j.Verdict, j.Why = verdictShort, "claim; "+worseWord(r.Metric)+" than "+peer.Name
 		case worse:
-			j.Verdict, j.Why = verdictShort, worseWord(r.Metric)+" than "+peer.Name
+			j.Verdict, j.Why = verdictShort, "claim; "+worseWord(r.Metric)+" than "+peer.Name
 		default:
 			j.Verdict, j.Why = verdictShort, "claim"
 		}
@@ -126,20 +136,27 @@ func judge(r *Row) judgement {
 		j.Verdict = verdictNone
 		return j
 	}
-	switch {
-	case j.Ratio.Lo <= 1 && j.Ratio.Hi >= 1 && j.Ratio.N > 1:
-		j.Verdict = verdictOnPar
-	case j.Ratio.Center > 1:
-		j.Verdict = verdictFaster
-		if isSize(r.Metric) {
-			j.Verdict = verdictSmaller
-		}
-	case j.Ratio.Center < 1:
-		j.Verdict = worseWord(r.Metric)
-	default:
-		j.Verdict = verdictOnPar
-	}
+	j.Verdict = versusPeer(r.Metric, j.Ratio)
 	return j
+}
+
+// versusPeer judges the ratios against the peer: not judged on fewer than
+// minJudged rounds; on par when their interval meets the band 1 ±
+// onParMargin; faster (smaller) or slower (larger) when it lies above or
+// below it.
+func versusPeer(metric string, s spread) string {
+	switch {
+	case s.N < minJudged:
+		return verdictUnknown
+	case s.Lo > 1+onParMargin:
+		if isSize(metric) {
+			return verdictSmaller
+		}
+		return verdictFaster
+	case s.Hi < 1-onParMargin:
+		return worseWord(metric)
+	}
+	return verdictOnPar
 }
 
 // worseWord is what nimsync is when its ratio is below 1: "slower", or
@@ -223,6 +240,9 @@ func verdictCell(j judgement) string {
 		return "**short** (" + j.Why + ")"
 	case verdictNone:
 		return "—"
+	}
+	if j.Why != "" {
+		return j.Verdict + " (" + j.Why + ")"
 	}
 	return j.Verdict
 }

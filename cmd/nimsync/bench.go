@@ -45,8 +45,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) (int, error) {
 		fmt.Fprintln(stderr, `usage: nimsync bench [--quick] [--out DIR] [--baseline FILE] [--rounds N] [--benchtime D] [--alpha A]
        nimsync bench readme REPORT [--readme README.md]
 
-Measures nimsync against Go channels, go+WaitGroup, errgroup, conc, ants and
-context in alternating rounds, and writes the report (report.md with tables,
+Measures nimsync against Go channels, go+WaitGroup, errgroup, conc, ants,
+context and Workiva's RingBuffer in alternating rounds, and writes the report (report.md with tables,
 verdicts and plots, report.json, raw.txt in benchstat format). With
 --baseline, compares the ratios to the baseline's and exits 1 on a
 significant regression. 'bench readme' rewrites the README's section between
@@ -64,6 +64,9 @@ Flags:`)
 	}
 	if *rounds < 0 || *benchtime < 0 {
 		return exitUsage, usagef("--rounds and --benchtime must not be negative")
+	}
+	if *benchtime > 0 && *benchtime < time.Millisecond {
+		return exitUsage, usagef("--benchtime %v is too short to measure anything: use 1ms or more", *benchtime)
 	}
 	if !(*alpha > 0 && *alpha < 1) {
 		return exitUsage, usagef("--alpha must be in (0, 1)")
