@@ -38,7 +38,7 @@ type Case struct {
 	// primary peer the ratio is taken against; further peers are reported
 	// beside it. A case with one implementation reports a figure with no
 	// ratio.
-	Impls []Impl
+	Impls []Contender
 	// Claim is what the seed report claims for this row, if anything.
 	Claim *Claim
 	// Quick marks the cases `nimsync bench --quick` runs.
@@ -48,9 +48,9 @@ type Case struct {
 	Procs int
 }
 
-// Impl is one implementation of a case: a benchmark function that reports
+// Contender is one implementation of a case: a benchmark function that reports
 // the case's Metric.
-type Impl struct {
+type Contender struct {
 	Name string // e.g. "nimsync", "gochan", "errgroup"
 	Run  func(b *testing.B)
 }

@@ -28,7 +28,7 @@ func cancelCases() []Case {
 			Group:  "cancellation",
 			Name:   "ScopeCheck",
 			Metric: "ns/op",
-			Impls: []Impl{
+			Impls: []Contender{
 				{"nimsync", func(b *testing.B) {
 					s := core.NewScope(context.Background())
 					defer s.Cancel(nil)
@@ -76,7 +76,7 @@ func cancelCases() []Case {
 			Name:   "ScopeCancel",
 			Metric: "cancels/s",
 			Higher: true,
-			Impls: []Impl{
+			Impls: []Contender{
 				{"nimsync", func(b *testing.B) {
 					b.ReportAllocs()
 					root := core.NewScope(context.Background())
@@ -107,7 +107,7 @@ func cancelCases() []Case {
 			Group:  "cancellation",
 			Name:   fmt.Sprintf("ScopeWake/waiters=%d", wakeWaiters),
 			Metric: "ns/op",
-			Impls: []Impl{
+			Impls: []Contender{
 				{"nimsync", func(b *testing.B) {
 					for range b.N {
 						b.StopTimer()

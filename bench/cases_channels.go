@@ -109,7 +109,7 @@ func channelCases() []Case {
 			Name:   fmt.Sprintf("ChanBatch/flavor=%s/topo=%dp%dc/cap=%d/batch=%d", f.name, p, c, capacity, batch),
 			Metric: "items/s",
 			Higher: true,
-			Impls: []Impl{
+			Impls: []Contender{
 				// The primary peer is the same channel one value at a
 				// time: the row measures what batching buys. A Go
 				// channel, which has no batch operation, is beside it.
@@ -125,13 +125,13 @@ func channelCases() []Case {
 
 // chanImpls returns nimsync's flavor f, a Go channel and the third-party
 // queues, each moving values from p senders to c receivers.
-func chanImpls(f chanFlavor, p, c, capacity int) []Impl {
-	impls := []Impl{
+func chanImpls(f chanFlavor, p, c, capacity int) []Contender {
+	impls := []Contender{
 		{"nimsync", func(b *testing.B) { runChan(b, f, p, c, capacity, 1) }},
 		{"gochan", func(b *testing.B) { runGoChan(b, p, c, capacity) }},
 	}
 	for _, q := range queuePeers {
-		impls = append(impls, Impl{q.name, func(b *testing.B) { q.run(b, p, c, capacity) }})
+		impls = append(impls, Contender{q.name, func(b *testing.B) { q.run(b, p, c, capacity) }})
 	}
 	return impls
 }

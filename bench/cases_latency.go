@@ -62,7 +62,7 @@ func latencyCases() []Case {
 				Group:  "latency",
 				Name:   fmt.Sprintf("LatencyWake/cap=64/q=%s", q.name),
 				Metric: metric,
-				Impls: []Impl{
+				Impls: []Contender{
 					sharedImpl("nimsync", "wake/nimsync", metric, func(b *testing.B, r reporter) {
 						c := core.NewSPSC[int64](64)
 						runWake(b, r, func(v int64) { _ = c.Send(context.Background(), v) },
@@ -82,7 +82,7 @@ func latencyCases() []Case {
 				Group:  "latency",
 				Name:   fmt.Sprintf("LatencyPingPong/q=%s", q.name),
 				Metric: metric,
-				Impls: []Impl{
+				Impls: []Contender{
 					sharedImpl("nimsync", "pingpong/nimsync", metric, pingPongSPSC),
 					sharedImpl("gochan", "pingpong/gochan", metric, func(b *testing.B, r reporter) { pingPongGo(b, r, 0) }),
 					sharedImpl("gochan-cap1", "pingpong/gochan-cap1", metric, func(b *testing.B, r reporter) { pingPongGo(b, r, 1) }),

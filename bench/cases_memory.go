@@ -55,7 +55,7 @@ func memoryCases() []Case {
 					Group:  "memory",
 					Name:   name,
 					Metric: metric,
-					Impls: []Impl{
+					Impls: []Contender{
 						sharedImplOnce("nimsync", key+"nimsync", metric, true, func(b *testing.B, r reporter) {
 							chanMem(r, func() any { return f.new(capacity) })
 						}),
@@ -76,7 +76,7 @@ func memoryCases() []Case {
 		Group:  "memory",
 		Name:   "ScopeMem",
 		Metric: "B/scope",
-		Impls: []Impl{
+		Impls: []Contender{
 			sharedImplOnce("nimsync", "scopemem/nimsync", "B/scope", true, func(b *testing.B, r reporter) {
 				root := core.NewScope(context.Background())
 				defer root.Cancel(nil)
@@ -115,7 +115,7 @@ func memoryCases() []Case {
 			Group:  "memory",
 			Name:   "ParkedTaskMem/mem=" + m.name,
 			Metric: m.metric,
-			Impls: []Impl{
+			Impls: []Contender{
 				sharedImplOnce("nimsync", "parked/nimsync", m.metric, true, func(b *testing.B, r reporter) {
 					c := core.NewMPMC[int](1)
 					parkedMem(b, r, func() { _, _ = c.Recv(context.Background()) },

@@ -47,7 +47,7 @@ type reporter func(unit string, v float64)
 // metric, whose benchmark is run: run reports all its metrics through
 // report. The implementations of several cases that share one key share
 // one measurement per round (see the invariants above).
-func sharedImpl(name, key, metric string, run func(b *testing.B, report reporter)) Impl {
+func sharedImpl(name, key, metric string, run func(b *testing.B, report reporter)) Contender {
 	return sharedImplOnce(name, key, metric, false, run)
 }
 
@@ -56,8 +56,8 @@ func sharedImpl(name, key, metric string, run func(b *testing.B, report reporter
 // what it reported: for a measurement that does not depend on b.N, such as
 // the heap that some objects take, which would otherwise run again until
 // b.N reached a billion.
-func sharedImplOnce(name, key, metric string, once bool, run func(b *testing.B, report reporter)) Impl {
-	return Impl{Name: name, Run: func(b *testing.B) {
+func sharedImplOnce(name, key, metric string, once bool, run func(b *testing.B, report reporter)) Contender {
+	return Contender{Name: name, Run: func(b *testing.B) {
 		sharedRuns.Lock()
 		r := sharedRuns.m[key]
 		switch {

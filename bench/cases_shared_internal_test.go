@@ -41,8 +41,8 @@ func TestSharedRunIsMeasuredOncePerRound(t *testing.T) {
 	s := &sharedCounter{bs: map[*testing.B]bool{}}
 	key := t.Name()
 	cases := []Case{
-		{Name: "A", Metric: "a", Impls: []Impl{sharedImpl("nimsync", key, "a", s.run)}},
-		{Name: "B", Metric: "b", Impls: []Impl{sharedImpl("nimsync", key, "b", s.run)}},
+		{Name: "A", Metric: "a", Impls: []Contender{sharedImpl("nimsync", key, "a", s.run)}},
+		{Name: "B", Metric: "b", Impls: []Contender{sharedImpl("nimsync", key, "b", s.run)}},
 	}
 	rep, err := Run(context.Background(), cases, Options{Rounds: 3, BenchTime: time.Millisecond})
 	require.NoError(t, err)
@@ -58,7 +58,7 @@ func TestSharedRunIsMeasuredOncePerRound(t *testing.T) {
 
 func TestSharedRunOnce(t *testing.T) {
 	s := &sharedCounter{bs: map[*testing.B]bool{}}
-	cases := []Case{{Name: "A", Metric: "a", Impls: []Impl{sharedImplOnce("nimsync", t.Name(), "a", true, s.run)}}}
+	cases := []Case{{Name: "A", Metric: "a", Impls: []Contender{sharedImplOnce("nimsync", t.Name(), "a", true, s.run)}}}
 	rep, err := Run(context.Background(), cases, Options{Rounds: 2, BenchTime: time.Millisecond})
 	require.NoError(t, err)
 	assert.Equal(t, 2, s.measurements())
@@ -76,8 +76,8 @@ func TestSharedRunFailed(t *testing.T) {
 			failf(b, "first run fails")
 		}
 	}
-	a := Case{Name: "A", Metric: "a", Impls: []Impl{sharedImpl("nimsync", t.Name(), "a", run)}}
-	b := Case{Name: "B", Metric: "b", Impls: []Impl{sharedImpl("nimsync", t.Name(), "b", run)}}
+	a := Case{Name: "A", Metric: "a", Impls: []Contender{sharedImpl("nimsync", t.Name(), "a", run)}}
+	b := Case{Name: "B", Metric: "b", Impls: []Contender{sharedImpl("nimsync", t.Name(), "b", run)}}
 	_, err := Run(context.Background(), []Case{a}, Options{Rounds: 1, BenchTime: time.Millisecond})
 	require.ErrorContains(t, err, "A/impl=nimsync: first run fails")
 	_, err = Run(context.Background(), []Case{b}, Options{Rounds: 1, BenchTime: time.Millisecond})

@@ -31,7 +31,7 @@ func stressCases() []Case {
 				Group:  "stress",
 				Name:   m.bench + "/scenario=" + name,
 				Metric: m.metric,
-				Impls: []Impl{sharedImpl("nimsync", "stress/"+name, m.metric, func(b *testing.B, r reporter) {
+				Impls: []Contender{sharedImpl("nimsync", "stress/"+name, m.metric, func(b *testing.B, r reporter) {
 					runScenario(b, r, name)
 				})},
 				Quick: true,

@@ -54,7 +54,7 @@ func scalingCases() []Case {
 				Name:   fmt.Sprintf("Chan/flavor=%s/topo=%dp%dc/cap=%d/procs=%d", ch.f.name, ch.p, ch.c, capacity, procs),
 				Metric: "items/s",
 				Higher: true,
-				Impls: []Impl{
+				Impls: []Contender{
 					{"nimsync", func(b *testing.B) { runChan(b, ch.f, ch.p, ch.c, capacity, 1) }},
 					{"gochan", func(b *testing.B) { runGoChan(b, ch.p, ch.c, capacity) }},
 				},

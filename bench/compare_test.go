@@ -16,13 +16,13 @@ func ratioReport(ratios, own []float64) *bench.Report {
 	r := &bench.Report{Schema: bench.SchemaVersion, Date: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC),
 		Machine: bench.Machine{CPU: "test CPU", Cores: 2, GOMAXPROCS: 2}, Rounds: len(ratios)}
 	peered := bench.Row{Group: "channels", Name: "Chan/topo=1p1c", Metric: "items/s", Higher: true,
-		Impls: []bench.ImplResult{{Name: "nimsync"}, {Name: "gochan"}}, Ratios: ratios}
+		Impls: []bench.Result{{Name: "nimsync"}, {Name: "gochan"}}, Ratios: ratios}
 	for _, x := range ratios {
 		peered.Impls[0].Samples = append(peered.Impls[0].Samples, 10e6*x)
 		peered.Impls[1].Samples = append(peered.Impls[1].Samples, 10e6)
 	}
 	peerless := bench.Row{Group: "memory", Name: "ChanSize", Metric: "B/channel",
-		Impls: []bench.ImplResult{{Name: "nimsync", Samples: own}}}
+		Impls: []bench.Result{{Name: "nimsync", Samples: own}}}
 	r.Rows = []bench.Row{peered, peerless}
 	return r
 }

@@ -33,9 +33,9 @@ func jitter(center, frac float64, n int) []float64 {
 // jittered around them, one per round.
 func row(group, name, metric string, higher bool, rounds int, ours float64, peers map[string]float64, order ...string) bench.Row {
 	r := bench.Row{Group: group, Name: name, Metric: metric, Higher: higher}
-	r.Impls = append(r.Impls, bench.ImplResult{Name: "nimsync", Median: ours, Samples: jitter(ours, 0.02, rounds)})
+	r.Impls = append(r.Impls, bench.Result{Name: "nimsync", Median: ours, Samples: jitter(ours, 0.02, rounds)})
 	for _, p := range order {
-		r.Impls = append(r.Impls, bench.ImplResult{Name: p, Median: peers[p], Samples: jitter(peers[p], 0.02, rounds)})
+		r.Impls = append(r.Impls, bench.Result{Name: p, Median: peers[p], Samples: jitter(peers[p], 0.02, rounds)})
 	}
 	if len(order) > 0 {
 		ratio := ours / peers[order[0]]

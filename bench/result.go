@@ -38,7 +38,7 @@ type Row struct {
 	Higher bool   `json:"higher_is_better"`
 	Procs  int    `json:"procs,omitempty"`
 	// Impls[0] is nimsync; Impls[1], if any, the primary peer.
-	Impls []ImplResult `json:"impls"`
+	Impls []Result `json:"impls"`
 	// Ratios are nimsync's advantage over the primary peer, one per
 	// round (paired within the round), oriented so that > 1 means nimsync
 	// is better: peer/ours for lower-is-better metrics, ours/peer
@@ -52,9 +52,9 @@ type Row struct {
 	ClaimMet *bool  `json:"claim_met,omitempty"`
 }
 
-// ImplResult is one implementation's samples (one per round) and their
+// Result is one implementation's samples (one per round) and their
 // median.
-type ImplResult struct {
+type Result struct {
 	Name    string    `json:"name"`
 	Median  float64   `json:"median"`
 	Samples []float64 `json:"samples"`

@@ -191,7 +191,7 @@ func errorf(b *testing.B, format string, args ...any) {
 
 // measureImpl runs one implementation of c through testing.Benchmark and
 // returns the value of c's metric.
-func measureImpl(c *Case, im *Impl) (float64, error) {
+func measureImpl(c *Case, im *Contender) (float64, error) {
 	failure.Store(nil)
 	res := testing.Benchmark(im.Run)
 	// A failure in any of testing's runs (not only the last, which sets
@@ -235,7 +235,7 @@ func buildRows(cases []Case, samples [][][]sample) []Row {
 			for j, s := range samples[ci][i] {
 				vs[j] = s.value
 			}
-			row.Impls = append(row.Impls, ImplResult{Name: im.Name, Median: sampleMedian(vs), Samples: vs})
+			row.Impls = append(row.Impls, Result{Name: im.Name, Median: sampleMedian(vs), Samples: vs})
 		}
 		if len(c.Impls) > 1 {
 			row.Ratios = roundRatios(samples[ci][0], samples[ci][1], c.Higher)

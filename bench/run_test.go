@@ -34,9 +34,9 @@ func newRecorder() *recorder { return &recorder{seen: map[*testing.B]bool{}} }
 // impl returns an implementation that reports values[k] in metric at its
 // k-th measurement (one testing.Benchmark, whatever b.N), and records
 // itself in r.
-func (r *recorder) impl(name, metric string, values ...float64) bench.Impl {
+func (r *recorder) impl(name, metric string, values ...float64) bench.Contender {
 	k := -1
-	return bench.Impl{Name: name, Run: func(b *testing.B) {
+	return bench.Contender{Name: name, Run: func(b *testing.B) {
 		r.mu.Lock()
 		if !r.seen[b] {
 			r.seen[b] = true
@@ -62,7 +62,7 @@ func TestRunHigherIsBetter(t *testing.T) {
 	mk := func(name string, bound float64) bench.Case {
 		return bench.Case{
 			Group: "channels", Name: name, Metric: "items/s", Higher: true,
-			Impls: []bench.Impl{
+			Impls: []bench.Contender{
 				rec.impl("nimsync", "items/s", 10, 30, 20),
 				rec.impl("peer", "items/s", 5, 10, 5),
 				rec.impl("other", "items/s", 1, 2, 3),
@@ -112,7 +112,7 @@ func TestRunLowerIsBetter(t *testing.T) {
 	mk := func(name string, bound float64) bench.Case {
 		return bench.Case{
 			Group: "tasks", Name: name, Metric: "ns/task",
-			Impls: []bench.Impl{rec.impl("nimsync", "ns/task", 5, 10, 4), rec.impl("peer", "ns/task", 10, 10, 12)},
+			Impls: []bench.Contender{rec.impl("nimsync", "ns/task", 5, 10, 4), rec.impl("peer", "ns/task", 10, 10, 12)},
 			Claim: &bench.Claim{Text: "<bound", Value: bound},
 		}
 	}
@@ -132,7 +132,7 @@ func TestRunSingleImplementation(t *testing.T) {
 	o := tiny
 	o.Rounds = 2
 	rep, err := bench.Run(context.Background(), []bench.Case{{
-		Group: "stress", Name: "Fake", Metric: "s/run", Impls: []bench.Impl{rec.impl("nimsync", "s/run", 1, 3)},
+		Group: "stress", Name: "Fake", Metric: "s/run", Impls: []bench.Contender{rec.impl("nimsync", "s/run", 1, 3)},
 	}}, o)
 	require.NoError(t, err)
 	row := rep.Rows[0]
@@ -149,7 +149,7 @@ func TestRunRotatesImplementations(t *testing.T) {
 	o.Rounds = 4
 	rep, err := bench.Run(context.Background(), []bench.Case{{
 		Group: "g", Name: "Fake", Metric: "x",
-		Impls: []bench.Impl{rec.impl("a", "x", 1), rec.impl("b", "x", 1), rec.impl("c", "x", 1)},
+		Impls: []bench.Contender{rec.impl("a", "x", 1), rec.impl("b", "x", 1), rec.impl("c", "x", 1)},
 	}}, o)
 	require.NoError(t, err)
 	assert.Equal(t, strings.Fields("a b c  b c a  c a b  a b c"), rec.measured())
@@ -165,7 +165,7 @@ func TestRunDefaults(t *testing.T) {
 	var during []string
 	rep, err := bench.Run(context.Background(), []bench.Case{{
 		Group: "g", Name: "Fake", Metric: "x",
-		Impls: []bench.Impl{{Name: "nimsync", Run: func(b *testing.B) {
+		Impls: []bench.Contender{{Name: "nimsync", Run: func(b *testing.B) {
 			during = append(during, bt.Value.String())
 			b.ReportMetric(1, "x")
 		}}},
@@ -194,9 +194,9 @@ func TestRunTestingMetrics(t *testing.T) {
 	o := tiny
 	o.Rounds = 1
 	rep, err := bench.Run(context.Background(), []bench.Case{
-		{Group: "g", Name: "Fake/metric=ns", Metric: "ns/op", Impls: []bench.Impl{{Name: "nimsync", Run: spin}}},
-		{Group: "g", Name: "Fake/metric=bytes", Metric: "B/op", Impls: []bench.Impl{{Name: "nimsync", Run: alloc}}},
-		{Group: "g", Name: "Fake/metric=allocs", Metric: "allocs/op", Impls: []bench.Impl{{Name: "nimsync", Run: alloc}}},
+		{Group: "g", Name: "Fake/metric=ns", Metric: "ns/op", Impls: []bench.Contender{{Name: "nimsync", Run: spin}}},
+		{Group: "g", Name: "Fake/metric=bytes", Metric: "B/op", Impls: []bench.Contender{{Name: "nimsync", Run: alloc}}},
+		{Group: "g", Name: "Fake/metric=allocs", Metric: "allocs/op", Impls: []bench.Contender{{Name: "nimsync", Run: alloc}}},
 	}, o)
 	require.NoError(t, err)
 	_ = sink
@@ -211,8 +211,8 @@ func TestRunRestoresGOMAXPROCS(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	var mu sync.Mutex
 	seen := map[string]int{}
-	procs := func(name string) bench.Impl {
-		return bench.Impl{Name: "nimsync", Run: func(b *testing.B) {
+	procs := func(name string) bench.Contender {
+		return bench.Contender{Name: "nimsync", Run: func(b *testing.B) {
 			mu.Lock()
 			seen[name] = runtime.GOMAXPROCS(0)
 			mu.Unlock()
@@ -222,9 +222,9 @@ func TestRunRestoresGOMAXPROCS(t *testing.T) {
 	o := tiny
 	o.Rounds = 1
 	rep, err := bench.Run(context.Background(), []bench.Case{
-		{Group: "scaling", Name: "Fake/procs=1", Metric: "x", Procs: 1, Impls: []bench.Impl{procs("one")}},
-		{Group: "scaling", Name: "Fake/procs=3", Metric: "x", Procs: 3, Impls: []bench.Impl{procs("three")}},
-		{Group: "g", Name: "Fake", Metric: "x", Impls: []bench.Impl{procs("default")}},
+		{Group: "scaling", Name: "Fake/procs=1", Metric: "x", Procs: 1, Impls: []bench.Contender{procs("one")}},
+		{Group: "scaling", Name: "Fake/procs=3", Metric: "x", Procs: 3, Impls: []bench.Contender{procs("three")}},
+		{Group: "g", Name: "Fake", Metric: "x", Impls: []bench.Contender{procs("default")}},
 	}, o)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]int{"one": 1, "three": 3, "default": 2}, seen)
@@ -251,7 +251,7 @@ func TestRunCancelled(t *testing.T) {
 	}
 	mk := func(name string) bench.Case {
 		return bench.Case{Group: "g", Name: name, Metric: "x", Higher: true,
-			Impls: []bench.Impl{rec.impl("nimsync", "x", 2, 4), rec.impl("peer", "x", 1, 1)}}
+			Impls: []bench.Contender{rec.impl("nimsync", "x", 2, 4), rec.impl("peer", "x", 1, 1)}}
 	}
 	rep, err := bench.Run(ctx, []bench.Case{mk("A"), mk("B"), mk("C")}, o)
 	require.ErrorIs(t, err, context.Canceled)
@@ -277,7 +277,7 @@ func TestRunPairsRatiosByRound(t *testing.T) {
 		}
 	}
 	rep, err := bench.Run(ctx, []bench.Case{{Group: "g", Name: "A", Metric: "x", Higher: true,
-		Impls: []bench.Impl{rec.impl("nimsync", "x", 4), rec.impl("peer", "x", 2, 1)}}}, o)
+		Impls: []bench.Contender{rec.impl("nimsync", "x", 4), rec.impl("peer", "x", 2, 1)}}}, o)
 	require.ErrorIs(t, err, context.Canceled)
 	row := rep.Rows[0]
 	assert.Len(t, row.Impls[0].Samples, 1)
@@ -286,19 +286,19 @@ func TestRunPairsRatiosByRound(t *testing.T) {
 }
 
 func TestRunErrors(t *testing.T) {
-	ok := bench.Impl{Name: "nimsync", Run: func(b *testing.B) { b.ReportMetric(1, "x") }}
+	ok := bench.Contender{Name: "nimsync", Run: func(b *testing.B) { b.ReportMetric(1, "x") }}
 	for _, tc := range []struct {
 		name string
 		c    bench.Case
 		want string
 	}{
-		{"no metric", bench.Case{Name: "A", Impls: []bench.Impl{ok}}, "no metric"},
+		{"no metric", bench.Case{Name: "A", Impls: []bench.Contender{ok}}, "no metric"},
 		{"no impls", bench.Case{Name: "A", Metric: "x"}, "no implementation"},
-		{"no name", bench.Case{Metric: "x", Impls: []bench.Impl{ok}}, "no name"},
-		{"nil func", bench.Case{Name: "A", Metric: "x", Impls: []bench.Impl{{Name: "nimsync"}}}, "without a name or a function"},
-		{"fails", bench.Case{Name: "A", Metric: "x", Impls: []bench.Impl{
+		{"no name", bench.Case{Metric: "x", Impls: []bench.Contender{ok}}, "no name"},
+		{"nil func", bench.Case{Name: "A", Metric: "x", Impls: []bench.Contender{{Name: "nimsync"}}}, "without a name or a function"},
+		{"fails", bench.Case{Name: "A", Metric: "x", Impls: []bench.Contender{
 			{Name: "nimsync", Run: func(b *testing.B) { b.Fatal("boom") }}}}, "A/impl=nimsync: the benchmark failed"},
-		{"wrong metric", bench.Case{Name: "A", Metric: "y", Impls: []bench.Impl{ok}}, `A/impl=nimsync reported no "y"`},
+		{"wrong metric", bench.Case{Name: "A", Metric: "y", Impls: []bench.Contender{ok}}, `A/impl=nimsync reported no "y"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := bench.Run(context.Background(), []bench.Case{tc.c}, tiny)
@@ -312,18 +312,18 @@ func TestWriteRaw(t *testing.T) {
 	rep := &bench.Report{
 		Machine: bench.Machine{CPU: "Test CPU @ 1GHz", GOMAXPROCS: 2, OS: "linux", Arch: "amd64"},
 		Rows: []bench.Row{
-			{Name: "Chan/flavor=spsc/cap=64", Metric: "items/s", Higher: true, Impls: []bench.ImplResult{
+			{Name: "Chan/flavor=spsc/cap=64", Metric: "items/s", Higher: true, Impls: []bench.Result{
 				{Name: "nimsync", Samples: []float64{3e7, 3.5e7, 2.9e7}},
 				{Name: "gochan", Samples: []float64{2e7, 2.1e7, 2.2e7}},
 			}},
-			{Name: "Spawn/tasks=100000/procs=1", Metric: "ns/task", Procs: 1, Impls: []bench.ImplResult{
+			{Name: "Spawn/tasks=100000/procs=1", Metric: "ns/task", Procs: 1, Impls: []bench.Result{
 				{Name: "nimsync", Samples: []float64{42.5}},
 				{Name: "go-waitgroup", Samples: []float64{900}},
 			}},
-			{Name: "ScopeCheck", Metric: "ns/op", Impls: []bench.ImplResult{
+			{Name: "ScopeCheck", Metric: "ns/op", Impls: []bench.Result{
 				{Name: "nimsync", Samples: []float64{0.24}},
 			}},
-			{Name: "LatencyWake/q=p99.9", Metric: "p99.9-ns", Impls: []bench.ImplResult{
+			{Name: "LatencyWake/q=p99.9", Metric: "p99.9-ns", Impls: []bench.Result{
 				{Name: "nimsync", Samples: []float64{1.5e6}},
 			}},
 		},

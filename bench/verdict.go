@@ -169,7 +169,7 @@ func worseWord(metric string) string {
 }
 
 // impl returns r.Impls[i], or nil.
-func impl(r *Row, i int) *ImplResult {
+func impl(r *Row, i int) *Result {
 	if i < len(r.Impls) {
 		return &r.Impls[i]
 	}

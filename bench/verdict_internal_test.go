@@ -31,7 +31,7 @@ func TestVersusPeer(t *testing.T) {
 func TestClaimVerdicts(t *testing.T) {
 	row := func(ours, peer float64, ratios ...float64) *Row {
 		return &Row{Metric: "items/s", Higher: true, Claim: &Claim{Text: "10M+", Value: 10e6},
-			Impls:  []ImplResult{{Name: "nimsync", Median: ours, Samples: []float64{ours}}, {Name: "gochan", Median: peer, Samples: []float64{peer}}},
+			Impls:  []Result{{Name: "nimsync", Median: ours, Samples: []float64{ours}}, {Name: "gochan", Median: peer, Samples: []float64{peer}}},
 			Ratios: ratios}
 	}
 	j := judge(row(27e6, 28e6, 0.9, 0.95, 1.03))

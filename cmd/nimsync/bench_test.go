@@ -33,12 +33,12 @@ func tinyCases(t *testing.T) {
 	benchCases = func() []bench.Case {
 		return []bench.Case{
 			{Group: "channels", Name: "Tiny/op=add", Metric: "ns/op", Quick: true,
-				Impls: []bench.Impl{{Name: "nimsync", Run: spin}, {Name: "gochan", Run: spin}, {Name: "other", Run: spin}},
+				Impls: []bench.Contender{{Name: "nimsync", Run: spin}, {Name: "gochan", Run: spin}, {Name: "other", Run: spin}},
 				Claim: &bench.Claim{Text: "tiny: <1 ms", Value: 1e6}},
 			{Group: "memory", Name: "Tiny/size", Metric: "B/thing", Quick: true,
-				Impls: []bench.Impl{{Name: "nimsync", Run: size}}},
+				Impls: []bench.Contender{{Name: "nimsync", Run: size}}},
 			{Group: "channels", Name: "Tiny/slow", Metric: "ns/op",
-				Impls: []bench.Impl{{Name: "nimsync", Run: spin}, {Name: "gochan", Run: spin}}},
+				Impls: []bench.Contender{{Name: "nimsync", Run: spin}, {Name: "gochan", Run: spin}}},
 		}
 	}
 	t.Cleanup(func() { benchCases = old })
@@ -50,7 +50,7 @@ func writeBaseline(t *testing.T, ratio float64) string {
 	t.Helper()
 	r := &bench.Report{Schema: bench.SchemaVersion, Date: time.Now().UTC(), Rounds: 8, Quick: true}
 	row := bench.Row{Group: "channels", Name: "Tiny/op=add", Metric: "ns/op",
-		Impls: []bench.ImplResult{{Name: "nimsync"}, {Name: "gochan"}, {Name: "other"}}}
+		Impls: []bench.Result{{Name: "nimsync"}, {Name: "gochan"}, {Name: "other"}}}
 	for i := range 8 {
 		x := ratio * (1 + 0.01*float64(i-4))
 		row.Ratios = append(row.Ratios, x)
