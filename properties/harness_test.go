@@ -141,6 +141,7 @@ func checkProps(t *testing.T, s uint64, runs int, props func(*gopter.Properties)
 	params.MinSuccessfulTests = runs
 	params.Workers = 1
 	params.MaxShrinkCount = 200
+	firstFailure = time.Time{}
 	ps := gopter.NewProperties(params)
 	props(ps)
 	var out bytes.Buffer
@@ -154,6 +155,30 @@ func checkProps(t *testing.T, s uint64, runs int, props func(*gopter.Properties)
 	} else {
 		t.Log(strings.TrimSpace(out.String()))
 	}
+}
+
+// shrinkBudget bounds the time shrinking may take once a property failed:
+// an expensive check (an episode and a porcupine search of up to 2 s) times
+// 200 shrink steps took a CI run past its 10-minute timeout, and the
+// failure was never reported. After the budget, the property's remaining
+// shrink candidates are skipped as undecided, so gopter reports the
+// smallest counterexample it verified by then.
+const shrinkBudget = 60 * time.Second
+
+// firstFailure is when a property of the running checkProps first failed
+// (zero until then). Tests of this package run one at a time.
+var firstFailure time.Time
+
+// shrinkOver reports whether the shrink budget is spent; an expensive
+// property calls it first and returns an undecided result if so.
+func shrinkOver() bool { return !firstFailure.IsZero() && time.Since(firstFailure) > shrinkBudget }
+
+// noteFailure notes a failure of the running property and returns r.
+func noteFailure(r *gopter.PropResult) *gopter.PropResult {
+	if firstFailure.IsZero() {
+		firstFailure = time.Now()
+	}
+	return r
 }
 
 // artifactDir returns the directory where failing runs leave their

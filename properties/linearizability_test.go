@@ -456,11 +456,14 @@ func TestLinearizable(t *testing.T) {
 				checkProps(t, s+i, runs, func(ps *gopter.Properties) {
 					ps.Property(fmt.Sprintf("%s cap %d, %d senders, %d receivers, batches up to %d", f.name, capacity, senders, receivers, batch),
 						prop.ForAll(func(progs [][]step) *gopter.PropResult {
+							if shrinkOver() {
+								return &gopter.PropResult{Status: gopter.PropUndecided}
+							}
 							c := f.make(capacity)
 							ops, err := runEpisode(c, progs)
 							if err != nil {
 								t.Logf("%s: %v", f.name, err)
-								return gopter.NewPropResult(false, err.Error())
+								return noteFailure(gopter.NewPropResult(false, err.Error()))
 							}
 							model := fifoModel(c.Cap())
 							res, info := porcupine.CheckOperationsVerbose(model, ops, 2*time.Second)
@@ -479,7 +482,7 @@ func TestLinearizable(t *testing.T) {
 								t.Logf("visualization: %v", err)
 							}
 							t.Logf("not linearizable: %d operations; history %s, visualization %s", len(ops), hpath, vpath)
-							return gopter.NewPropResult(false, "not linearizable")
+							return noteFailure(gopter.NewPropResult(false, "not linearizable"))
 						}, genPrograms(senders, receivers, opsEach, batch)))
 				})
 				if inconclusive > 0 {
