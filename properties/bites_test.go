@@ -98,3 +98,27 @@ func TestShrinkTree(t *testing.T) {
 	}
 	require.Equal(t, tree{Depth: 1, Fanout: 1, Tasks: 1, FailAt: -1}, tr)
 }
+
+// TestUndecidedIsNotShrunk: gopter shrinks after an undecided result and
+// follows undecided candidates; the harness skips those candidates, so an
+// inconclusive case costs one check, not a shrink of hundreds (which once
+// took a CI run past its timeout).
+func TestUndecidedIsNotShrunk(t *testing.T) {
+	params := gopter.DefaultTestParametersWithSeed(3)
+	params.MinSuccessfulTests = 5
+	params.MaxDiscardRatio = 2
+	params.Workers = 1
+	params.MaxShrinkCount = 200
+	firstFailure, afterUndecided = time.Time{}, false
+	checks := 0
+	p := prop.ForAll(func(progs [][]step) *gopter.PropResult {
+		if skipShrink() {
+			return gopter.NewPropResult(true, "")
+		}
+		checks++
+		return undecided()
+	}, fresh(genPrograms(1, 1, 40, 2)))
+	res := p.Check(params)
+	require.Equal(t, gopter.TestExhausted, res.Status, "only undecided cases: gopter gives up")
+	require.LessOrEqual(t, checks, 20, "one check per generated case, none per shrink candidate")
+}

@@ -141,7 +141,7 @@ func checkProps(t *testing.T, s uint64, runs int, props func(*gopter.Properties)
 	params.MinSuccessfulTests = runs
 	params.Workers = 1
 	params.MaxShrinkCount = 200
-	firstFailure = time.Time{}
+	firstFailure, afterUndecided = time.Time{}, false
 	ps := gopter.NewProperties(params)
 	props(ps)
 	var out bytes.Buffer
@@ -157,21 +157,50 @@ func checkProps(t *testing.T, s uint64, runs int, props func(*gopter.Properties)
 	}
 }
 
-// shrinkBudget bounds the time shrinking may take once a property failed:
-// an expensive check (an episode and a porcupine search of up to 2 s) times
-// 200 shrink steps took a CI run past its 10-minute timeout, and the
-// failure was never reported. After the budget, the property's remaining
-// shrink candidates are skipped as undecided, so gopter reports the
-// smallest counterexample it verified by then.
+// Shrinking, and two of gopter's ways (v0.2.11, prop.ForAll): it shrinks
+// after any result that is not a success, an undecided one included, and
+// while shrinking it follows any candidate that is not a success. So an
+// inconclusive porcupine check (undecided) made gopter shrink for minutes,
+// porcupine timing out again on most candidates, until a CI run hit its
+// 10-minute timeout; and a real failure's shrinking could take as long.
+// An expensive property therefore starts with skipShrink(): while it
+// reports true, the call is a shrink candidate that need not run, and the
+// property returns success so that gopter does not follow it.
+
+// shrinkBudget bounds the time shrinking may take once a property failed;
+// after it, gopter reports the smallest counterexample verified by then.
 const shrinkBudget = 60 * time.Second
 
-// firstFailure is when a property of the running checkProps first failed
-// (zero until then). Tests of this package run one at a time.
-var firstFailure time.Time
+var (
+	// firstFailure is when a property of the running checkProps first
+	// failed (zero until then). Tests of this package run one at a time.
+	firstFailure time.Time
+	// afterUndecided is set when the current generated case was
+	// undecided: its shrink candidates are skipped. fresh clears it.
+	afterUndecided bool
+)
 
-// shrinkOver reports whether the shrink budget is spent; an expensive
-// property calls it first and returns an undecided result if so.
-func shrinkOver() bool { return !firstFailure.IsZero() && time.Since(firstFailure) > shrinkBudget }
+// fresh wraps a property's generator so that each newly generated case
+// clears afterUndecided (shrink candidates do not come from the generator).
+func fresh(g gopter.Gen) gopter.Gen {
+	return func(p *gopter.GenParameters) *gopter.GenResult {
+		afterUndecided = false
+		return g(p)
+	}
+}
+
+// skipShrink reports whether this call is a shrink candidate not worth
+// running: of an undecided case, or past the shrink budget of a failure.
+func skipShrink() bool {
+	return afterUndecided || !firstFailure.IsZero() && time.Since(firstFailure) > shrinkBudget
+}
+
+// undecided is the result of an inconclusive check: gopter discards the
+// case (it never counts as a pass), and its shrink candidates are skipped.
+func undecided() *gopter.PropResult {
+	afterUndecided = true
+	return &gopter.PropResult{Status: gopter.PropUndecided}
+}
 
 // noteFailure notes a failure of the running property and returns r.
 func noteFailure(r *gopter.PropResult) *gopter.PropResult {
