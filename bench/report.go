@@ -7,6 +7,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+
+	"github.com/nimsync/nimsync/internal/atomicfile"
 )
 
 // File names [WriteReport] puts in a report's directory, beside the plots
@@ -63,12 +65,12 @@ func WriteReport(dir string, r *Report, raw []byte) error {
 		if err != nil {
 			return fmt.Errorf("bench: plot %s: %w", f.File, err)
 		}
-		files = append(files, file{f.File, b})
+		files = append(files, file{Name: f.File, Data: b})
 	}
 	files = append(files,
-		file{RawFile, raw},
-		file{MarkdownFile, markdown(&c, figs)},
-		file{JSONFile, append(js, '\n')},
+		file{Name: RawFile, Data: raw},
+		file{Name: MarkdownFile, Data: markdown(&c, figs)},
+		file{Name: JSONFile, Data: append(js, '\n')},
 	)
 	return writeFiles(dir, files)
 }
@@ -143,79 +145,13 @@ func checkFinite(r *Report) error {
 	return nil
 }
 
-// file is one file to write: its name within the directory and contents.
-type file struct {
-	name string
-	data []byte
-}
+// file is one file of a report: its name within the directory and contents.
+type file = atomicfile.File
 
-// writeFiles writes files into dir, all or none: every file goes to a
-// temporary file first; only when all are written and synced are they
-// renamed, in order. On failure the temporary files, the files already
-// renamed and dir (if this call created it and it is empty) are removed.
-func writeFiles(dir string, files []file) (err error) {
-	created := false
-	if _, serr := os.Stat(dir); errors.Is(serr, os.ErrNotExist) {
-		created = true
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// writeFiles writes files into dir, all or none (atomicfile.WriteAll).
+func writeFiles(dir string, files []file) error {
+	if err := atomicfile.WriteAll(dir, files); err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
-	temps := make([]string, 0, len(files))
-	var placed []string
-	defer func() {
-		if err == nil {
-			return
-		}
-		for _, p := range append(temps, placed...) {
-			if rmErr := os.Remove(p); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
-				err = errors.Join(err, fmt.Errorf("bench: clean up: %w", rmErr))
-			}
-		}
-		if created {
-			_ = os.Remove(dir) // only if empty; a failure leaves the dir
-		}
-	}()
-	for _, f := range files {
-		t, err := writeTemp(dir, f.name, f.data, 0o644)
-		if t != "" {
-			temps = append(temps, t)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	for i, f := range files {
-		dst := filepath.Join(dir, f.name)
-		if err := os.Rename(temps[i], dst); err != nil {
-			return fmt.Errorf("bench: %w", err)
-		}
-		placed = append(placed, dst)
-	}
 	return nil
-}
-
-// writeTemp writes data to a new temporary file in dir named after name,
-// with mode perm, syncs and closes it, and returns its path (also when it
-// fails after creating it, so the caller can remove it).
-func writeTemp(dir, name string, data []byte, perm os.FileMode) (string, error) {
-	tf, err := os.CreateTemp(dir, "."+name+".*.tmp")
-	if err != nil {
-		return "", fmt.Errorf("bench: %w", err)
-	}
-	path := tf.Name()
-	_, err = tf.Write(data)
-	if err == nil {
-		err = tf.Chmod(perm)
-	}
-	if err == nil {
-		err = tf.Sync()
-	}
-	if cerr := tf.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return path, fmt.Errorf("bench: write %s: %w", filepath.Join(dir, name), err)
-	}
-	return path, nil
 }

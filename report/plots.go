@@ -304,14 +304,14 @@ func WritePlots(dir string, r *Report) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("report: plot %s: %w", f.Name, err)
 		}
-		files = append(files, file{f.Name + ".png", b})
+		files = append(files, file{Name: f.Name + ".png", Data: b})
 	}
 	if err := writeFiles(dir, files); err != nil {
 		return nil, err
 	}
 	paths := make([]string, len(files))
 	for i, f := range files {
-		paths[i] = filepath.Join(dir, f.name)
+		paths[i] = filepath.Join(dir, f.Name)
 	}
 	return paths, nil
 }

@@ -2,11 +2,10 @@ package report
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
+
+	"github.com/nimsync/nimsync/internal/atomicfile"
 )
 
 // File names Write puts in a report's directory.
@@ -55,9 +54,9 @@ func Write(dir string, r *Report) error {
 		return err
 	}
 	return writeFiles(dir, []file{
-		{MarkdownFile, markdown(&c)},
-		{HTMLFile, page},
-		{JSONFile, append(js, '\n')},
+		{Name: MarkdownFile, Data: markdown(&c)},
+		{Name: HTMLFile, Data: page},
+		{Name: JSONFile, Data: append(js, '\n')},
 	})
 }
 
@@ -116,78 +115,13 @@ func checkFinite(r *Report) error {
 	return nil
 }
 
-// file is one file to write: its name within the directory and contents.
-type file struct {
-	name string
-	data []byte
-}
+// file is one file of a report: its name within the directory and contents.
+type file = atomicfile.File
 
-// writeFiles writes files into dir, all or none: every file goes to a
-// temporary file first; only when all are written and synced are they
-// renamed, in order. On failure the temporary files and the files already
-// renamed are removed.
-func writeFiles(dir string, files []file) (err error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// writeFiles writes files into dir, all or none (atomicfile.WriteAll).
+func writeFiles(dir string, files []file) error {
+	if err := atomicfile.WriteAll(dir, files); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	temps := make([]string, 0, len(files))
-	var placed []string
-	defer func() {
-		if err == nil {
-			return
-		}
-		for _, t := range temps {
-			if rmErr := os.Remove(t); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
-				err = errors.Join(err, fmt.Errorf("report: clean up: %w", rmErr))
-			}
-		}
-		for _, p := range placed {
-			if rmErr := os.Remove(p); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
-				err = errors.Join(err, fmt.Errorf("report: clean up: %w", rmErr))
-			}
-		}
-	}()
-
-	for _, f := range files {
-		t, err := writeTemp(dir, f)
-		if t != "" {
-			temps = append(temps, t)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	for i, f := range files {
-		dst := filepath.Join(dir, f.name)
-		if err := os.Rename(temps[i], dst); err != nil {
-			return fmt.Errorf("report: %w", err)
-		}
-		placed = append(placed, dst)
-	}
 	return nil
-}
-
-// writeTemp writes f to a new temporary file in dir, syncs and closes it,
-// and returns its path (also when it fails after creating it, so the
-// caller can remove it).
-func writeTemp(dir string, f file) (string, error) {
-	tf, err := os.CreateTemp(dir, "."+f.name+".*.tmp")
-	if err != nil {
-		return "", fmt.Errorf("report: %w", err)
-	}
-	name := tf.Name()
-	_, err = tf.Write(f.data)
-	if err == nil {
-		err = tf.Chmod(0o644)
-	}
-	if err == nil {
-		err = tf.Sync()
-	}
-	if cerr := tf.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return name, fmt.Errorf("report: write %s: %w", filepath.Join(dir, f.name), err)
-	}
-	return name, nil
 }
