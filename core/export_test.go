@@ -1,5 +1,7 @@
 package core
 
+import "context"
+
 // Parked reports how many goroutines are parked in c's send and receive
 // queues, so tests can wait for a goroutine to block instead of sleeping.
 func Parked[T any](c Chan[T]) (senders, receivers int) {
@@ -25,4 +27,19 @@ func Children(s *Scope) int {
 		n++
 	}
 	return n
+}
+
+// ProbeCancelCtxKey runs the init probe of package context's cause key
+// with cause in place of context.Cause.
+func ProbeCancelCtxKey(cause func(context.Context) error) any {
+	return probeCancelCtxKey(cause)
+}
+
+// SetCancelCtxKey makes scopes behave as if the init probe had found k (nil:
+// the probe failed), and returns a function that restores the key. Call it
+// only while no scope is in use.
+func SetCancelCtxKey(k any) (restore func()) {
+	old := cancelCtxKey
+	cancelCtxKey = k
+	return func() { cancelCtxKey = old }
 }

@@ -51,6 +51,15 @@ const (
 // [NewScopeWithTimeout]); the zero value is not usable, and a Scope must not
 // be copied. All methods may be called from any goroutine. A child scope
 // costs one allocation of 96 bytes; Done allocates its channel on first use.
+//
+// context.Cause(s) reports the cause s was cancelled with. Package context
+// offers custom Contexts no way to report a cause, so at init core learns
+// the private key context.Cause asks Value for, by probing it. Should a Go
+// release change that detail and the probe fail, core does not panic: it
+// falls back to a weaker behaviour, in which context.Cause of a scope (and
+// of contexts derived from it) reports its Err(), context.Canceled or
+// context.DeadlineExceeded, instead of the cause. [Scope.OnCancel] hooks
+// still receive the cause.
 type Scope struct {
 	state  atomic.Uint32   // invariant 1
 	mu     sync.Mutex      // guards cause, first, and the child list links of children (invariant 2)
@@ -341,7 +350,7 @@ func (s *Scope) Deadline() (time.Time, bool) {
 // Value returns the value associated with key by s's ancestors. Scopes
 // carry no values of their own.
 func (s *Scope) Value(key any) any {
-	if key == cancelCtxKey {
+	if key == cancelCtxKey && cancelCtxKey != nil {
 		return s.causeCtx()
 	}
 	return s.parent.Value(key)
@@ -359,14 +368,20 @@ func (s *Scope) String() string {
 // c.Value(&cancelCtxKey), a key private to package context. cancelCtxKey
 // holds that key, learned once by asking context.Cause about a probe; a
 // cancelled scope answers it with a cancelled context carrying its cause.
-var cancelCtxKey = func() any {
+// If the probe finds no key (a Go release whose context.Cause no longer
+// asks Value), cancelCtxKey is nil and scopes fall back to what
+// context.Cause does for any Context it does not know: it reports Err()
+// (see [Scope]). Only tests write cancelCtxKey after init, while no scope
+// is in use.
+var cancelCtxKey = probeCancelCtxKey(context.Cause)
+
+// probeCancelCtxKey returns the key cause asks a cancelled Context's Value
+// for, or nil if it asks for none.
+func probeCancelCtxKey(cause func(context.Context) error) any {
 	var p probeCtx
-	context.Cause(&p)
-	if p.key == nil {
-		panic("core: context.Cause no longer asks Value for its key; Scope cannot report causes")
-	}
+	cause(&p)
 	return p.key
-}()
+}
 
 type probeCtx struct{ key any }
 
