@@ -6,7 +6,7 @@ package core
 // Invariants:
 //
 //  1. state holds the number of pending tasks (submitted by Go or TryGo and
-//     not yet finished, or skipped) in its low bits and waiterBit. Go adds 1
+//     not yet finished) in its low bits and waiterBit. Go adds 1
 //     before it queues the task; a worker subtracts a batch of finished
 //     tasks in finish (pool.go counts them), after they returned and after
 //     their failure, if any, was recorded. So a Wait that sees the count at
@@ -21,11 +21,22 @@ package core
 //     the count and then loads lwait, and sends a token on slot (capacity
 //     1) if anyone waits. A waiter that takes a slot passes a token on if
 //     waiters and free slots remain, so tokens are never lost.
+//     Two submissions count their task beyond the limit (addOver), so the
+//     count may exceed it: a Go that finds the group cancelled (its
+//     function is called at once with the cancelled context, and a Go
+//     blocked for a slot must neither block on nor drop it), and the rest
+//     of a GoRange chunk resubmitted by the chunk's own dying task, which
+//     still holds the chunk's slot (waiting for a slot there deadlocks with
+//     a limit of 1). The resubmitted rest runs no user code beside the dying
+//     chunk: every item of the chunk before it has returned.
 //  4. err, errs and panicked are guarded by mu; the first error (and the
 //     first panic) is recorded before the group's scope is cancelled with it.
-//  5. A task whose group is cancelled before it starts is skipped: its body
-//     never runs with a cancelled context it did not see coming. Skipping
-//     sets skipped, which makes Wait report the cancellation's cause.
+//  5. Every function passed to Go (and every accepted TryGo, every GoRange
+//     item) is called exactly once: a worker calls the body of every task
+//     it claims, whether or not the group is cancelled, and Go never
+//     returns without counting and queueing its task. A function whose group
+//     was cancelled before it started is called with the cancelled context,
+//     so its own deferred calls run (errgroup's rule).
 
 import (
 	"context"
@@ -72,11 +83,13 @@ type groupConfig struct {
 	all   bool
 }
 
-// WithLimit makes at most n tasks of the group pending at once: Go blocks
-// while n tasks have been started and not finished (TryGo returns false).
-// A Go blocked for a slot returns without running its task if the group is
-// cancelled meanwhile, so a limit and cancellation never deadlock. WithLimit
-// panics if n < 1.
+// WithLimit makes at most n tasks of the group pending at once while the
+// group is live: Go blocks while n tasks have been submitted and not
+// finished (TryGo returns false). Once the group is cancelled the limit no
+// longer holds Go back: a Go blocked for a slot, and every later Go, queues
+// its function at once, to be called with the cancelled context, so a limit
+// and cancellation never deadlock and no function is dropped. A GoRange
+// chunk counts as one task. WithLimit panics if n < 1.
 func WithLimit(n int) GroupOption {
 	if n < 1 {
 		panic(fmt.Sprintf("core: WithLimit(%d): the limit must be at least 1", n))
@@ -108,13 +121,19 @@ const (
 //
 // Rules:
 //
-//   - A task passed to Go after the group is cancelled never runs, and
-//     neither does a queued task that had not started when the group was
-//     cancelled; Wait then reports the cause of the cancellation unless a
-//     task failed. So a task body never starts under a cancelled scope.
-//   - Wait returns after every started task returned; every deferred call
-//     of every task has run by then. Wait may be called more than once and
-//     from several goroutines; each call returns the same result.
+//   - Every function passed to Go is called exactly once, and so is every
+//     function of a TryGo that returned true and every item of a GoRange,
+//     as errgroup calls every function passed to its Go. A function whose
+//     group was cancelled before it started (a failure, Cancel, the
+//     parent's end) is still called, with the cancelled context: it
+//     sees the cancellation at its first check of ctx, and its own deferred
+//     calls run, so that `f := open(); g.Go(func(ctx context.Context) error
+//     { defer f.Close(); … })` never leaks f. Such a call costs a function
+//     call.
+//   - Wait returns after every one of those functions returned; every
+//     deferred call of every task has run by then. Wait may be called more
+//     than once and from several goroutines; each call returns the same
+//     result.
 //   - A Group runs one batch of work: Go or TryGo after Wait returned panics.
 //     Go from a task of the group, while Wait waits, is fine.
 //   - A panic in a task is recovered on its worker, cancels the group, and
@@ -148,7 +167,6 @@ type Group struct {
 	limit   int64 // 0: no limit (read-only after NewGroup)
 	all     bool  // collect all errors (read-only)
 	waited  atomic.Bool
-	skipped atomic.Bool // invariant 5
 	slot    chan struct{}
 
 	mu       sync.Mutex // invariant 4; also guards waitCh creation
@@ -188,24 +206,24 @@ func NewGroup(parent context.Context, opts ...GroupOption) *Group {
 func (g *Group) Scope() *Scope { return &g.scope }
 
 // Cancel cancels the group's scope with cause (context.Canceled if nil):
-// running tasks see it, queued and later tasks never start. Wait still
-// waits for running tasks.
+// running tasks see it, and queued and later tasks are called with the
+// cancelled context. Wait still waits for all of them.
 func (g *Group) Cancel(cause error) { g.scope.Cancel(cause) }
 
-// Go runs fn in the group. It returns at once unless the group has a limit
-// and no free slot; then it blocks until a slot frees up or the group is
-// cancelled. If the group is cancelled, fn never runs (see [Group]). Go
-// panics if fn is nil or Wait has returned.
+// Go calls fn in the group, on a pool goroutine, exactly once. It returns
+// at once unless the group has a limit and no free slot; then it blocks
+// until a slot frees up or the group is cancelled. If the group is
+// cancelled, fn is still called, with the cancelled context (see [Group]).
+// Go panics if fn is nil or Wait has returned.
 func (g *Group) Go(fn func(ctx context.Context) error) {
-	if g.start(fn, true) {
-		failpoint.InjectCall(fpGroupGo)
-		tasks.submit(task{fn, g})
-	}
+	g.start(fn, true) // a blocking start always counts the task (invariant 5)
+	failpoint.InjectCall(fpGroupGo)
+	tasks.submit(task{fn, g})
 }
 
-// TryGo runs fn in the group if it can start now: it returns false, without
-// running fn, if the group has a limit and no free slot or if the group is
-// cancelled. It panics if fn is nil or Wait has returned.
+// TryGo calls fn in the group, as Go does, if it can start now: it returns
+// false, and never calls fn, if the group has a limit and no free slot or
+// if the group is cancelled. It panics if fn is nil or Wait has returned.
 func (g *Group) TryGo(fn func(ctx context.Context) error) bool {
 	if !g.start(fn, false) {
 		return false
@@ -215,7 +233,8 @@ func (g *Group) TryGo(fn func(ctx context.Context) error) bool {
 }
 
 // start checks a Go call and counts its task (invariant 1); false means
-// the task must not run.
+// TryGo refused it (block is false for TryGo): a Go always counts its task
+// (invariant 5).
 func (g *Group) start(fn func(context.Context) error, block bool) bool {
 	if fn == nil {
 		panic("core: Group.Go: nil function")
@@ -223,25 +242,19 @@ func (g *Group) start(fn func(context.Context) error, block bool) bool {
 	if g.waited.Load() {
 		panic("core: Group.Go called after Wait returned; a Group runs one batch of work, create a new one")
 	}
-	if g.scope.Cancelled() {
-		g.skipped.Store(true)
+	if !block && g.scope.Cancelled() {
 		return false
 	}
 	if g.limit == 0 {
 		g.state.Add(1)
 		return true
 	}
-	if g.acquire(block) {
-		return true
-	}
-	if g.scope.Cancelled() {
-		g.skipped.Store(true)
-	}
-	return false
+	return g.acquire(block)
 }
 
 // acquire takes a limit slot (invariant 3). If block, it waits for one
-// until the group is cancelled.
+// until the group is cancelled, and then counts the task beyond the limit
+// (invariant 3), so that it is called at once with the cancelled context.
 func (g *Group) acquire(block bool) bool {
 	waited := false
 	for {
@@ -255,8 +268,12 @@ func (g *Group) acquire(block bool) bool {
 			}
 			return true
 		}
-		if !block || g.scope.Cancelled() {
+		if !block {
 			return false
+		}
+		if g.scope.Cancelled() {
+			g.state.Add(1) // beyond the limit (invariant 3)
+			return true
 		}
 		g.lwait.Add(1)
 		if s := g.state.Load(); int64(s&pendingMask) < g.limit {
@@ -291,13 +308,9 @@ func (g *Group) finish(k uint64) {
 	}
 }
 
-// run runs one task body on a worker, unless the group is cancelled, and
-// records its failure.
+// run calls one task body on a worker, cancelled group or not (invariant
+// 5), and records its failure.
 func (g *Group) run(fn func(context.Context) error) {
-	if g.scope.Cancelled() {
-		g.skipped.Store(true) // invariant 5
-		return
-	}
 	ok := false
 	defer func() {
 		if !ok {
@@ -347,11 +360,13 @@ func (g *Group) abort(r any) {
 	g.scope.Cancel(pe)
 }
 
-// Wait blocks until every task started by Go or TryGo has returned, then
-// cancels the group's scope and returns the result: the first error a task
-// returned (with WithAllErrors, all of them joined); else, if tasks were
-// skipped because the group was cancelled, the cause of that cancellation;
-// else nil. If a task panicked, Wait panics with its *PanicError instead.
+// Wait blocks until every function passed to Go (or accepted by TryGo) has
+// been called and has returned, then cancels the group's scope and returns
+// the result: the first error a task returned (with WithAllErrors, all of
+// them joined), else nil, as errgroup's Wait does. A cancellation by Cancel
+// or by the parent is not an error of its own: the tasks, called with the
+// cancelled context, report it if they did not finish their work. If a task
+// panicked, Wait panics with its *PanicError instead.
 func (g *Group) Wait() error {
 	g.wait()
 	g.mu.Lock()
@@ -360,9 +375,6 @@ func (g *Group) Wait() error {
 		err = errors.Join(g.errs...)
 	}
 	g.mu.Unlock()
-	if err == nil && g.skipped.Load() {
-		err = context.Cause(&g.scope)
-	}
 	if err != nil {
 		g.scope.Cancel(err)
 	} else {
@@ -405,14 +417,16 @@ func (g *Group) wait() {
 	g.waited.Store(true)
 }
 
-// GoRange runs fn(ctx, i) for every i in [0, n) in the group. The calls are
-// split into chunks, each one task of the group (a chunk takes one slot of
-// a limit, so GoRange blocks as Go does while none is free), and an item
-// costs a function call rather than a queued task. Each call counts as a
-// task for errors, panics and runtime.Goexit (the rest of a chunk whose item
-// called Goexit is resubmitted); once the group is cancelled the calls not
-// yet started are skipped. GoRange panics if fn is nil, n < 0, or Wait has
-// returned.
+// GoRange calls fn(ctx, i) exactly once for every i in [0, n) in the
+// group. The calls are split into chunks, each one task of the group (a
+// chunk takes one slot of a limit, so GoRange blocks as Go does while none
+// is free), and an item costs a function call rather than a queued task.
+// Each call counts as a task for errors, panics and runtime.Goexit; the
+// items after one that panicked or called Goexit still run, as a new task
+// that reuses the failed chunk's slot (so GoRange never deadlocks on its own
+// limit). Items that start after the group is cancelled are called with the
+// cancelled context, as [Group.Go]'s are. GoRange panics if fn is nil, n < 0,
+// or Wait has returned.
 func (g *Group) GoRange(n int, fn func(ctx context.Context, i int) error) {
 	if fn == nil {
 		panic("core: Group.GoRange: nil function")
@@ -429,29 +443,49 @@ func (g *Group) GoRange(n int, fn func(ctx context.Context, i int) error) {
 	}
 }
 
-// goChunk submits items [lo, hi) of a GoRange as one task.
+// goChunk submits items [lo, hi) of a GoRange as one task, waiting for a
+// slot of the limit as Go does.
 func (g *Group) goChunk(lo, hi int, fn func(context.Context, int) error) {
-	g.Go(func(ctx context.Context) error {
+	g.Go(g.chunk(lo, hi, fn))
+}
+
+// chunk returns the task that calls items [lo, hi) of a GoRange.
+func (g *Group) chunk(lo, hi int, fn func(context.Context, int) error) func(context.Context) error {
+	return func(ctx context.Context) error {
 		i := lo
 		defer func() {
-			// Item i panicked or called Goexit: its failure is recorded
-			// by run; the items after it still count as tasks.
-			if i < hi && i+1 < hi {
-				g.goChunk(i+1, hi, fn)
+			if i == hi {
+				return
+			}
+			// Item i panicked or called Goexit. A panic is recovered and
+			// recorded here, before the rest runs (so the rest sees the
+			// group cancelled); a Goexit cannot be stopped, and run
+			// records it when it reaches run's frame. The items after i
+			// still run, as a task that takes no new slot: this one holds
+			// the chunk's slot until it ends (invariant 3).
+			if r := recover(); r != nil {
+				g.abort(r)
+			}
+			if i+1 < hi {
+				g.addOver(g.chunk(i+1, hi, fn))
 			}
 		}()
 		for ; i < hi; i++ {
-			if g.scope.Cancelled() {
-				g.skipped.Store(true)
-				i = hi
-				return nil
-			}
 			if err := fn(ctx, i); err != nil {
 				g.fail(err)
 			}
 		}
 		return nil
-	})
+	}
+}
+
+// addOver counts a task beyond the group's limit and queues it
+// (invariant 3). The caller must hold a pending task of the group, so that
+// Wait cannot have returned.
+func (g *Group) addOver(fn func(context.Context) error) {
+	g.state.Add(1)
+	failpoint.InjectCall(fpGroupGo)
+	tasks.submit(task{fn, g})
 }
 
 // rangeChunk is the most items of a GoRange in one task.
@@ -508,8 +542,8 @@ func (r *ResultGroup[T]) Scope() *Scope { return &r.g.scope }
 // Cancel cancels the group, as [Group.Cancel].
 func (r *ResultGroup[T]) Cancel(cause error) { r.g.Cancel(cause) }
 
-// Go runs fn in the group, as [Group.Go], and reserves the next result slot
-// for its value (the zero value if fn never runs).
+// Go calls fn in the group, as [Group.Go], and reserves the next result
+// slot for its value.
 func (r *ResultGroup[T]) Go(fn func(ctx context.Context) (T, error)) {
 	if fn == nil {
 		panic("core: ResultGroup.Go: nil function")
@@ -518,12 +552,11 @@ func (r *ResultGroup[T]) Go(fn func(ctx context.Context) (T, error)) {
 		r.g.start(task0, true) // panics with Go's message
 	}
 	slot := r.reserve()
-	if r.g.start(task0, true) {
-		tasks.submit(task{r.wrap(slot, fn), r.g})
-	}
+	r.g.start(task0, true) // a blocking start always counts the task (invariant 5)
+	tasks.submit(task{r.wrap(slot, fn), r.g})
 }
 
-// TryGo runs fn if it can start now, as [Group.TryGo]; only then does it
+// TryGo calls fn if it can start now, as [Group.TryGo]; only then does it
 // reserve a result slot.
 func (r *ResultGroup[T]) TryGo(fn func(ctx context.Context) (T, error)) bool {
 	if fn == nil {
@@ -560,7 +593,7 @@ func (r *ResultGroup[T]) reserve() *T {
 
 // Wait waits as [Group.Wait] does and returns one value per Go call (and
 // per successful TryGo), in call order: what the task returned, even with
-// an error, or the zero value if it never ran.
+// an error, or the zero value if it panicked or called runtime.Goexit.
 func (r *ResultGroup[T]) Wait() ([]T, error) {
 	err := r.g.Wait()
 	r.mu.Lock()

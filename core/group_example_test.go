@@ -90,7 +90,8 @@ func ExampleGroup_Wait() {
 	// disk full
 }
 
-// Cancel stops a group: running tasks see the cause, later tasks never run.
+// Cancel stops a group: running tasks see the cause, and later tasks are
+// called with the cancelled context, so that their cleanup runs.
 func ExampleGroup_Cancel() {
 	g := core.NewGroup(context.Background())
 	g.Go(func(ctx context.Context) error {
@@ -99,13 +100,19 @@ func ExampleGroup_Cancel() {
 	})
 	g.Cancel(errors.New("shutting down"))
 
-	ran := false
-	g.Go(func(ctx context.Context) error { ran = true; return nil })
+	// A function passed to Go after Cancel is still called, with the
+	// cancelled context, so that its deferred cleanup runs.
+	g.Go(func(ctx context.Context) error {
+		defer fmt.Println("cleaned up")
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		return nil
+	})
 	fmt.Println(g.Wait())
-	fmt.Println(ran)
 	// Output:
+	// cleaned up
 	// shutting down
-	// false
 }
 
 func ExampleGroup_GoRange() {
@@ -238,7 +245,12 @@ func ExampleResultGroup_Go() {
 func ExampleResultGroup_Cancel() {
 	g := core.NewResultGroup[string](context.Background())
 	g.Cancel(errors.New("no time left"))
-	g.Go(func(ctx context.Context) (string, error) { return "late", nil })
+	g.Go(func(ctx context.Context) (string, error) {
+		if ctx.Err() != nil {
+			return "", context.Cause(ctx) // called with the cancelled context
+		}
+		return "late", nil
+	})
 	got, err := g.Wait()
 	fmt.Printf("%q %v\n", got, err)
 	// Output: [""] no time left

@@ -288,7 +288,7 @@ func TestGroupWaitIdempotentAfterCancel(t *testing.T) {
 	cause := errors.New("stop")
 	g := core.NewGroup(context.Background())
 	g.Cancel(cause)
-	g.Go(func(context.Context) error { t.Error("ran after Cancel"); return nil })
+	g.Go(func(ctx context.Context) error { return context.Cause(ctx) }) // called with the cancelled context
 	for range 3 {
 		require.Same(t, cause, grpWait(t, g))
 	}
@@ -383,17 +383,20 @@ func TestGroupGoAfterCancel(t *testing.T) {
 	for _, cause := range []error{errors.New("stop"), nil} {
 		g := core.NewGroup(context.Background())
 		g.Cancel(cause)
-		var ran atomic.Bool
-		g.Go(func(context.Context) error { ran.Store(true); return nil })
-		require.False(t, g.TryGo(func(context.Context) error { ran.Store(true); return nil }),
-			"TryGo on a cancelled group returns false")
-		g.GoRange(10, func(context.Context, int) error { ran.Store(true); return nil })
-		want := cause
-		if want == nil {
-			want = context.Canceled
+		var calls, live atomic.Int32
+		call := func(ctx context.Context) {
+			calls.Add(1)
+			if ctx.Err() == nil {
+				live.Add(1)
+			}
 		}
-		require.Equal(t, want, grpWait(t, g), "Wait reports the cause of the cancellation")
-		require.False(t, ran.Load(), "no task body runs after Cancel")
+		g.Go(func(ctx context.Context) error { call(ctx); return nil })
+		require.False(t, g.TryGo(func(ctx context.Context) error { call(ctx); return nil }),
+			"TryGo on a cancelled group returns false")
+		g.GoRange(10, func(ctx context.Context, _ int) error { call(ctx); return nil })
+		require.NoError(t, grpWait(t, g), "no task failed: a cancellation alone is no error")
+		require.EqualValues(t, 11, calls.Load(), "Go's function and every GoRange item are called once; a refused TryGo's never")
+		require.Zero(t, live.Load(), "each is called with the cancelled context")
 	}
 }
 
@@ -442,7 +445,7 @@ func TestGroupParentCancelled(t *testing.T) {
 		})
 		cancel(cause)
 		require.Same(t, cause, <-seen)
-		g.Go(func(context.Context) error { t.Error("ran after the parent was cancelled"); return nil })
+		g.Go(func(ctx context.Context) error { return context.Cause(ctx) }) // called with the cancelled context
 		require.Same(t, cause, grpWait(t, g))
 	})
 	t.Run("scope parent", func(t *testing.T) {
@@ -464,8 +467,10 @@ func TestGroupParentCancelled(t *testing.T) {
 		cancel(cause)
 		g := core.NewGroup(ctx)
 		require.True(t, g.Scope().Cancelled())
-		g.Go(func(context.Context) error { t.Error("ran under a cancelled parent"); return nil })
-		require.Same(t, cause, grpWait(t, g))
+		var called atomic.Bool
+		g.Go(func(ctx context.Context) error { called.Store(true); return ctx.Err() })
+		require.ErrorIs(t, grpWait(t, g), context.Canceled)
+		require.True(t, called.Load(), "called under a cancelled parent, with the cancelled context")
 	})
 	t.Run("parent deadline", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
@@ -695,7 +700,7 @@ func TestGroupWithAllErrorsNone(t *testing.T) {
 	cause := errors.New("stop")
 	c.Cancel(cause)
 	c.Go(noop)
-	require.Same(t, cause, grpWait(t, c), "skipped tasks report the cause WithAllErrors too")
+	require.NoError(t, grpWait(t, c), "a cancellation alone is no error, WithAllErrors too")
 }
 
 func TestGroupLimit(t *testing.T) {
@@ -756,20 +761,28 @@ func TestGroupLimitGoUnblockedByCancel(t *testing.T) {
 	cause := errors.New("stop")
 	g := core.NewGroup(context.Background(), core.WithLimit(1))
 	grpGoStarted(g, func(ctx context.Context) error { <-ctx.Done(); return nil })
-	var ran atomic.Int32
+	var ran, live atomic.Int32
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g.Go(func(context.Context) error { ran.Add(1); return nil })
+			g.Go(func(ctx context.Context) error {
+				ran.Add(1)
+				if ctx.Err() == nil {
+					live.Add(1)
+				}
+				return nil
+			})
 		}()
 	}
 	time.Sleep(5 * time.Millisecond) // the Go calls block for the slot
+	require.Zero(t, ran.Load(), "no call while the slot is held")
 	g.Cancel(cause)
 	grpReturns(t, "the blocked Go calls", wg.Wait)
-	require.Same(t, cause, grpWait(t, g))
-	require.Zero(t, ran.Load(), "a Go blocked for a slot does not run after Cancel")
+	require.NoError(t, grpWait(t, g))
+	require.EqualValues(t, 4, ran.Load(), "a Go blocked for a slot when the group is cancelled still has its function called")
+	require.Zero(t, live.Load(), "with the cancelled context")
 }
 
 func TestGroupLimitGoUnblockedByError(t *testing.T) {
@@ -778,16 +791,17 @@ func TestGroupLimitGoUnblockedByError(t *testing.T) {
 	release := make(chan struct{})
 	grpGoStarted(g, func(ctx context.Context) error { <-release; return boom })
 	returned := make(chan struct{})
-	var ran atomic.Bool
+	var ran, live atomic.Bool
 	go func() {
 		defer close(returned)
-		g.Go(func(context.Context) error { ran.Store(true); return nil })
+		g.Go(func(ctx context.Context) error { ran.Store(true); live.Store(ctx.Err() == nil); return nil })
 	}()
 	time.Sleep(5 * time.Millisecond)
 	close(release)
 	grpReturns(t, "the blocked Go", func() { <-returned })
 	require.Same(t, boom, grpWait(t, g))
-	require.False(t, ran.Load(), "the error cancelled the group before the blocked task could start")
+	require.True(t, ran.Load(), "the blocked task is called")
+	require.False(t, live.Load(), "the error cancelled the group before the blocked task could start")
 }
 
 func TestGroupLimitTaskWaitsForAnotherGroup(t *testing.T) {
@@ -872,46 +886,51 @@ func TestGroupGoRange(t *testing.T) {
 	}
 }
 
-func TestGroupGoRangeStopsAfterError(t *testing.T) {
+func TestGroupGoRangeCallsEveryItemAfterError(t *testing.T) {
 	const n = 100_000
 	boom := errors.New("boom")
 	calls := make([]atomic.Int32, n)
+	var cancelled atomic.Int32
 	g := core.NewGroup(context.Background())
-	g.GoRange(n, func(_ context.Context, i int) error {
+	g.GoRange(n, func(ctx context.Context, i int) error {
 		calls[i].Add(1)
+		if ctx.Err() != nil {
+			cancelled.Add(1)
+		}
 		if i == 0 {
 			return boom
 		}
 		return nil
 	})
 	require.Same(t, boom, grpWait(t, g))
-	total := 0
 	for i := range calls {
-		c := int(calls[i].Load())
-		require.LessOrEqual(t, c, 1, "fn(%d)", i)
-		total += c
+		require.EqualValues(t, 1, calls[i].Load(), "fn(%d) is called exactly once", i)
 	}
-	require.EqualValues(t, 1, calls[0].Load())
-	require.Less(t, total, n, "calls after the error are skipped")
-	t.Logf("%d of %d calls ran", total, n)
+	require.NotZero(t, cancelled.Load(), "calls after the error see the cancelled context")
+	t.Logf("%d of %d calls saw the cancellation", cancelled.Load(), n)
 }
 
 func TestGroupGoRangeErrorInTheMiddleOfAChunk(t *testing.T) {
-	// Within one chunk the calls run in order; an error stops the chunk.
+	// Within one chunk the calls run in order; with one slot, so do the
+	// chunks: the calls after the error see the cancelled context.
 	boom := errors.New("boom")
-	var after atomic.Int32
+	var after, live atomic.Int32
 	g := core.NewGroup(context.Background(), core.WithLimit(1))
-	g.GoRange(100, func(_ context.Context, i int) error {
+	g.GoRange(100, func(ctx context.Context, i int) error {
 		switch {
 		case i == 10:
 			return boom
 		case i > 10:
 			after.Add(1)
+			if ctx.Err() == nil {
+				live.Add(1)
+			}
 		}
 		return nil
 	})
 	require.Same(t, boom, grpWait(t, g))
-	require.Zero(t, after.Load(), "with one slot the calls run in order and stop at the error")
+	require.EqualValues(t, 89, after.Load(), "every call after the error is made")
+	require.Zero(t, live.Load(), "with one slot the calls run in order: those after the error see the cancellation")
 }
 
 func TestGroupGoRangeAllErrors(t *testing.T) {
@@ -942,6 +961,68 @@ func TestGroupGoRangePanic(t *testing.T) {
 	})
 	pe := grpWaitPanic(t, g)
 	require.Equal(t, "item 500", pe.Value)
+}
+
+// GoRange under a limit, with an item that panics or calls Goexit in the
+// middle of a chunk: the rest of the chunk used to be resubmitted by a Go
+// that waited for the slot the dying chunk still held, and Wait never
+// returned. Every item is still called exactly once.
+func TestGroupGoRangeLimitFailureMidChunk(t *testing.T) {
+	for _, kind := range []string{"panic", "Goexit", "error"} {
+		for _, limit := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%s/limit=%d", kind, limit), func(t *testing.T) {
+				const n = 100
+				calls := make([]atomic.Int32, n)
+				g := core.NewGroup(context.Background(), core.WithLimit(limit))
+				returned := make(chan struct{})
+				go func() {
+					defer close(returned)
+					g.GoRange(n, func(_ context.Context, i int) error {
+						calls[i].Add(1)
+						if i != 0 {
+							return nil
+						}
+						switch kind {
+						case "panic":
+							panic("item 0")
+						case "Goexit":
+							runtime.Goexit()
+						}
+						return errors.New("item 0")
+					})
+				}()
+				grpReturns(t, "GoRange", func() { <-returned })
+				if kind == "panic" {
+					require.Equal(t, "item 0", grpWaitPanic(t, g).Value)
+				} else {
+					require.Error(t, grpWait(t, g))
+				}
+				for i := range calls {
+					require.EqualValues(t, 1, calls[i].Load(), "item %d is called exactly once", i)
+				}
+			})
+		}
+	}
+}
+
+// A failing task cancels the group while the others are still queued:
+// every one of them is still called (with the cancelled context), so a
+// task that owns a resource releases it.
+func TestGroupEveryQueuedTaskCalledAfterFailure(t *testing.T) {
+	var opened, closed atomic.Int32
+	g := core.NewGroup(context.Background())
+	for range 100 {
+		opened.Add(1)
+		g.Go(func(ctx context.Context) error {
+			defer closed.Add(1)
+			<-ctx.Done()
+			return nil
+		})
+	}
+	boom := errors.New("boom")
+	g.Go(func(context.Context) error { return boom })
+	require.Same(t, boom, grpWait(t, g))
+	require.Equal(t, opened.Load(), closed.Load(), "every function passed to Go ran its defers before Wait returned")
 }
 
 func TestRun(t *testing.T) {
@@ -1115,7 +1196,7 @@ func TestResultGroupConcurrentSubmitters(t *testing.T) {
 	}
 }
 
-func TestResultGroupSkippedAndFailed(t *testing.T) {
+func TestResultGroupCancelledAndFailed(t *testing.T) {
 	cause := errors.New("stop")
 	boom := errors.New("boom")
 	r := core.NewResultGroup[int](context.Background(), core.WithAllErrors())
@@ -1132,11 +1213,16 @@ func TestResultGroupSkippedAndFailed(t *testing.T) {
 	require.Eventually(t, func() bool { return ran.Load() == 5 }, grpTimeout, 100*time.Microsecond)
 	r.Cancel(cause)
 	for range 3 {
-		r.Go(func(context.Context) (int, error) { t.Error("ran after Cancel"); return 99, nil })
+		r.Go(func(ctx context.Context) (int, error) {
+			if ctx.Err() == nil {
+				t.Error("called after Cancel with a live context")
+			}
+			return 99, nil
+		})
 	}
-	require.False(t, r.TryGo(func(context.Context) (int, error) { return 99, nil }))
+	require.False(t, r.TryGo(func(context.Context) (int, error) { return 98, nil }))
 	got, err := r.Wait()
-	require.Equal(t, []int{1, 2, 30, 4, 5, 0, 0, 0}, got, "zero values for tasks that never ran; none for a refused TryGo")
+	require.Equal(t, []int{1, 2, 30, 4, 5, 99, 99, 99}, got, "tasks submitted after Cancel are called; a refused TryGo has no slot")
 	require.ErrorIs(t, err, boom)
 	require.NotErrorIs(t, err, cause, "a task failed: its error, not the cause")
 	require.True(t, r.Scope().Cancelled())
@@ -1188,7 +1274,7 @@ func TestResultGroupCancelledByError(t *testing.T) {
 	r.Go(func(context.Context) (int, error) { return 8, nil })
 	got, err := r.Wait()
 	require.Same(t, boom, err)
-	require.Equal(t, []int{7, 0}, got)
+	require.Equal(t, []int{7, 8}, got, "a task submitted after the failure is still called")
 }
 
 func TestNewShieldedScope(t *testing.T) {

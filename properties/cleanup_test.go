@@ -5,9 +5,11 @@ package properties_test
 // little work; the root is cancelled at a generated moment. Then:
 //   - when Cancel returns, every scope already created in the tree is
 //     cancelled;
-//   - every started task's deferred cleanup ran exactly once, before its
-//     group's Wait returned, and no task of a group starts or ends after
-//     that group's Wait returned;
+//   - every function passed to a group's Go was called exactly once (a
+//     group cancelled before a task started still calls it, with the
+//     cancelled context, so that its own defers run), its deferred cleanup
+//     ran exactly once, before its group's Wait returned, and no task of a
+//     group starts or ends after that group's Wait returned;
 //   - every OnCancel hook ran exactly once (soon after the tree ended: a
 //     hook runs on whichever goroutine cancelled its scope first, and a
 //     storm may still be finishing its walk when the tree is done).
@@ -120,15 +122,16 @@ func (r *cleanupRun) group(parent context.Context, tr tree, level int) {
 	g := core.NewGroup(parent)
 	r.register(g.Scope())
 	var waited atomic.Bool
-	var started, cleaned atomic.Int64
+	called := make([]atomic.Int32, tr.Tasks) // calls of each submitted function
+	cleaned := make([]atomic.Int32, tr.Tasks)
 	for i := range tr.Tasks {
 		g.Go(func(ctx context.Context) error {
 			if waited.Load() {
 				r.violate("a task started after its group's Wait returned")
 			}
-			started.Add(1)
+			called[i].Add(1)
 			defer func() {
-				cleaned.Add(1)
+				cleaned[i].Add(1)
 				if waited.Load() {
 					r.violate("a task's cleanup ran after its group's Wait returned")
 				}
@@ -149,8 +152,12 @@ func (r *cleanupRun) group(parent context.Context, tr tree, level int) {
 		})
 	}
 	_ = g.Wait()
-	if s, c := started.Load(), cleaned.Load(); s != c {
-		r.violate("Wait returned with %d tasks started and %d cleaned up", s, c)
+	// Every submitted function, not only every started one: a task that
+	// was never called leaks what its defers would have released.
+	for i := range tr.Tasks {
+		if c, d := called[i].Load(), cleaned[i].Load(); c != 1 || d != 1 {
+			r.violate("task %d of a group at level %d (of %d submitted): called %d times and cleaned up %d times before Wait returned, want exactly once", i, level, tr.Tasks, c, d)
+		}
 	}
 	waited.Store(true)
 }

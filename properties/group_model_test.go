@@ -1,20 +1,37 @@
 package properties_test
 
 // Property 5: Group semantics, model-based. gopter's commands drive a real
-// Group (with or without a limit) through Go of tasks that succeed, fail,
-// panic or block until released, TryGo, Cancel, Wait and Go after Wait, one
-// command at a time, and check each outcome against a model of the rules in
-// Group's documentation: a task submitted after cancellation never runs;
-// the first failure cancels the group with itself as the cause; TryGo fails
-// while the limit is reached or the group is cancelled; Wait returns the
-// first error, else the cause of a cancellation that skipped tasks, else
-// nil, and re-panics a task's panic as a *PanicError; Go after Wait panics.
+// Group (without a limit or WithLimit(1..4), with or without WithAllErrors)
+// through Go of tasks that succeed, fail, panic, call runtime.Goexit or
+// block until released; GoRange with a fault at any item; a Go blocked on a
+// full limit when the group is cancelled; TryGo; Cancel; Wait; and Go after
+// Wait, one command at a time. Each outcome is checked against a model of
+// the rules in Group's documentation:
+//
+//   - every function passed to Go (and every GoRange item, and every TryGo
+//     that returned true) is called exactly once, and Wait returns only
+//     after all of them returned; a function submitted to a cancelled group
+//     is called with the cancelled context;
+//   - no call runs beyond the limit while the group is live, a Go blocked
+//     for a slot is not left blocked by a cancellation, and GoRange never
+//     deadlocks, whatever its items do;
+//   - the first failure (error, panic or Goexit) cancels the group with
+//     itself as the cause; with WithAllErrors only a panic does;
+//   - TryGo fails while the limit is reached or the group is cancelled;
+//   - Wait returns the first error (WithAllErrors: all of them), or nil,
+//     and re-panics a task's panic as a *PanicError; Go after Wait panics.
+//
+// Every blocking step has a bound: a command whose calls do not all happen
+// within it fails the property (it would otherwise hang the suite).
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,57 +41,122 @@ import (
 	"github.com/nimsync/nimsync/core"
 )
 
+// settleBound is how long a command may take to settle (chaos plans sleep
+// at markers, up to 2 ms a hit).
+const settleBound = 3 * time.Second
+
 // gModel is the model's state.
 type gModel struct {
 	limit      int   // 0: none
+	all        bool  // WithAllErrors
 	held       int   // tasks blocked until Release
 	cancelled  bool  // the group's scope is cancelled
 	cause      error // context.Cause of the scope, once cancelled (nil if a panic's)
 	causePanic bool  // the cause is a task's *PanicError
-	firstErr   error // what Wait will return, if no panic
+	errs       []error
 	panicked   bool
-	skipped    bool // a task was not run because of cancellation
 	waited     bool
 	nextErrID  int
 	prev       *gModel // the state before the last command (for PostCondition)
 }
 
-// gSUT is the system under test.
+// gSUT is the system under test, and the record of every function it was
+// given: calls[id] counts the calls of function id.
 type gSUT struct {
-	g       *core.Group
-	release chan struct{} // one receive per released held task
+	g         *core.Group
+	release   chan struct{} // one receive per released held task
+	limit     int
+	allErrors bool
+
+	// broken is set once a command failed: gopter runs the rest of the
+	// sequence anyway, and they would only pile up behind the failure (a
+	// deadlocked group blocks every later Go).
+	broken bool
+
+	mu    sync.Mutex
+	calls []int
+	early []string // calls that ran though the model said they must not yet, or saw the wrong context
 }
 
-// canGo is the precondition of a Go: it would not block (the held tasks
-// leave a slot of the limit free) and Wait has not returned.
-func canGo(st commands.State) bool {
-	m := st.(*gModel)
-	return !m.waited && (m.limit == 0 || m.held < m.limit)
+// fault is what a generated task (or GoRange item) does.
+type fault int
+
+const (
+	faultNone fault = iota
+	faultError
+	faultPanic
+	faultGoexit
+)
+
+func (f fault) String() string { return [...]string{"ok", "error", "panic", "Goexit"}[f] }
+
+// submit reserves n function ids and returns the first.
+func (s *gSUT) submit(n int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := len(s.calls)
+	s.calls = append(s.calls, make([]int, n)...)
+	return id
 }
 
-// heldTask returns a task that closes started (if not nil) and then blocks
-// until a Release or the group's cancellation.
-func heldTask(sut *gSUT, started chan struct{}) func(context.Context) error {
-	return func(ctx context.Context) error {
-		if started != nil {
-			close(started)
-		}
-		select {
-		case <-sut.release:
-		case <-ctx.Done():
-		}
-		return nil
+// call records a call of function id; ctxDone is whether its context was
+// already cancelled, wantDone whether the model requires it.
+func (s *gSUT) call(id int, ctx context.Context, wantDone bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls[id]++
+	if wantDone && ctx.Err() == nil {
+		s.early = append(s.early, fmt.Sprintf("function %d, submitted to a cancelled group, was called with a live context", id))
 	}
 }
 
-func cloneModel(m *gModel) *gModel {
-	c := *m
-	return &c
+// calledOnce waits until functions [lo, hi) were each called and returns
+// "" or what is wrong: a function called twice, or not called within the
+// bound.
+func (s *gSUT) calledOnce(lo, hi int, bound time.Duration) string {
+	var why string
+	waitUntil(bound, func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		why = ""
+		missing := 0
+		for id := lo; id < hi; id++ {
+			switch c := s.calls[id]; {
+			case c > 1:
+				why = fmt.Sprintf("function %d was called %d times", id, c)
+				return true
+			case c == 0:
+				missing++
+			}
+		}
+		if missing > 0 {
+			why = fmt.Sprintf("%d of functions %d..%d were not called within %v", missing, lo, hi-1, bound)
+		}
+		if len(s.early) > 0 {
+			why = s.early[0]
+			return true
+		}
+		return missing == 0
+	})
+	return why
 }
 
-// waitFor polls cond for up to two seconds (chaos plans sleep at markers).
-func waitFor(cond func() bool) bool {
-	for t0 := time.Now(); time.Since(t0) < 2*time.Second; time.Sleep(20 * time.Microsecond) {
+// everyCallOnce reports a function submitted so far that was not called
+// exactly once ("" if none).
+func (s *gSUT) everyCallOnce() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, c := range s.calls {
+		if c != 1 {
+			return fmt.Sprintf("function %d of %d submitted was called %d times when Wait returned, want exactly once", id, len(s.calls), c)
+		}
+	}
+	return ""
+}
+
+// waitUntil polls cond until it holds or bound passes; it reports cond.
+func waitUntil(bound time.Duration, cond func() bool) bool {
+	for t0 := time.Now(); time.Since(t0) < bound; time.Sleep(20 * time.Microsecond) {
 		if cond() {
 			return true
 		}
@@ -82,57 +164,173 @@ func waitFor(cond func() bool) bool {
 	return cond()
 }
 
-// submitAndSettle runs fn in the group and waits until it has run (and, if
-// it fails, until the group is cancelled) or, if the group is cancelled, at
-// once. It reports whether fn ran.
-func submitAndSettle(s *gSUT, fn func(context.Context) error, fails bool) bool {
-	ran := make(chan struct{})
-	cancelledBefore := s.g.Scope().Cancelled()
-	s.g.Go(func(ctx context.Context) error {
-		close(ran)
-		return fn(ctx)
-	})
-	if cancelledBefore {
-		select {
-		case <-ran:
-			return true // a violation: the model says it must not run
-		case <-time.After(10 * time.Millisecond):
-			return false
-		}
-	}
-	select {
-	case <-ran:
-	case <-time.After(2 * time.Second):
-		return false
-	}
-	if fails {
-		waitFor(s.g.Scope().Cancelled)
-	}
-	return true
+// waitFor polls cond for up to the settle bound.
+func waitFor(cond func() bool) bool { return waitUntil(settleBound, cond) }
+
+// canGo is the precondition of a Go: it would not block (the held tasks
+// leave a slot of the limit free) and Wait has not returned.
+func canGo(st commands.State) bool {
+	m := st.(*gModel)
+	return !m.waited && (m.limit == 0 || m.held < m.limit || m.cancelled)
 }
 
-func expectRan(st commands.State, res commands.Result) *gopter.PropResult {
-	m := st.(*gModel) // the state before the command
-	if ran := res.(bool); ran == m.cancelled {
-		return gopter.NewPropResult(false, fmt.Sprintf("task ran=%v, but the group was cancelled=%v", ran, m.cancelled))
+// body returns a task body that does f: an error (err), a panic (with
+// err), runtime.Goexit, or nothing.
+func body(f fault, err error) func() error {
+	return func() error {
+		switch f {
+		case faultError:
+			return err
+		case faultPanic:
+			panic(err)
+		case faultGoexit:
+			runtime.Goexit()
+		}
+		return nil
+	}
+}
+
+// result is what a command observed: "" or what went wrong.
+type result string
+
+func check(res commands.Result) *gopter.PropResult {
+	if r := res.(result); r != "" {
+		return gopter.NewPropResult(false, string(r))
 	}
 	return gopter.NewPropResult(true, "")
 }
 
-var (
-	cmdGoOK = &commands.ProtoCommand{
-		Name: "Go(ok)",
+func cloneModel(m *gModel) *gModel {
+	c := *m
+	c.errs = slices.Clone(m.errs)
+	return &c
+}
+
+// failed updates the model for a task that failed with f: an error or
+// Goexit is recorded (and cancels the group unless WithAllErrors); a panic
+// always cancels it.
+func (m *gModel) failed(f fault, err error) {
+	switch f {
+	case faultNone:
+		return
+	case faultGoexit:
+		err = core.ErrGoexit
+		fallthrough
+	case faultError:
+		m.errs = append(m.errs, err)
+		if m.all {
+			return
+		}
+		if !m.cancelled {
+			m.cancelled, m.cause = true, err
+		}
+	case faultPanic:
+		m.panicked = true
+		if !m.cancelled {
+			m.cancelled, m.causePanic = true, true
+		}
+	}
+	m.held = 0 // held tasks see the cancellation and return
+}
+
+// goTask is Go of a task that does f (or blocks until Release, if held).
+func goTask(id int, f fault, held bool) commands.Command {
+	err := fmt.Errorf("task error %d", id)
+	name := fmt.Sprintf("Go(%v %d)", f, id)
+	if held {
+		name = "Go(held)"
+	}
+	return &commands.ProtoCommand{
+		Name: name,
 		RunFunc: func(s commands.SystemUnderTest) commands.Result {
-			return submitAndSettle(s.(*gSUT), func(context.Context) error { return nil }, false)
+			sut := s.(*gSUT)
+			cancelled := sut.g.Scope().Cancelled()
+			fid := sut.submit(1)
+			do := body(f, err)
+			returned := make(chan struct{})
+			go func() { // bounded: a Go that blocks with a free slot fails the property
+				defer close(returned)
+				sut.g.Go(func(ctx context.Context) error {
+					sut.call(fid, ctx, cancelled)
+					if held {
+						select {
+						case <-sut.release:
+						case <-ctx.Done():
+						}
+					}
+					return do()
+				})
+			}()
+			select {
+			case <-returned:
+			case <-time.After(settleBound):
+				return result(fmt.Sprintf("Go blocked for %v though the model has a slot of the limit (%d) free", settleBound, sut.limit))
+			}
+			if why := sut.calledOnce(fid, fid+1, settleBound); why != "" {
+				return result(why)
+			}
+			if f != faultNone && (f == faultPanic || !sut.allErrors) {
+				if !waitFor(sut.g.Scope().Cancelled) {
+					return result(fmt.Sprintf("a task's %v did not cancel the group within %v", f, settleBound))
+				}
+			}
+			return result("")
 		},
 		PreConditionFunc: canGo,
 		NextStateFunc: func(st commands.State) commands.State {
 			m := cloneModel(st.(*gModel))
-			m.skipped = m.skipped || m.cancelled
+			if held && !m.cancelled {
+				m.held++
+			}
+			m.failed(f, err)
 			return m
 		},
-		PostConditionFunc: func(st commands.State, res commands.Result) *gopter.PropResult { return expectRan(prevState(st), res) },
+		PostConditionFunc: func(_ commands.State, res commands.Result) *gopter.PropResult { return check(res) },
 	}
+}
+
+// goRange is GoRange(n) whose item at does f (at < 0: none does).
+func goRange(id, n, at int, f fault) commands.Command {
+	err := fmt.Errorf("item error %d", id)
+	return &commands.ProtoCommand{
+		Name: fmt.Sprintf("GoRange(%d, %v at %d)", n, f, at),
+		RunFunc: func(s commands.SystemUnderTest) commands.Result {
+			sut := s.(*gSUT)
+			cancelled := sut.g.Scope().Cancelled()
+			fid := sut.submit(n)
+			do := body(f, err)
+			returned := make(chan struct{})
+			go func() {
+				defer close(returned)
+				sut.g.GoRange(n, func(ctx context.Context, i int) error {
+					sut.call(fid+i, ctx, cancelled)
+					if i == at {
+						return do()
+					}
+					return nil
+				})
+			}()
+			why := sut.calledOnce(fid, fid+n, settleBound)
+			select {
+			case <-returned:
+			case <-time.After(settleBound):
+				why += fmt.Sprintf("; GoRange(%d) did not return within %v (limit %d): deadlock", n, settleBound, sut.limit)
+			}
+			return result(strings.TrimPrefix(why, "; "))
+		},
+		PreConditionFunc: canGo,
+		NextStateFunc: func(st commands.State) commands.State {
+			m := cloneModel(st.(*gModel))
+			if at >= 0 {
+				m.failed(f, err)
+			}
+			return m
+		},
+		PostConditionFunc: func(_ commands.State, res commands.Result) *gopter.PropResult { return check(res) },
+	}
+}
+
+var (
 	cmdCancel = &commands.ProtoCommand{
 		Name: "Cancel",
 		RunFunc: func(s commands.SystemUnderTest) commands.Result {
@@ -161,42 +359,83 @@ var (
 			return gopter.NewPropResult(true, "")
 		},
 	}
-	cmdGoHeld = &commands.ProtoCommand{
-		Name: "Go(held)",
+	// cmdGoBlockedThenCancel is Go on a full limit: it must not call its
+	// function while the slots are held, and once the group is cancelled
+	// it must neither stay blocked nor drop the function.
+	cmdGoBlockedThenCancel = &commands.ProtoCommand{
+		Name: "Go(blocked on the limit), Cancel",
 		RunFunc: func(s commands.SystemUnderTest) commands.Result {
 			sut := s.(*gSUT)
-			return submitAndSettle(sut, heldTask(sut, nil), false)
-		},
-		PreConditionFunc: canGo,
-		NextStateFunc: func(st commands.State) commands.State {
-			m := cloneModel(st.(*gModel))
-			if m.cancelled {
-				m.skipped = true
-			} else {
-				m.held++
+			fid := sut.submit(1)
+			returned := make(chan struct{})
+			go func() {
+				defer close(returned)
+				sut.g.Go(func(ctx context.Context) error { sut.call(fid, ctx, true); return nil })
+			}()
+			select {
+			case <-returned:
+				return result("Go returned while every slot of the limit was held")
+			case <-time.After(2 * time.Millisecond):
 			}
-			return m
+			sut.mu.Lock()
+			early := sut.calls[fid]
+			sut.mu.Unlock()
+			sut.g.Cancel(errCancelled)
+			if early != 0 {
+				return result("a Go blocked on a full limit called its function while every slot was held")
+			}
+			if why := sut.calledOnce(fid, fid+1, settleBound); why != "" {
+				return result(why + " (a Go blocked on the limit when the group was cancelled)")
+			}
+			select {
+			case <-returned:
+			case <-time.After(settleBound):
+				return result("a Go blocked on the limit did not return after the group was cancelled")
+			}
+			return result("")
 		},
-		PostConditionFunc: func(st commands.State, res commands.Result) *gopter.PropResult { return expectRan(prevState(st), res) },
+		PreConditionFunc: func(st commands.State) bool {
+			m := st.(*gModel)
+			return !m.waited && !m.cancelled && m.limit > 0 && m.held == m.limit
+		},
+		NextStateFunc: func(st commands.State) commands.State { return cmdCancel.NextState(st) },
+		PostConditionFunc: func(_ commands.State, res commands.Result) *gopter.PropResult {
+			return check(res)
+		},
 	}
 	cmdRelease = &commands.ProtoCommand{
 		Name: "Release",
 		RunFunc: func(s commands.SystemUnderTest) commands.Result {
-			s.(*gSUT).release <- struct{}{}
-			return nil
+			select {
+			case s.(*gSUT).release <- struct{}{}:
+				return result("")
+			case <-time.After(settleBound):
+				return result("no held task took the release")
+			}
 		},
-		PreConditionFunc: func(st commands.State) bool { m := st.(*gModel); return !m.waited && m.held > 0 && !m.cancelled },
-		NextStateFunc:    func(st commands.State) commands.State { m := cloneModel(st.(*gModel)); m.held--; return m },
+		PreConditionFunc:  func(st commands.State) bool { m := st.(*gModel); return !m.waited && m.held > 0 && !m.cancelled },
+		NextStateFunc:     func(st commands.State) commands.State { m := cloneModel(st.(*gModel)); m.held--; return m },
+		PostConditionFunc: func(_ commands.State, res commands.Result) *gopter.PropResult { return check(res) },
 	}
 	cmdWait = &commands.ProtoCommand{
 		Name: "Wait",
 		RunFunc: func(s commands.SystemUnderTest) commands.Result {
-			return waitResult(s.(*gSUT).g)
+			sut := s.(*gSUT)
+			o, ok := waitBounded(sut.g, settleBound)
+			if !ok {
+				o.bad = fmt.Sprintf("Wait did not return within %v with no task blocked", settleBound)
+			} else if o.bad == "" {
+				o.bad = sut.everyCallOnce()
+			}
+			return o
 		},
 		PreConditionFunc: func(st commands.State) bool { m := st.(*gModel); return !m.waited && m.held == 0 },
 		NextStateFunc:    func(st commands.State) commands.State { m := cloneModel(st.(*gModel)); m.waited = true; return m },
 		PostConditionFunc: func(st commands.State, res commands.Result) *gopter.PropResult {
 			m, r := prevState(st), res.(waitOutcome)
+			if r.bad != "" {
+				return gopter.NewPropResult(false, r.bad)
+			}
 			switch {
 			case m.panicked:
 				if r.panic == nil {
@@ -204,13 +443,13 @@ var (
 				}
 			case r.panic != nil:
 				return gopter.NewPropResult(false, fmt.Sprintf("Wait panicked with %v", r.panic))
-			case m.firstErr != nil:
-				if r.err != m.firstErr {
-					return gopter.NewPropResult(false, fmt.Sprintf("Wait = %v, want the first error %v", r.err, m.firstErr))
+			case m.all:
+				if why := sameErrors(r.err, m.errs); why != "" {
+					return gopter.NewPropResult(false, why)
 				}
-			case m.skipped:
-				if r.err != m.cause {
-					return gopter.NewPropResult(false, fmt.Sprintf("Wait = %v, want the cause of the cancellation %v", r.err, m.cause))
+			case len(m.errs) > 0:
+				if r.err != m.errs[0] {
+					return gopter.NewPropResult(false, fmt.Sprintf("Wait = %v, want the first error %v", r.err, m.errs[0]))
 				}
 			case r.err != nil:
 				return gopter.NewPropResult(false, fmt.Sprintf("Wait = %v, want nil", r.err))
@@ -232,6 +471,30 @@ var (
 	}
 )
 
+// sameErrors compares Wait's joined error with the recorded errors, as
+// multisets: WithAllErrors joins them in the order they were recorded,
+// and a task's error is recorded a moment after it returned.
+func sameErrors(got error, want []error) string {
+	var list []error
+	if j, ok := got.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	} else if got != nil {
+		list = []error{got}
+	}
+	key := func(es []error) []string {
+		var s []string
+		for _, e := range es {
+			s = append(s, e.Error())
+		}
+		slices.Sort(s)
+		return s
+	}
+	if !slices.Equal(key(list), key(want)) {
+		return fmt.Sprintf("Wait = %v, want all of %v", key(list), key(want))
+	}
+	return ""
+}
+
 var errCancelled = errors.New("cancelled by the model test")
 
 // tryGoWants is the model's prediction for TryGo.
@@ -245,91 +508,49 @@ func tryGo(want bool) commands.Command {
 		Name: fmt.Sprintf("TryGo(held, want %v)", want),
 		RunFunc: func(s commands.SystemUnderTest) commands.Result {
 			sut := s.(*gSUT)
-			started := make(chan struct{})
-			task := heldTask(sut, started)
+			fid := sut.submit(1)
+			task := func(ctx context.Context) error {
+				sut.call(fid, ctx, false)
+				select {
+				case <-sut.release:
+				case <-ctx.Done():
+				}
+				return nil
+			}
 			ok := sut.g.TryGo(task)
-			for t0 := time.Now(); want && !ok && time.Since(t0) < 2*time.Second; {
+			for t0 := time.Now(); want && !ok && time.Since(t0) < settleBound; {
 				time.Sleep(20 * time.Microsecond)
 				ok = sut.g.TryGo(task)
 			}
-			if ok { // settle: the task runs before the next command, as with Go
-				select {
-				case <-started:
-				case <-time.After(2 * time.Second):
-				}
+			if ok != want {
+				return result(fmt.Sprintf("TryGo = %v, want %v", ok, want))
 			}
-			return ok
+			if !ok { // refused: the function is not the group's to call
+				sut.mu.Lock()
+				sut.calls[fid] = 1
+				sut.mu.Unlock()
+				return result("")
+			}
+			return result(sut.calledOnce(fid, fid+1, settleBound))
 		},
 		// The prediction must still hold in the state it runs in (shrinking
 		// drops commands before it).
 		PreConditionFunc: func(st commands.State) bool { m := st.(*gModel); return !m.waited && tryGoWants(m) == want },
 		NextStateFunc: func(st commands.State) commands.State {
 			m := cloneModel(st.(*gModel))
-			switch {
-			case m.cancelled:
-				m.skipped = true
-			case want:
+			if want {
 				m.held++
 			}
 			return m
 		},
-		PostConditionFunc: func(st commands.State, res commands.Result) *gopter.PropResult {
-			if res.(bool) != want {
-				m := prevState(st)
-				return gopter.NewPropResult(false, fmt.Sprintf("TryGo = %v, want %v (limit %d, held %d, cancelled %v)", res, want, m.limit, m.held, m.cancelled))
-			}
-			return gopter.NewPropResult(true, "")
-		},
-	}
-}
-
-// failing returns the commands Go(error #id) and Go(panic #id).
-func failing(id int, panics bool) commands.Command {
-	name := fmt.Sprintf("Go(error %d)", id)
-	if panics {
-		name = fmt.Sprintf("Go(panic %d)", id)
-	}
-	err := fmt.Errorf("task error %d", id)
-	return &commands.ProtoCommand{
-		Name: name,
-		RunFunc: func(s commands.SystemUnderTest) commands.Result {
-			return submitAndSettle(s.(*gSUT), func(context.Context) error {
-				if panics {
-					panic(err)
-				}
-				return err
-			}, true)
-		},
-		PreConditionFunc: canGo,
-		NextStateFunc: func(st commands.State) commands.State {
-			m := cloneModel(st.(*gModel))
-			if m.cancelled {
-				m.skipped = true
-				return m
-			}
-			if panics {
-				m.panicked = true
-			} else if m.firstErr == nil {
-				m.firstErr = err
-			}
-			m.cancelled = true
-			if m.cause == nil && !m.causePanic {
-				if panics {
-					m.causePanic = true // the cause is the task's *PanicError
-				} else {
-					m.cause = err
-				}
-			}
-			m.held = 0 // held tasks see the cancellation and return
-			return m
-		},
-		PostConditionFunc: func(st commands.State, res commands.Result) *gopter.PropResult { return expectRan(prevState(st), res) },
+		PostConditionFunc: func(_ commands.State, res commands.Result) *gopter.PropResult { return check(res) },
 	}
 }
 
 type waitOutcome struct {
 	err   error
 	panic any
+	bad   string // a violation seen by Run
 }
 
 func waitResult(g *core.Group) (o waitOutcome) {
@@ -345,9 +566,28 @@ func waitResult(g *core.Group) (o waitOutcome) {
 	return waitOutcome{err: g.Wait()}
 }
 
+// waitBounded is waitResult with a bound; ok is false if Wait did not
+// return within it (its goroutine is then left blocked: the property fails).
+func waitBounded(g *core.Group, bound time.Duration) (waitOutcome, bool) {
+	ch := make(chan waitOutcome, 1)
+	go func() { ch <- waitResult(g) }()
+	select {
+	case o := <-ch:
+		return o, true
+	case <-time.After(bound):
+		return waitOutcome{}, false
+	}
+}
+
 // prevState recovers the state before a command: gopter passes the state
 // after NextState to PostCondition, so the model keeps the previous one.
 func prevState(st commands.State) *gModel { return st.(*gModel).prev }
+
+// genModel is the initial state: no limit or 1..4, and WithAllErrors in
+// one group of four.
+var genModel = gopter.CombineGens(gen.IntRange(0, 4), gen.IntRange(0, 3)).Map(func(v []any) *gModel {
+	return &gModel{limit: v[0].(int), all: v[1].(int) == 0}
+})
 
 func groupCommands() *commands.ProtoCommands {
 	return &commands.ProtoCommands{
@@ -357,53 +597,94 @@ func groupCommands() *commands.ProtoCommands {
 			if m.limit > 0 {
 				opts = append(opts, core.WithLimit(m.limit))
 			}
-			return &gSUT{g: core.NewGroup(context.Background(), opts...), release: make(chan struct{})}
+			if m.all {
+				opts = append(opts, core.WithAllErrors())
+			}
+			return &gSUT{g: core.NewGroup(context.Background(), opts...), release: make(chan struct{}), limit: m.limit, allErrors: m.all}
 		},
 		DestroySystemUnderTestFunc: func(s commands.SystemUnderTest) {
 			sut := s.(*gSUT)
 			sut.g.Cancel(nil) // release held tasks
-			waitResult(sut.g)
+			waitBounded(sut.g, settleBound)
 		},
-		InitialStateGen: gen.IntRange(0, 3).Map(func(limit int) *gModel { return &gModel{limit: limit} }),
+		InitialStateGen: genModel,
 		GenCommandFunc: func(st commands.State) gopter.Gen {
 			m := st.(*gModel)
+			id := m.nextErrID
 			var choices []gen.WeightedGen
-			for _, c := range []struct {
-				w   int
-				cmd commands.Command
-			}{
-				{5, cmdGoOK}, {4, cmdGoHeld}, {4, cmdRelease}, {3, tryGo(tryGoWants(m))},
-				{2, failing(m.nextErrID, false)}, {1, failing(m.nextErrID+100, true)},
-				{1, cmdCancel}, {2, cmdWait}, {1, cmdGoAfterWait},
-			} {
-				if c.cmd.PreCondition(m) { // only what applies: fewer discarded sequences
-					choices = append(choices, gen.WeightedGen{Weight: c.w, Gen: gen.Const(withPrev(c.cmd))})
+			add := func(w int, c commands.Command) {
+				if c.PreCondition(m) { // only what applies: fewer discarded sequences
+					choices = append(choices, gen.WeightedGen{Weight: w, Gen: gen.Const(withPrev(c))})
 				}
+			}
+			add(5, goTask(id, faultNone, false))
+			add(4, goTask(id, faultNone, true))
+			add(4, cmdRelease)
+			add(3, tryGo(tryGoWants(m)))
+			add(2, goTask(id, faultError, false))
+			add(1, goTask(id, faultPanic, false))
+			add(1, goTask(id, faultGoexit, false))
+			add(1, cmdCancel)
+			add(2, cmdGoBlockedThenCancel)
+			add(2, cmdWait)
+			add(1, cmdGoAfterWait)
+			if canGo(m) {
+				// GoRange: up to 100 items (several chunks), a fault at any
+				// item or none.
+				g := gopter.CombineGens(gen.IntRange(1, 100), gen.IntRange(-1, 99), gen.IntRange(0, 3)).Map(func(v []any) commands.Command {
+					n, at, f := v[0].(int), v[1].(int), fault(v[2].(int))
+					if at >= n || f == faultNone {
+						at = -1
+					}
+					return withPrev(goRange(id, n, at, f))
+				})
+				choices = append(choices, gen.WeightedGen{Weight: 4, Gen: g})
 			}
 			return gen.Weighted(choices)
 		},
 	}
 }
 
+// ran is a command's result with the system it ran on, so that a failed
+// postcondition can mark the system broken.
+type ran struct {
+	res commands.Result
+	sut *gSUT // nil: skipped, an earlier command failed
+}
+
 // withPrev wraps a command so that its next state remembers the state
-// before it (for PostCondition) and numbers errors apart.
+// before it (for PostCondition), numbers errors apart, and skips the
+// command once an earlier one of the sequence failed.
 func withPrev(c commands.Command) commands.Command {
 	p := c.(*commands.ProtoCommand)
 	return &commands.ProtoCommand{
-		Name:             p.Name,
-		RunFunc:          p.RunFunc,
+		Name: p.Name,
+		RunFunc: func(s commands.SystemUnderTest) commands.Result {
+			sut := s.(*gSUT)
+			if sut.broken {
+				return ran{}
+			}
+			return ran{p.Run(s), sut}
+		},
 		PreConditionFunc: p.PreConditionFunc,
 		NextStateFunc: func(st commands.State) commands.State {
 			before := st.(*gModel)
-			next := p.NextState(before).(*gModel)
-			if next == before {
-				next = cloneModel(before)
-			}
+			next := cloneModel(p.NextState(before).(*gModel))
 			next.prev = before
 			next.nextErrID = before.nextErrID + 1
 			return next
 		},
-		PostConditionFunc: p.PostConditionFunc,
+		PostConditionFunc: func(st commands.State, res commands.Result) *gopter.PropResult {
+			r := res.(ran)
+			if r.sut == nil {
+				return gopter.NewPropResult(true, "")
+			}
+			pr := p.PostCondition(st, r.res)
+			if !pr.Success() {
+				r.sut.broken = true
+			}
+			return pr
+		},
 	}
 }
 

@@ -226,12 +226,12 @@ type consumer struct {
 // produce submits p's next task: it sends values until the channel is full,
 // a batch is done, the budget is spent or stop is set.
 func (w *work) produce(p *producer) {
-	w.c.prod.Go(func(context.Context) error {
+	w.c.prod.Go(func(ctx context.Context) error {
 		seq0 := p.seq
 		more := w.sendSome(p)
 		w.c.e.m.Add(p.seq - seq0) // before the successor may touch p
-		if more {
-			w.produce(p) // never runs once the group is cancelled
+		if more && ctx.Err() == nil {
+			w.produce(p) // a chain ends once a storm cancelled its group
 		}
 		return nil
 	})
@@ -260,10 +260,10 @@ func (w *work) sendSome(p *producer) bool {
 // consume submits q's next task: it receives values until the channel is
 // empty or a batch is done, and ends the chain at ErrClosed.
 func (w *work) consume(q *consumer) {
-	w.c.cons.Go(func(context.Context) error {
+	w.c.cons.Go(func(ctx context.Context) error {
 		got, more := w.recvSome(q)
 		w.c.e.m.Add(got)
-		if more {
+		if more && ctx.Err() == nil {
 			w.consume(q)
 		}
 		return nil
