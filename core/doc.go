@@ -37,9 +37,11 @@
 // # Task groups
 //
 // A [Group] runs tasks, func(ctx context.Context) error, under a child scope
-// of its parent and waits for them, like errgroup.Group: the first failure
-// cancels the group and is what [Group.Wait] returns; a task's panic is
-// re-raised by Wait as a [*PanicError] with the task's stack. Tasks run on a
+// of its parent and waits for them, like errgroup.Group: every function
+// passed to [Group.Go] is called exactly once (with the cancelled context if
+// the group was cancelled first, so its deferred cleanup runs); the first
+// failure cancels the group and is what [Group.Wait] returns; a task's panic
+// is re-raised by Wait as a [*PanicError] with the task's stack. Tasks run on a
 // shared pool of reused goroutines (pool.go), so spawning costs a queue slot,
 // not a goroutine. Options: [WithLimit] bounds the tasks pending at once,
 // [WithAllErrors] collects every error. [Group.TryGo] never blocks,
