@@ -126,7 +126,7 @@ type Leak struct {
 type Failure struct {
 	Scenario string `json:"scenario"`
 	Seed     uint64 `json:"seed"`
-	Kind     string `json:"kind"` // "violation", "stall", "panic", "leak", "contract"
+	Kind     string `json:"kind"` // "violation", "stall", "runaway", "overrun", "panic", "leak", "contract"
 	Error    string `json:"error"`
 	// Artifact is the failure's artifact directory, relative to the
 	// report's directory when it is inside it.

@@ -15,6 +15,9 @@ package scenarios
 //  2. The receiver takes exactly a block's values from a channel before it
 //     moves on (RecvBatch gets a dst no longer than what is left of the
 //     block), so it never takes a value of a later block early.
+//  3. Both run under the run's abort context and stop once the run has
+//     failed (check.go, invariant 5): then the pair's walk orders no
+//     longer hold, and a blocked partner is freed by the cancellation.
 
 import (
 	"context"
@@ -80,7 +83,7 @@ func channels10K(ctx context.Context, cfg Config) error {
 // channel it owns, a block at a time in walk order (invariant 1), and then
 // closes them.
 func (e *env) sendBlocks(chans []core.Chan[item], w, workers, per, block int, r *rand.Rand, label string) {
-	ctx := context.Background()
+	ctx := e.ctx // invariant 3
 	ops := counter{m: e.m}
 	defer ops.flush()
 	buf := make([]item, block)
@@ -108,8 +111,10 @@ func (e *env) sendBlocks(chans []core.Chan[item], w, workers, per, block int, r 
 				_, err = c.SendBatch(ctx, buf[:hi-lo])
 			}
 			if err != nil {
-				e.f.add("send succeeds", "%s: channel %d, block at %d: %v", label, i, lo, err)
-				return // the receiver then waits forever: the watchdog's to report
+				if !e.f.failed() {
+					e.f.add("send succeeds", "%s: channel %d, block at %d: %v", label, i, lo, err)
+				}
+				return // the run stops (invariant 3)
 			}
 			ops.add(hi - lo)
 		}
@@ -125,7 +130,7 @@ func (e *env) sendBlocks(chans []core.Chan[item], w, workers, per, block int, r 
 // channel it owns in walk order (invariants 1 and 2), and then checks that
 // each channel, once closed, has nothing more.
 func (e *env) recvBlocks(chans []core.Chan[item], w, workers, per, block int, r *rand.Rand, cur *cursor, label string) {
-	ctx := context.Background()
+	ctx := e.ctx // invariant 3
 	ops := counter{m: e.m}
 	defer ops.flush()
 	buf := make([]item, block)
@@ -153,18 +158,23 @@ func (e *env) recvBlocks(chans []core.Chan[item], w, workers, per, block int, r 
 					n, err = c.RecvBatch(ctx, buf[:left]) // invariant 2
 				}
 				if err != nil {
-					e.f.add("receive succeeds", "%s: channel %d, block at %d, %d values short: %v", label, i, lo, left, err)
+					if !e.f.failed() {
+						e.f.add("receive succeeds", "%s: channel %d, block at %d, %d values short: %v", label, i, lo, left, err)
+					}
 					return
 				}
 				for _, v := range buf[:n] {
 					take(i, v)
+				}
+				if e.f.failed() {
+					return // invariant 3
 				}
 				left -= n
 			}
 			ops.add(hi - lo)
 		}
 	}
-	for i := w; i < len(chans); i += workers {
+	for i := w; i < len(chans) && !e.f.failed(); i += workers {
 		if v, err := chans[i].Recv(ctx); !errors.Is(err, core.ErrClosed) {
 			e.f.add("no extra value", "%s: channel %d, drained, gave (%d, %d), %v instead of ErrClosed", label, i, v.src, v.seq, err)
 		}

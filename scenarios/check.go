@@ -16,8 +16,18 @@ package scenarios
 //     reads the final bits.
 //  4. faults keeps the first maxDetails details and counts the rest; its
 //     count is atomic, so a hot path that asks failed() takes no lock.
+//  5. A run stops at its first violation. The violation is recorded the
+//     moment it is seen (a duplicate or a value nobody sent, at the
+//     receive that got it: mark), and recording it cancels the run's abort
+//     context (env.ctx, flow.go). The run's goroutines operate under that
+//     context and their loops return once failed() is true, so a bug that
+//     hands out values for ever (a receive that never reports ErrClosed)
+//     ends the run at once instead of running it for ever. What follows a
+//     stop (an operation cancelled by it, values left unreceived) is its
+//     consequence and is not recorded: verify checks nothing once failed.
 
 import (
+	"errors"
 	"fmt"
 	"math/bits"
 	"strings"
@@ -31,10 +41,15 @@ import (
 // maxDetails is how many violations a Violation's Detail spells out.
 const maxDetails = 5
 
+// errFailed is the cause a run cancels its own scopes with when it stops at
+// its first violation (invariant 5).
+var errFailed = errors.New("scenarios: the run stopped at its first violation")
+
 // faults collects the violations of one run. Any goroutine may call add.
 type faults struct {
 	name string
 	n    atomic.Int64 // violations seen (invariant 4)
+	stop func()       // called by the first add (invariant 5); nil: none
 
 	mu      sync.Mutex // guards invs and details
 	invs    []string
@@ -44,8 +59,13 @@ type faults struct {
 func newFaults(name string) *faults { return &faults{name: name} }
 
 // add records a violation of invariant inv, described by format and args.
+// The first one stops the run (invariant 5).
 func (f *faults) add(inv, format string, args ...any) {
-	if f.n.Add(1) > maxDetails {
+	n := f.n.Add(1)
+	if n == 1 && f.stop != nil {
+		defer f.stop() // after the detail is recorded: the first detail names the cause
+	}
+	if n > maxDetails {
 		return
 	}
 	d := fmt.Sprintf(format, args...)
@@ -100,8 +120,9 @@ func newLedger(f *faults, sources, per int) *ledger {
 }
 
 // mark records that who received value seq of source src. It reports false,
-// and records the violation, if that value was received before ("no
-// duplicate") or could not have been sent ("no phantom value").
+// and records the violation at once, stopping the run (invariant 5), if that
+// value was received before ("no duplicate") or could not have been sent
+// ("no phantom value").
 func (l *ledger) mark(src, seq int, who string) bool {
 	if src < 0 || seq < 0 || seq >= l.per || src*l.words >= len(l.bits) {
 		l.f.add("no phantom value", "%s got value %d of sender %d, which nobody sent", who, seq, src)
@@ -117,8 +138,12 @@ func (l *ledger) mark(src, seq int, who string) bool {
 
 // verify checks that exactly the values [0, sent(src)) of every source were
 // marked, and records what was lost ("no loss") or marked beyond what was
-// sent ("no phantom value"), with the first few values involved.
+// sent ("no phantom value"), with the first few values involved. It checks
+// nothing once the run has failed: the run stopped early (invariant 5).
 func (l *ledger) verify(sent func(src int) int) {
+	if l.f.failed() {
+		return
+	}
 	for src := range len(l.bits) / max(l.words, 1) {
 		n := sent(src)
 		var lost, extra []int

@@ -15,6 +15,10 @@ package scenarios
 //  3. Every goroutine a flow starts is counted on the caller's WaitGroup
 //     before it starts, so the caller's Wait orders all of them, and their
 //     ledger marks, before verify (check.go, invariant 3).
+//  4. A flow's operations run under the run's abort context (env.ctx),
+//     which only the run's first violation cancels (check.go, invariant 5):
+//     then senders and receivers return, blocked or not, and the error a
+//     cancelled operation returns is not a violation of its own.
 
 import (
 	"context"
@@ -42,14 +46,18 @@ const (
 )
 
 // env is what one run of a scenario carries around: its name, faults,
-// meter, and the monotonic base time of its latency stamps. Read-only after
-// newEnv; any goroutine may use it.
+// meter, the monotonic base time of its latency stamps, and its abort
+// context. Read-only after newEnv; any goroutine may use it.
 type env struct {
 	name string
 	f    *faults
 	m    *Meter
 	fail func(error) // Config.Fail
 	base time.Time
+	// ctx is the run's abort context: the run's first violation cancels
+	// it (check.go, invariant 5), nothing else does. Operations that must
+	// not outlive a failed run take it.
+	ctx context.Context
 }
 
 func newEnv(name string, cfg Config) *env {
@@ -57,7 +65,10 @@ func newEnv(name string, cfg Config) *env {
 	if m == nil {
 		m = NewMeter()
 	}
-	return &env{name: name, f: newFaults(name), m: m, fail: cfg.Fail, base: time.Now()}
+	ctx, stop := context.WithCancel(context.Background())
+	f := newFaults(name)
+	f.stop = stop
+	return &env{name: name, f: f, m: m, fail: cfg.Fail, base: time.Now(), ctx: ctx}
 }
 
 // guard is deferred by every goroutine a scenario starts: a panic there (a
@@ -206,7 +217,9 @@ func (e *env) sendAll(ctx context.Context, c core.Chan[item], src, n int, r *ran
 // recvAll receives from c until it is closed and drained, in runs of single
 // Recvs, TryRecvs (falling back to Recv when empty) and RecvBatches drawn
 // from r, and hands each value to cur. It returns nil at ErrClosed, or the
-// error of the operation that failed.
+// error of the operation that failed. It also returns nil as soon as the
+// run has failed (invariant 4): a channel that hands out values for ever,
+// duplicates that cur reports at once, does not keep it going.
 func (e *env) recvAll(ctx context.Context, c core.Chan[item], r *rand.Rand, cur *cursor) error {
 	ops := counter{m: e.m}
 	defer ops.flush()
@@ -215,7 +228,7 @@ func (e *env) recvAll(ctx context.Context, c core.Chan[item], r *rand.Rand, cur 
 		e.observe(v.at)
 		cur.take(int(v.src), int(v.seq))
 	}
-	for {
+	for !e.f.failed() {
 		k := 1 + r.IntN(maxBatch)
 		switch r.IntN(4) {
 		case 0, 1:
@@ -246,6 +259,7 @@ func (e *env) recvAll(ctx context.Context, c core.Chan[item], r *rand.Rand, cur 
 		}
 		ops.add(k)
 	}
+	return nil
 }
 
 // closedOK maps ErrClosed, the normal end of a receive loop, to nil.
@@ -265,11 +279,12 @@ type flow struct {
 	per, src0          int
 }
 
-// start starts the flow's goroutines on wg (invariants 1 to 3). Operations
-// run under context.Background: a flow ends by Close, and a stuck one is the
-// stall watchdog's to catch. A failed operation is a violation.
+// start starts the flow's goroutines on wg (invariants 1 to 4). Operations
+// run under the run's abort context: a flow ends by Close, or when the run
+// failed; a stuck one is the stall watchdog's to catch. A failed operation
+// is a violation, unless the run had failed already.
 func (e *env) start(wg *sync.WaitGroup, fl flow, l *ledger, r *rand.Rand) {
-	ctx := context.Background()
+	ctx := e.ctx
 	var left atomic.Int32
 	left.Store(int32(fl.senders))
 	for s := range fl.senders {
@@ -279,7 +294,7 @@ func (e *env) start(wg *sync.WaitGroup, fl flow, l *ledger, r *rand.Rand) {
 			defer wg.Done()
 			defer e.guard()
 			src := fl.src0 + s
-			if n, err := e.sendAll(ctx, fl.c, src, fl.per, sr); err != nil {
+			if n, err := e.sendAll(ctx, fl.c, src, fl.per, sr); err != nil && !e.f.failed() {
 				e.f.add("send succeeds", "%s: sender %d: value %d: %v", fl.label, src, n, err)
 			}
 			if left.Add(-1) == 0 { // invariant 1
@@ -296,7 +311,7 @@ func (e *env) start(wg *sync.WaitGroup, fl flow, l *ledger, r *rand.Rand) {
 		go func() {
 			defer wg.Done()
 			defer e.guard()
-			if err := e.recvAll(ctx, fl.c, rr, cur); err != nil {
+			if err := e.recvAll(ctx, fl.c, rr, cur); err != nil && !e.f.failed() {
 				e.f.add("receive succeeds", "%s: receiver %d: %v", fl.label, i, err)
 			}
 		}()

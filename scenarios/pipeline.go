@@ -7,22 +7,27 @@ package scenarios
 //  1. Stage k's workers are the tasks of group k, under the pipeline's root
 //     scope, and run their channel operations under the group's scope. A
 //     worker ends when its input is closed and drained, or when its scope is
-//     cancelled (only a storm does that before Wait returns); a value it
-//     held and could not send on is dropped, and counted as dropped at
-//     stage k.
+//     cancelled (only a storm, or the run's stop at a violation, invariant
+//     5, does that before Wait returns); a value it held and could not send
+//     on is dropped, and counted as dropped at stage k.
 //  2. Stage k's driver goroutine waits for group k and then, being the only
 //     receiver left, drains what its workers left in the input (counted as
 //     dropped at stage k; there is none unless stage k was cancelled), and
 //     only then closes the output: every sender of the output has returned,
 //     so the close cuts off no value, and the next stage's receivers end
 //     with ErrClosed only after the output was drained.
-//  3. The source and the sink are plain goroutines under
-//     context.Background: storms never cancel them. So every value the
-//     source sends ends in exactly one of two ways, received by the sink or
-//     dropped at one stage, and the ledger, marked by both, checks that.
+//  3. The source and the sink are plain goroutines under the run's abort
+//     context, which storms never cancel. So every value the source sends
+//     ends in exactly one of two ways, received by the sink or dropped at
+//     one stage, and the ledger, marked by both, checks that.
 //  4. A channel's flavor allows its number of senders and receivers (the
 //     source, a stage's workers, the sink), so single-sided flavors keep
 //     their contract.
+//  5. The run stops at its first violation (check.go, invariant 5): the
+//     abort context ends the source and the sink and cancels the root
+//     scope, which ends the stages' workers; every receive loop also
+//     returns once the run has failed, so a channel that hands out values
+//     for ever cannot keep the run going.
 
 import (
 	"context"
@@ -136,6 +141,8 @@ func (p *pipe) run(n int, r *rand.Rand) {
 	for _, w := range p.stages {
 		ordered = ordered && w == 1
 	}
+	// Invariant 5: the run's first violation cancels the root.
+	defer context.AfterFunc(p.e.ctx, func() { p.root.Cancel(errFailed) })()
 	var wg sync.WaitGroup
 	wg.Add(2 + len(p.stages))
 	sr, kr := rng(r.Uint64()), rng(r.Uint64()) // before the goroutines: invariant 2 of flow.go
@@ -164,7 +171,7 @@ func (p *pipe) run(n int, r *rand.Rand) {
 
 // source sends values [0, n) into the first channel and closes it.
 func (p *pipe) source(n int, r *rand.Rand) {
-	ctx, c := context.Background(), p.chans[0]
+	ctx, c := p.e.ctx, p.chans[0] // invariants 3 and 5
 	ops := counter{m: p.e.m}
 	defer ops.flush()
 	buf := make([]pitem, maxBatch)
@@ -183,7 +190,9 @@ func (p *pipe) source(n int, r *rand.Rand) {
 			_, err = c.SendBatch(ctx, buf[:k])
 		}
 		if err != nil {
-			p.e.f.add("send succeeds", "%s: source: value %d: %v", p.label, seq, err)
+			if !p.e.f.failed() {
+				p.e.f.add("send succeeds", "%s: source: value %d: %v", p.label, seq, err)
+			}
 			break
 		}
 		seq += k
@@ -208,17 +217,18 @@ func (p *pipe) stage(k int, r *rand.Rand) {
 		})
 	}
 	_ = g.Wait() // a storm's cause, or nil
-	for {
-		v, err := in.Recv(context.Background())
+	// A failed run drains no more (invariant 5).
+	for !p.e.f.failed() {
+		v, err := in.Recv(p.e.ctx)
 		if err != nil {
-			if !errors.Is(err, core.ErrClosed) {
+			if !errors.Is(err, core.ErrClosed) && !p.e.f.failed() {
 				p.e.f.add("receive succeeds", "%s: stage %d drain: %v", p.label, k, err)
 			}
 			break
 		}
 		p.drop(k, v)
 	}
-	if d := p.dropped[k].Load(); d > 0 && !stormed(g.Scope()) {
+	if d := p.dropped[k].Load(); d > 0 && !stormed(g.Scope()) && !p.e.f.failed() {
 		p.e.f.add("drop only when cancelled", "%s: stage %d dropped %d values, first %d, but no storm cancelled it (cause %v)",
 			p.label, k, d, p.firstDr[k].Load()-1, context.Cause(g.Scope()))
 	}
@@ -239,7 +249,7 @@ func (p *pipe) work(ctx context.Context, k int, in, out core.Chan[pitem], r *ran
 	ops := counter{m: p.e.m}
 	defer ops.flush()
 	buf := make([]pitem, maxBatch)
-	for {
+	for !p.e.f.failed() { // invariant 5
 		n, err := 1, error(nil)
 		if b := 1 + r.IntN(maxBatch); b == 1 || r.IntN(4) == 0 {
 			buf[0], err = in.Recv(ctx)
@@ -284,15 +294,15 @@ func (p *pipe) work(ctx context.Context, k int, in, out core.Chan[pitem], r *ran
 
 // sink receives the pipeline's output and checks each value.
 func (p *pipe) sink(ordered bool, r *rand.Rand) {
-	ctx, c := context.Background(), p.chans[len(p.stages)]
+	ctx, c := p.e.ctx, p.chans[len(p.stages)] // invariants 3 and 5
 	ops := counter{m: p.e.m}
 	defer ops.flush()
 	cur := p.l.cursor(p.label + ": sink")
 	buf := make([]pitem, maxBatch)
-	for {
+	for !p.e.f.failed() { // invariant 5
 		n, err := c.RecvBatch(ctx, buf[:1+r.IntN(maxBatch)])
 		if err != nil {
-			if !errors.Is(err, core.ErrClosed) {
+			if !errors.Is(err, core.ErrClosed) && !p.e.f.failed() {
 				p.e.f.add("receive succeeds", "%s: sink: %v", p.label, err)
 			}
 			return

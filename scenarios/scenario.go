@@ -16,6 +16,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Scenario is one named stress scenario. Scenarios are values in the [All]
@@ -31,6 +32,52 @@ type Scenario struct {
 	// polls ctx between rounds, not inside a blocked operation: a stuck
 	// scenario is the stall watchdog's to catch).
 	Run func(ctx context.Context, cfg Config) error
+	// Ops is about how many operations a run counts on its Meter at scale
+	// 1, measured; a run's [Budget] is derived from it. 0 declares no
+	// size: the run then has no budget of its own.
+	Ops int64
+}
+
+// Budget is how far one run of a scenario may go before the harness cuts
+// it and reports it as a failure (package soak): it may count at most Ops
+// operations (more is a runaway: a loop that never ends, such as receives
+// that keep handing out values after Close) and take at most Time (more is
+// an overrun). A zero field bounds nothing.
+type Budget struct {
+	Ops  int64
+	Time time.Duration
+	// Expected is the run's expected operations, which Ops and Time
+	// come from.
+	Expected int64
+}
+
+// The budget of a run, from its expected operations n (Scenario.Ops times
+// the scale, at least minExpectedOps): runawayFactor·n operations, and
+// budgetBase plus budgetPerOp·n of time. A run's count varies by less than
+// 2x between seeds and plans (mixed draws its parts); the time allows 2,000
+// operations a second, ten times below the slowest rate measured under
+// chaos (22K ops/s: spmc-fanout at scale 0.1 on the 2-core development
+// machine). minExpectedOps covers the scenarios' own minimum sizes
+// (Config.scaled's floor), which keep tiny scales from shrinking a run
+// below a few thousand operations.
+const (
+	runawayFactor  = 8
+	minExpectedOps = 100_000
+	budgetBase     = 5 * time.Minute
+	budgetPerOp    = 500 * time.Microsecond
+)
+
+// Budget returns the budget of one run of s at scale (≤ 0 means 1),
+// derived from s.Ops; the zero Budget if s.Ops is 0.
+func (s Scenario) Budget(scale float64) Budget {
+	if s.Ops <= 0 {
+		return Budget{}
+	}
+	if scale <= 0 {
+		scale = 1
+	}
+	n := max(int64(float64(s.Ops)*scale), minExpectedOps)
+	return Budget{Ops: runawayFactor * n, Time: budgetBase + time.Duration(n)*budgetPerOp, Expected: n}
 }
 
 // Config is what one run of a scenario is parameterized by.

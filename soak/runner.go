@@ -19,11 +19,12 @@ import (
 // guarded by it; the others are the loop's own or set before the sampler
 // starts.
 type soak struct {
-	c       Config
-	names   []string
-	byName  map[string]scenarios.Scenario
-	started time.Time
-	shard   string // "i/n"
+	c        Config
+	names    []string
+	byName   map[string]scenarios.Scenario
+	started  time.Time
+	deadline time.Time // started + Duration; zero without a Duration
+	shard    string    // "i/n"
 
 	progressMu sync.Mutex // serializes writes to Config.Progress (loop and sampler)
 
@@ -56,13 +57,27 @@ type current struct {
 	lastTick  time.Time
 	totalOps  int64
 	startedAt time.Time
-	stalled   chan struct{} // closed once by the watchdog (guarded by soak.mu)
-	fired     bool          // stalled is closed
+	// The run's bounds, set before the sampler sees the run: at most
+	// maxOps operations (0: none), and it must have ended by until (zero:
+	// no bound).
+	maxOps   int64
+	expected string // how maxOps was derived, for the failure's message
+	until    time.Time
+	untilWhy string // which bound until is
+	// cut is closed once by the watchdog when the run stalled or overran
+	// a bound; kind and why say which, and are written before the close
+	// (guarded by soak.mu; the close orders them before any receive).
+	cut       chan struct{}
+	fired     bool // cut is closed
+	kind, why string
 }
 
 func newSoak(c Config) *soak {
 	s := &soak{c: c, byName: map[string]scenarios.Scenario{}, acc: map[string]*scenarioAcc{},
 		started: time.Now(), shard: fmt.Sprintf("%d/%d", c.Shard, c.Shards)}
+	if c.Duration > 0 {
+		s.deadline = s.started.Add(c.Duration)
+	}
 	for _, sc := range c.Scenarios {
 		s.names = append(s.names, sc.Name)
 		s.byName[sc.Name] = sc
@@ -78,10 +93,7 @@ func newSoak(c Config) *soak {
 
 // loop runs the shard's steps until the duration or the run count ends.
 func (s *soak) loop(ctx context.Context) error {
-	var deadline time.Time
-	if s.c.Duration > 0 {
-		deadline = s.started.Add(s.c.Duration)
-	}
+	deadline := s.deadline
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -96,7 +108,8 @@ func (s *soak) loop(ctx context.Context) error {
 	}()
 	// Scenarios see the soak's deadline: they stop between rounds when it
 	// passes, so a long run (a full-scale run under chaos can take a
-	// minute) does not overrun the soak.
+	// minute) does not overrun the soak. One still going Grace after the
+	// deadline is cut by the watchdog (runOne).
 	runCtx := ctx
 	if !deadline.IsZero() {
 		var cancel context.CancelFunc
@@ -126,8 +139,9 @@ func (s *soak) loop(ctx context.Context) error {
 // runOne runs one step under its fault plan and records the result. The
 // scenario runs under runCtx, which ends at the soak's deadline or with
 // ctx. It returns ctx's error when interrupted, and an error wrapping
-// ErrStalled when the run stalled (or panicked and then never ended): its
-// goroutines are still blocked, so the soak must end.
+// ErrStalled when the run stalled (or panicked and then never ended), or
+// ErrOverrun when the watchdog cut it at one of its bounds (bounds): its
+// goroutines are still blocked or running, so the soak must end.
 func (s *soak) runOne(ctx, runCtx context.Context, st Step) error {
 	sc, ok := s.byName[st.Scenario]
 	if !ok {
@@ -170,9 +184,11 @@ func (s *soak) runOne(ctx, runCtx context.Context, st Step) error {
 		cfg.Storm = run.SetStorm
 	}
 	now := time.Now()
-	stalled := make(chan struct{})
+	cut := make(chan struct{})
+	cur := &current{step: st, meter: meter, lastMove: now, lastTick: now, startedAt: now, cut: cut}
+	s.bounds(cur, sc)
 	s.mu.Lock()
-	s.cur = &current{step: st, meter: meter, lastMove: now, lastTick: now, startedAt: now, stalled: stalled}
+	s.cur = cur
 	if s.acc[st.Scenario] == nil {
 		s.acc[st.Scenario] = &scenarioAcc{hist: newHist()}
 		s.order = append(s.order, st.Scenario)
@@ -197,10 +213,10 @@ func (s *soak) runOne(ctx, runCtx context.Context, st Step) error {
 		// it forever. The watchdog decides.
 		select {
 		case <-done:
-		case <-stalled:
+		case <-cut:
 			stuck = true
 		}
-	case <-stalled:
+	case <-cut:
 		select {
 		case err = <-done: // it ended just as the watchdog fired
 		default:
@@ -209,16 +225,20 @@ func (s *soak) runOne(ctx, runCtx context.Context, st Step) error {
 	}
 	elapsed := time.Since(now)
 	if stuck {
-		kind, stacks := "stall", stack(true)
-		msg := fmt.Errorf("no operation completed for %v (run %d of %s); every goroutine's stack is in the artifact", s.c.Stall, st.K, st.Scenario)
+		// cur.kind and cur.why were written before cut was closed.
+		kind, stacks := cur.kind, stack(true)
+		msg := fmt.Errorf("%s (run %d of %s); every goroutine's stack is in the artifact", cur.why, st.K, st.Scenario)
 		if err != nil { // a panic, after which the run never ended
 			kind, stacks = classify(err, stacks)
-			msg = fmt.Errorf("%w; then the run made no progress for %v", err, s.c.Stall)
+			msg = fmt.Errorf("%w; then %s", err, cur.why)
 		}
 		f := s.fail(st, plan, run, kind, msg, stacks)
 		stopChaos(false)
 		s.recordRun(st, f.Error, elapsed)
-		return fmt.Errorf("%w: %s", ErrStalled, f.Error)
+		if cur.kind == "stall" {
+			return fmt.Errorf("%w: %s", ErrStalled, f.Error)
+		}
+		return fmt.Errorf("%w: %s", ErrOverrun, f.Error)
 	}
 	if err != nil && runCtx.Err() != nil && errors.Is(err, runCtx.Err()) {
 		// Interrupted, or cut at the soak's deadline between two of its
@@ -236,6 +256,29 @@ func (s *soak) runOne(ctx, runCtx context.Context, st Step) error {
 	s.recordRun(st, msg, elapsed)
 	s.leakPoint() // after the plan's storms ended
 	return nil
+}
+
+// bounds sets cur's bounds for a run of sc: its budget at the soak's scale
+// (scenarios.Budget: a number of operations and a time, from its expected
+// operations), and the soak's deadline plus Grace, whichever comes first.
+// So a soak with a Duration ends by Duration + Grace (plus the time to
+// write its report), whatever its runs do.
+func (s *soak) bounds(cur *current, sc scenarios.Scenario) {
+	b := sc.Budget(s.c.Scale)
+	if b.Ops > 0 {
+		cur.maxOps = b.Ops
+		cur.expected = fmt.Sprintf("%d operations (%dx the %d expected)", b.Ops, b.Ops/b.Expected, b.Expected)
+	}
+	if b.Time > 0 {
+		cur.until = cur.startedAt.Add(b.Time)
+		cur.untilWhy = fmt.Sprintf("the run's time budget of %v", b.Time)
+	}
+	if !s.deadline.IsZero() {
+		if end := s.deadline.Add(s.c.Grace); cur.until.IsZero() || end.Before(cur.until) {
+			cur.until = end
+			cur.untilWhy = fmt.Sprintf("the soak's end (--duration %v) plus a grace of %v", s.c.Duration, s.c.Grace)
+		}
+	}
 }
 
 // classify names the kind of a run's failure and the stack that goes with

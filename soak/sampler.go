@@ -39,23 +39,38 @@ func (s *soak) sampler(stop <-chan struct{}) {
 	}
 }
 
-// watchdog closes the current run's stalled channel once its operation
-// count has stood still for Config.Stall.
+// watchdog cuts the current run (closes its cut channel, once) when it
+// counted more operations than its budget ("runaway": progress that never
+// ends, which the stall check counts as progress), ran past its time bound
+// ("overrun"), or its operation count stood still for Config.Stall
+// ("stall").
 func (s *soak) watchdog(now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cur := s.cur
-	if cur == nil {
+	if cur == nil || cur.fired {
 		return
 	}
-	if ops := cur.meter.Ops(); ops != cur.lastOps {
+	ops := cur.meter.Ops()
+	switch {
+	case cur.maxOps > 0 && ops > cur.maxOps:
+		cur.kind = "runaway"
+		cur.why = fmt.Sprintf("the run counted %d operations after %v, past its budget of %s: a runaway",
+			ops, now.Sub(cur.startedAt).Round(time.Millisecond), cur.expected)
+	case !cur.until.IsZero() && !now.Before(cur.until):
+		cur.kind = "overrun"
+		cur.why = fmt.Sprintf("the run was still going after %v, past %s", now.Sub(cur.startedAt).Round(time.Millisecond), cur.untilWhy)
+	case ops != cur.lastOps:
 		cur.lastOps, cur.lastMove = ops, now
 		return
+	case now.Sub(cur.lastMove) >= s.c.Stall:
+		cur.kind = "stall"
+		cur.why = fmt.Sprintf("the run made no progress for %v: no operation completed", s.c.Stall)
+	default:
+		return
 	}
-	if now.Sub(cur.lastMove) >= s.c.Stall && !cur.fired {
-		cur.fired = true
-		close(cur.stalled)
-	}
+	cur.fired = true
+	close(cur.cut)
 }
 
 // sample records one interval.

@@ -30,8 +30,13 @@ import (
 // Scenarios has a meaning, given with the field.
 type Config struct {
 	// Duration bounds the soak's wall time; 0 means no bound (Runs must
-	// then be set). A run in progress when it ends is finished first.
+	// then be set). A run in progress when it ends sees its context end
+	// and stops between two of its rounds; one still going Grace later is
+	// cut as a failure (kind "overrun"), so the soak ends by Duration +
+	// Grace whatever its runs do.
 	Duration time.Duration
+	// Grace is how long a run may go on past Duration (default 30 s).
+	Grace time.Duration
 	// Runs bounds the number of runs of the whole (unsharded) sequence:
 	// the soak ends after the runs k < Runs of its shard. 0 means no
 	// bound.
@@ -60,7 +65,9 @@ type Config struct {
 	// Sample is the sampling interval (default 1 s).
 	Sample time.Duration
 	// Stall is how long the operation count of a run may stand still
-	// before the watchdog fails the soak (default 30 s).
+	// before the watchdog fails the soak (default 30 s). The watchdog also
+	// cuts a run past its scenario's Budget at Scale: more operations than
+	// the budget (kind "runaway") or more time (kind "overrun").
 	Stall time.Duration
 	// Progress receives the live progress display (a terminal) or
 	// periodic log lines; nil means none. Terminal selects the display.
@@ -81,6 +88,12 @@ type Config struct {
 // stalled run's goroutines are still blocked: the caller should report and
 // exit.
 var ErrStalled = errors.New("soak: stalled")
+
+// ErrOverrun is returned (wrapped) when the watchdog cut a run that went
+// past one of its bounds: its budget of operations (a runaway), its time
+// budget, or the soak's Duration plus Grace. The run's goroutines may still
+// be running: the caller should report and exit.
+var ErrOverrun = errors.New("soak: a run overran its bound")
 
 // ErrReport is returned (wrapped) when the report could not be written: the
 // soak's verdict is then unknown to whoever reads --out.
@@ -135,6 +148,9 @@ func (c *Config) defaults() error {
 	if c.Stall <= 0 {
 		c.Stall = 30 * time.Second
 	}
+	if c.Grace <= 0 {
+		c.Grace = 30 * time.Second
+	}
 	if c.Plan != nil {
 		c.Chaos = true
 	}
@@ -176,8 +192,9 @@ func Machine() report.Machine {
 // Run runs the soak c describes and returns its report, also written to
 // c.Out if set. The error is nil when the soak ran to its end, whether or
 // not it found failures (see Report.Passed); it wraps ErrStalled after a
-// stall, ctx's error if ctx ended first (the report then covers the runs
-// done), and reports bad configuration or an unwritable report.
+// stall, ErrOverrun after a run cut at a bound, ctx's error if ctx ended
+// first (the report then covers the runs done), and reports bad
+// configuration or an unwritable report.
 func Run(ctx context.Context, c Config) (*report.Report, error) {
 	if err := c.defaults(); err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -247,4 +248,78 @@ func TestScenarioOrderIsCanonical(t *testing.T) {
 	}
 	_, err = Run(context.Background(), Config{Runs: 1, Scale: math.NaN()})
 	require.Error(t, err)
+}
+
+// TestRunawayIsCut: a run that keeps counting operations far past its
+// budget (here, a loop that never ends, as a receive that hands out values
+// for ever after Close would make one) is cut as a "runaway", with every
+// goroutine's stack in its artifact, and the soak ends. The stall watchdog
+// alone never fired on it: the count keeps moving.
+func TestRunawayIsCut(t *testing.T) {
+	release := make(chan struct{})
+	var runs atomic.Int32
+	runaway := scenarios.Scenario{Name: "runaway", Ops: 1000, Run: func(ctx context.Context, c scenarios.Config) error {
+		runs.Add(1)
+		for {
+			select {
+			case <-release:
+				return nil
+			default:
+				c.Meter.Add(100)
+				runtime.Gosched()
+			}
+		}
+	}}
+	out := t.TempDir()
+	t0 := time.Now()
+	r, err := Run(context.Background(), Config{Runs: 3, Scenarios: []scenarios.Scenario{runaway}, Out: out,
+		Stall: time.Minute, Sample: 20 * time.Millisecond})
+	close(release)
+	require.ErrorIs(t, err, ErrOverrun)
+	t.Logf("cut after %v: %v", time.Since(t0), err)
+	require.Equal(t, int32(1), runs.Load(), "the soak stops at the runaway")
+	require.False(t, r.Passed)
+	require.Len(t, r.Failures, 1)
+	f := r.Failures[0]
+	assert.Equal(t, "runaway", f.Kind)
+	assert.Contains(t, f.Error, "past its budget of 800000 operations")
+	stacks, err := os.ReadFile(filepath.Join(out, f.Artifact, "stacks.txt"))
+	require.NoError(t, err)
+	assert.Contains(t, string(stacks), "TestRunawayIsCut", "the runaway goroutine's stack")
+	_, err = os.Stat(filepath.Join(out, "report.json"))
+	require.NoError(t, err, "the report is written after a runaway")
+}
+
+// TestSoakEndsWithinGrace: a run that ignores the soak's deadline and keeps
+// making progress (no stall, no budget of its own) is cut Grace after the
+// deadline as an "overrun", and the soak ends then, with its report.
+func TestSoakEndsWithinGrace(t *testing.T) {
+	release := make(chan struct{})
+	endless := scenarios.Scenario{Name: "endless", Run: func(ctx context.Context, c scenarios.Config) error {
+		for {
+			select {
+			case <-release:
+				return nil
+			default:
+				c.Meter.Add(1)
+				runtime.Gosched()
+			}
+		}
+	}}
+	out := t.TempDir()
+	t0 := time.Now()
+	r, err := Run(context.Background(), Config{Duration: 300 * time.Millisecond, Grace: 300 * time.Millisecond,
+		Scenarios: []scenarios.Scenario{endless}, Out: out, Sample: 20 * time.Millisecond})
+	took := time.Since(t0)
+	close(release)
+	require.ErrorIs(t, err, ErrOverrun)
+	require.GreaterOrEqual(t, took, 600*time.Millisecond, "the run had its grace")
+	require.Less(t, took, 5*time.Second, "the soak ends within its duration plus the grace (and a watchdog tick)")
+	require.Len(t, r.Failures, 1)
+	assert.Equal(t, "overrun", r.Failures[0].Kind)
+	assert.Contains(t, r.Failures[0].Error, "plus a grace of 300ms")
+	_, err = os.Stat(filepath.Join(out, r.Failures[0].Artifact, "stacks.txt"))
+	require.NoError(t, err)
+	_, err = os.Stat(filepath.Join(out, "report.json"))
+	require.NoError(t, err)
 }

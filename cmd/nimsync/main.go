@@ -14,10 +14,10 @@
 // own GOCACHE) so that --chaos works; a plain `go build` gives a binary whose
 // runs have no fault plans.
 //
-// Exit status: 0 when everything passed, 1 when a violation, stall or leak
-// was found (or a failure reproduced, or a regression was detected), 2 on
-// bad usage, 3 when the report could not be written, 130 when interrupted
-// (the report then covers the runs done).
+// Exit status: 0 when everything passed, 1 when a violation, stall, runaway,
+// overrun or leak was found (or a failure reproduced, or a regression was
+// detected), 2 on bad usage, 3 when the report could not be written, 130
+// when interrupted (the report then covers the runs done).
 package main
 
 import (
@@ -68,9 +68,9 @@ Usage:
                                     benchmark nimsync against its peers; exit 1 on a regression
 
 Run 'nimsync COMMAND --help' for a command's flags.
-Exit status: 0 passed, 1 violation/stall/leak/regression found, 2 bad usage,
-3 the report could not be written, 130 interrupted (the report covers the
-runs done).
+Exit status: 0 passed, 1 violation/stall/runaway/overrun/leak/regression
+found, 2 bad usage, 3 the report could not be written, 130 interrupted (the
+report covers the runs done).
 `
 
 // run is main without the process: it returns the exit code.

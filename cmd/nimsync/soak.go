@@ -40,11 +40,12 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 		shard       = fs.String("shard", "", "run shard i/n of the sequence (default: from JOB_COMPLETION_INDEX and --shards, else 0/1)")
 		shards      = fs.Int("shards", 0, "the shard count when the index comes from JOB_COMPLETION_INDEX (default: $NIMSYNC_SHARDS)")
 		stall       = fs.Duration("stall", 30*time.Second, "fail when a run makes no progress for this long")
+		grace       = fs.Duration("grace", 30*time.Second, "cut a run still going this long after --duration ends, as a failure (overrun)")
 		sample      = fs.Duration("sample", time.Second, "sampling interval for throughput, latency and runtime metrics")
 	)
 	fs.Var(&seed, "seed", "the soak's seed (default: from the clock)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nimsync soak [flags]\n\nRuns scenarios in a seeded order, each under a fault plan derived from its seed,\nuntil the duration ends; exits 1 if a violation, stall or leak was found.\n\nFlags:")
+		fmt.Fprintln(stderr, "usage: nimsync soak [flags]\n\nRuns scenarios in a seeded order, each under a fault plan derived from its seed,\nuntil the duration ends; exits 1 if a violation, stall, runaway, overrun or leak\nwas found.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	pos, err := parse(fs, args, stderr)
@@ -54,9 +55,9 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 	if len(pos) > 0 {
 		return exitUsage, usagef("soak takes no arguments (got %q)", pos[0])
 	}
-	c := soak.Config{Duration: *duration, Runs: *runs, Scale: *scale, Out: *out, Stall: *stall, Sample: *sample}
-	if c.Duration < 0 || c.Runs < 0 || *stall <= 0 || *sample <= 0 || !finite(*scale) || *scale < 0 {
-		return exitUsage, usagef("--duration, --runs and --scale must not be negative; --stall and --sample must be positive")
+	c := soak.Config{Duration: *duration, Runs: *runs, Scale: *scale, Out: *out, Stall: *stall, Grace: *grace, Sample: *sample}
+	if c.Duration < 0 || c.Runs < 0 || *stall <= 0 || *grace <= 0 || *sample <= 0 || !finite(*scale) || *scale < 0 {
+		return exitUsage, usagef("--duration, --runs and --scale must not be negative; --stall, --grace and --sample must be positive")
 	}
 	if c.Duration == 0 && c.Runs == 0 {
 		c.Duration = time.Minute
