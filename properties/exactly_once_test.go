@@ -34,13 +34,31 @@ func genStream(maxValues int) gopter.Gen {
 }
 
 // deliver runs senders and receivers on c and checks exactly-once and
-// per-sender order. Values are sender<<32 | seq.
+// per-sender order. Values are sender<<32 | seq. Each value is checked the
+// moment it is received: a value nobody sent, one received before, or one
+// out of its sender's order ends the delivery at once with that violation
+// (a receive that handed out values for ever after Close once kept this
+// property receiving until it was killed from outside). What is never
+// received is checked at the end. The whole delivery is bounded by
+// episodeBound of its values (bounded).
 func deliver(c core.Chan[int], senders, receivers, values, sendBatch, recvBatch int) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	return bounded(episodeBound(senders*values), func(ctx context.Context) error {
+		return deliverWithin(ctx, c, senders, receivers, values, sendBatch, recvBatch)
+	})
+}
+
+// deliverWithin is deliver's episode. Its first violation cancels ctx with
+// the violation as the cause, which ends every sender and receiver: they
+// run their operations under ctx, and receivers poll it between batches.
+func deliverWithin(ctx context.Context, c core.Chan[int], senders, receivers, values, sendBatch, recvBatch int) error {
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	// seen has one bit per value, set by the receiver that got it with an
+	// atomic Or that returns the old word: of two receivers that got the
+	// same value, exactly one sees the bit already set.
+	words := (values + 63) / 64
+	seen := make([]atomic.Uint64, senders*words)
 	var sendWG, recvWG sync.WaitGroup
-	errs := make(chan error, senders+receivers)
-	got := make([][]int, receivers)
 	for s := range senders {
 		sendWG.Add(1)
 		go func() {
@@ -58,7 +76,7 @@ func deliver(c core.Chan[int], senders, receivers, values, sendBatch, recvBatch 
 					_, err = c.SendBatch(ctx, buf)
 				}
 				if err != nil {
-					errs <- fmt.Errorf("sender %d: %w", s, err)
+					stop(fmt.Errorf("sender %d: %w", s, err)) // a no-op if ctx ended first
 					return
 				}
 			}
@@ -69,53 +87,48 @@ func deliver(c core.Chan[int], senders, receivers, values, sendBatch, recvBatch 
 		go func() {
 			defer recvWG.Done()
 			dst := make([]int, recvBatch)
-			for {
+			last := make([]int, senders) // per sender: the last seq this receiver got
+			for s := range last {
+				last[s] = -1
+			}
+			for ctx.Err() == nil {
 				n, err := c.RecvBatch(ctx, dst)
 				if errors.Is(err, core.ErrClosed) {
 					return
 				}
 				if err != nil {
-					errs <- fmt.Errorf("receiver %d: %w", r, err)
+					stop(fmt.Errorf("receiver %d: %w", r, err))
 					return
 				}
-				got[r] = append(got[r], dst[:n]...)
+				for _, v := range dst[:n] {
+					s, seq := v>>32, v&(1<<32-1)
+					if s < 0 || s >= senders || seq >= values {
+						stop(fmt.Errorf("receiver %d got %#x, which nobody sent", r, v))
+						return
+					}
+					bit := uint64(1) << (seq % 64)
+					if seen[s*words+seq/64].Or(bit)&bit != 0 {
+						stop(fmt.Errorf("value %d of sender %d received twice", seq, s))
+						return
+					}
+					if seq <= last[s] {
+						stop(fmt.Errorf("receiver %d got value %d of sender %d after value %d", r, seq, s, last[s]))
+						return
+					}
+					last[s] = seq
+				}
 			}
 		}()
 	}
 	sendWG.Wait()
 	c.Close()
 	recvWG.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return err
+	if err := context.Cause(ctx); err != nil {
+		return err // the first violation, or the bound's errOverrun
 	}
-	seen := make([][]bool, senders)
-	for s := range seen {
-		seen[s] = make([]bool, values)
-	}
-	for r, vs := range got {
-		last := make([]int, senders)
-		for s := range last {
-			last[s] = -1
-		}
-		for _, v := range vs {
-			s, seq := v>>32, v&(1<<32-1)
-			if s < 0 || s >= senders || seq >= values {
-				return fmt.Errorf("receiver %d got %#x, which nobody sent", r, v)
-			}
-			if seen[s][seq] {
-				return fmt.Errorf("value %d of sender %d received twice", seq, s)
-			}
-			seen[s][seq] = true
-			if seq <= last[s] {
-				return fmt.Errorf("receiver %d got value %d of sender %d after value %d", r, seq, s, last[s])
-			}
-			last[s] = seq
-		}
-	}
-	for s := range seen {
-		for seq, ok := range seen[s] {
-			if !ok {
+	for s := range senders {
+		for seq := range values {
+			if seen[s*words+seq/64].Load()&(1<<(seq%64)) == 0 {
 				return fmt.Errorf("value %d of sender %d was lost", seq, s)
 			}
 		}

@@ -18,8 +18,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// seed returns the suite's seed (NIMSYNC_SEED, or the clock) and logs the
-// command that reruns t with it.
+// seed returns the suite's seed (NIMSYNC_SEED, or the clock), logs the
+// command that reruns t with it, and arms t's watchdog (bound_test.go):
+// past testBound, t fails with an artifact and that command.
 func seed(t *testing.T) uint64 {
 	t.Helper()
 	s := uint64(time.Now().UnixNano())
@@ -28,12 +29,9 @@ func seed(t *testing.T) uint64 {
 		s, err = strconv.ParseUint(v, 10, 64)
 		require.NoError(t, err, "NIMSYNC_SEED must be a non-negative integer")
 	}
-	name := strings.SplitN(t.Name(), "/", 2)[0]
-	if chaosBuild {
-		t.Logf("seed %d; rerun: scripts/chaos-test -seed %d -run '^%s$'", s, s, name)
-	} else {
-		t.Logf("seed %d; rerun: NIMSYNC_SEED=%d go test ./properties -run '^%s$'", s, s, name)
-	}
+	bound := testBound(t)
+	t.Logf("seed %d; bound %v; rerun: %s", s, bound, rerunCommand(topName(t), s))
+	boundTest(t, s, bound)
 	return s
 }
 
@@ -63,7 +61,7 @@ func startPlan(t *testing.T, s uint64) chaos.Plan {
 		require.NoError(t, err)
 		t.Logf("replaying the plan of %s", file)
 	}
-	t.Logf("plan constants: %v", p.Consts)
+	t.Logf("plan constants: %v; core tuning (applied in a chaos build): %v", p.Consts, p.Tuning)
 	var r *chaos.Run
 	if chaosBuild {
 		var err error
@@ -71,25 +69,26 @@ func startPlan(t *testing.T, s uint64) chaos.Plan {
 		require.NoError(t, err)
 		currentRun = r
 	}
+	watchPlan(p, r)
 	t.Cleanup(func() {
-		a := artifact{Test: strings.SplitN(t.Name(), "/", 2)[0], Seed: s, Chaos: chaosBuild, Plan: p}
+		a := artifact{Test: topName(t), Seed: s, Chaos: chaosBuild, Plan: p}
 		if r != nil {
 			r.Stop()
 			currentRun = nil
 			a.Fired, a.NeverFired = r.Fired(), r.NeverFired()
 			t.Logf("markers fired: %v; active but never fired: %v", a.Fired, a.NeverFired)
 		}
+		overrun := takeOverrun()
 		if !t.Failed() {
 			return
 		}
 		a.Stacks = allStacks()
+		if overrun != "" {
+			a.Stacks = "when an episode overran its bound:\n" + overrun + "\n\nwhen the test ended:\n" + a.Stacks
+		}
 		b, _ := json.MarshalIndent(a, "", "  ")
 		path := writeArtifact(t, fmt.Sprintf("%s-seed%d-%d.json", a.Test, s, time.Now().UnixNano()), b)
-		if chaosBuild {
-			t.Logf("failure artifact %s; replay: scripts/chaos-test -replay %s", path, path)
-		} else {
-			t.Logf("failure artifact %s; replay: NIMSYNC_SEED=%d NIMSYNC_PLAN=%s go test ./properties -run '^%s$'", path, s, path, a.Test)
-		}
+		t.Logf("failure artifact %s; replay: %s", path, replayCommand(a.Test, s, path))
 	})
 	return p
 }
@@ -114,7 +113,8 @@ type artifact struct {
 	Fired      map[string]uint64 `json:"fired,omitempty"`
 	NeverFired []string          `json:"never_fired,omitempty"`
 	// Stacks are every goroutine's stack when the failing test ended: what
-	// was still blocked (a lost wakeup shows as a parked receiver).
+	// was still blocked (a lost wakeup shows as a parked receiver); and,
+	// first, when an episode overran its bound or the test its own.
 	Stacks string `json:"stacks,omitempty"`
 }
 
@@ -213,27 +213,46 @@ func noteFailure(r *gopter.PropResult) *gopter.PropResult {
 // artifactDir returns the directory where failing runs leave their
 // histories and visualizations (NIMSYNC_ARTIFACTS, or a temp directory that
 // outlives the test).
-func artifactDir(t *testing.T) string {
+func artifactDir() (string, error) {
 	dir := os.Getenv("NIMSYNC_ARTIFACTS")
 	if dir == "" {
 		dir = filepath.Join(os.TempDir(), "nimsync-artifacts")
 	}
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	return dir
+	return dir, os.MkdirAll(dir, 0o755)
 }
 
 // writeArtifact writes data to name in the artifact directory through a
 // temporary file, so that nothing half-written is left, and returns the path.
 func writeArtifact(t *testing.T, name string, data []byte) string {
-	dir := artifactDir(t)
-	f, err := os.CreateTemp(dir, name+".tmp*")
+	path, err := writeArtifactFile(name, data)
 	require.NoError(t, err)
-	_, err = f.Write(data)
-	require.NoError(t, f.Close())
-	require.NoError(t, err)
-	path := filepath.Join(dir, name)
-	require.NoError(t, os.Rename(f.Name(), path))
 	return path
+}
+
+// writeArtifactFile is writeArtifact for a goroutine that has no test to
+// fail (the watchdog's).
+func writeArtifactFile(name string, data []byte) (string, error) {
+	dir, err := artifactDir()
+	if err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(dir, name+".tmp*")
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	path := filepath.Join(dir, name)
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return path, nil
 }
 
 // settle waits (up to a second: workers publish finished tasks after the

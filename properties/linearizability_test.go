@@ -247,17 +247,40 @@ var episodeDeadline = 20 * time.Second
 // errHung is reported when an operation outlived the episode's deadline.
 var errHung = errors.New("an operation blocked past the episode deadline (lost wakeup?)")
 
-// runEpisode runs the programs on c and returns the
-// history. The main goroutine closes c once no operation has completed for
-// a few milliseconds while some goroutine is still running, so that blocked
-// operations end; that Close is in the history too.
+// runEpisode runs the programs on c and returns the history. The main
+// goroutine closes c once no operation has completed for a few
+// milliseconds while some goroutine is still running, so that blocked
+// operations end; that Close is in the history too. Each value received is
+// checked as it is received (receipts): a value never sent, or one
+// received twice, ends the episode at once with that violation, before
+// porcupine sees the history. The episode is bounded by episodeBound of its
+// operations (bounded).
 func runEpisode(c core.Chan[int], progs [][]step) ([]porcupine.Operation, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), episodeDeadline)
+	n := 0
+	for _, prog := range progs {
+		n += len(prog)
+	}
+	var ops []porcupine.Operation
+	err := bounded(episodeBound(n), func(ctx context.Context) error {
+		var err error
+		ops, err = runEpisodeWithin(ctx, c, progs)
+		return err
+	})
+	if errors.Is(err, errOverrun) {
+		return nil, err // the episode may not have returned: ops is not ours to read
+	}
+	return ops, err
+}
+
+// runEpisodeWithin is runEpisode's episode, under bctx.
+func runEpisodeWithin(bctx context.Context, c core.Chan[int], progs [][]step) ([]porcupine.Operation, error) {
+	ctx, cancel := context.WithTimeout(bctx, episodeDeadline)
 	defer cancel()
 	base := time.Now()
 	now := func() int64 { return int64(time.Since(base)) }
 	var progress atomic.Int64
 	var hung atomic.Bool
+	rc := newReceipts(progs)
 	streams := make([][]porcupine.Operation, len(progs)+1)
 	var wg sync.WaitGroup
 	for g, prog := range progs {
@@ -274,12 +297,14 @@ func runEpisode(c core.Chan[int], progs [][]step) ([]porcupine.Operation, error)
 				case kSend:
 					v := g<<20 | seq
 					seq++
+					rc.issue(g, 1)
 					err := c.Send(ctx, v)
 					rec(qIn{kSend, v}, qOut{Err: errName(err)}, call, now())
 					hung.CompareAndSwap(false, ctx.Err() != nil)
 				case kTrySend:
 					v := g<<20 | seq
 					seq++
+					rc.issue(g, 1)
 					err := c.TrySend(v)
 					rec(qIn{kTrySend, v}, qOut{Err: errName(err)}, call, now())
 				case kSendBatch:
@@ -288,6 +313,7 @@ func runEpisode(c core.Chan[int], progs [][]step) ([]porcupine.Operation, error)
 						vs[i] = g<<20 | seq
 						seq++
 					}
+					rc.issue(g, len(vs))
 					n, err := c.SendBatch(ctx, vs)
 					ret := now()
 					for _, v := range vs[:n] {
@@ -300,16 +326,23 @@ func runEpisode(c core.Chan[int], progs [][]step) ([]porcupine.Operation, error)
 				case kRecv:
 					v, err := c.Recv(ctx)
 					rec(qIn{Kind: kRecv}, qOut{V: v, Err: errName(err)}, call, now())
+					if err == nil {
+						rc.receive(g, v)
+					}
 					hung.CompareAndSwap(false, ctx.Err() != nil)
 				case kTryRecv:
 					v, err := c.TryRecv()
 					rec(qIn{Kind: kTryRecv}, qOut{V: v, Err: errName(err)}, call, now())
+					if err == nil {
+						rc.receive(g, v)
+					}
 				case kRecvBatch:
 					dst := make([]int, st.N)
 					n, err := c.RecvBatch(ctx, dst)
 					ret := now()
 					for _, v := range dst[:n] {
 						rec(qIn{Kind: kRecv}, qOut{V: v}, call, ret)
+						rc.receive(g, v)
 					}
 					if err != nil {
 						rec(qIn{Kind: kRecv}, qOut{Err: errName(err)}, call, ret)
@@ -320,7 +353,7 @@ func runEpisode(c core.Chan[int], progs [][]step) ([]porcupine.Operation, error)
 					rec(qIn{Kind: kClose}, qOut{Err: errName(err)}, call, now())
 				}
 				progress.Add(1)
-				if hung.Load() {
+				if hung.Load() || rc.failed() {
 					return
 				}
 			}
@@ -336,6 +369,9 @@ func runEpisode(c core.Chan[int], progs [][]step) ([]porcupine.Operation, error)
 			var ops []porcupine.Operation
 			for _, s := range streams {
 				ops = append(ops, s...)
+			}
+			if err := rc.err(); err != nil {
+				return ops, err
 			}
 			if hung.Load() {
 				return ops, errHung
