@@ -42,6 +42,7 @@ const (
 	fpBugCloseDrops  = "bug/close-drops-values"
 	fpBugDoneEarly   = "bug/task-done-before-defer"
 	fpBugHookSkipped = "bug/cancel-hook-skipped"
+	fpBugRecvRunaway = "bug/recv-after-close-runaway"
 	fpContractSend   = "contract/single-sender"
 	fpContractRecv   = "contract/single-receiver"
 )
@@ -98,6 +99,7 @@ var failpoints = []Failpoint{
 	{fpBugCloseDrops, BugPoint, "PLANTED BUG: closing an MPMC channel drops its buffered values"},
 	{fpBugDoneEarly, BugPoint, "PLANTED BUG: a task is counted finished before its body and defers run"},
 	{fpBugHookSkipped, BugPoint, "PLANTED BUG: a cancelled scope skips its AfterFunc/OnCancel hooks"},
+	{fpBugRecvRunaway, BugPoint, "PLANTED BUG: a receive on a closed, drained SPMC or MPMC channel re-delivers an old slot's value instead of ErrClosed, for ever"},
 	{fpContractSend, ContractPoint, "an SPSC or SPMC send operation (Send, TrySend, SendBatch) starts and ends"},
 	{fpContractRecv, ContractPoint, "an SPSC or MPSC receive operation (Recv, TryRecv, RecvBatch) starts and ends"},
 }

@@ -195,6 +195,13 @@ func (r *ring[T]) tryRecv() (T, error) {
 			if t&^closedBit == h {
 				var zero T
 				if t&closedBit != 0 {
+					failpoint.Inject(fpBugRecvRunaway, func() {
+						var bug bool
+						failpoint.InjectCall(fpBugRecvRunaway, &bug)
+						if bug { // re-deliver the slot of position h-1 (zeroed: see invariant 3)
+							failpoint.Return(r.slots[(h-1)&r.mask].val, nil)
+						}
+					})
 					return zero, ErrClosed
 				}
 				return zero, errWouldBlock
@@ -225,6 +232,17 @@ func (r *ring[T]) tryRecvBatch(dst []T) (int, error) {
 				t := r.tail.Load()
 				if t&^closedBit == h {
 					if t&closedBit != 0 {
+						failpoint.Inject(fpBugRecvRunaway, func() {
+							var bug bool
+							failpoint.InjectCall(fpBugRecvRunaway, &bug)
+							if bug { // re-deliver the slots of the last lap, h-cap .. h-1
+								k := min(uint64(len(dst)), r.mask+1)
+								for j := uint64(0); j < k; j++ {
+									dst[j] = r.slots[(h+j)&r.mask].val
+								}
+								failpoint.Return(int(k), nil)
+							}
+						})
 						return 0, ErrClosed
 					}
 					return 0, errWouldBlock

@@ -47,6 +47,20 @@ func linearizabilityEpisode(f flavor, capacity, senders, receivers, ops int) epi
 	}
 }
 
+// deliveryEpisode runs one exactly-once delivery on flavor f, of a
+// seed-chosen number of values (up to values per sender) in seed-chosen
+// batches.
+func deliveryEpisode(f flavor, capacity, senders, receivers, values int) episode {
+	return func(seed uint64) (bool, string) {
+		r := rand.New(rand.NewSource(int64(seed >> 1)))
+		n, sb, rb := 1+r.Intn(values), 1+r.Intn(64), 1+r.Intn(64)
+		if err := deliver(f.make(capacity), f.senders(senders), f.receivers(receivers), n, sb, rb); err != nil {
+			return true, err.Error()
+		}
+		return false, ""
+	}
+}
+
 func cleanupEpisode(seed uint64) (bool, string) {
 	p := gopter.DefaultGenParameters()
 	p.Rng = rand.New(rand.NewSource(int64(seed >> 1)))
@@ -72,6 +86,7 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 		{"bug/child-not-cancelled", 1, cleanupEpisode},
 		{"bug/cancel-hook-skipped", 1, cleanupEpisode},
 		{"bug/task-done-before-defer", 1, cleanupEpisode},
+		{"bug/recv-after-close-runaway", 1, deliveryEpisode(mpmc, 16, 2, 2, 2000)},
 	}
 	planted := 0
 	for _, fp := range core.Failpoints() {
@@ -82,6 +97,11 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 	if len(cases) != planted {
 		t.Fatalf("%d planted bugs in core, %d covered here: every bug needs a property that catches it", planted, len(cases))
 	}
+	// Each bug gets a minute's search, then replays and a minimization of
+	// bounded episodes: two minutes a bug is the self-test's bound.
+	bound := time.Duration(len(cases)) * 2 * time.Minute
+	t.Logf("the self-test's bound: %v", bound)
+	boundTest(t, s, bound)
 	caught := 0
 	rows := make([]catchRow, len(cases))
 	for k, bc := range cases {

@@ -4,11 +4,14 @@ package soak
 
 import (
 	"context"
+	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/nimsync/nimsync/chaos"
+	"github.com/nimsync/nimsync/core"
 	"github.com/nimsync/nimsync/scenarios"
 	"github.com/stretchr/testify/require"
 )
@@ -21,6 +24,7 @@ func TestPlantedBugFailsTheSoak(t *testing.T) {
 		{"bug/task-done-before-defer", "group-100k"},
 		{"bug/close-drops-values", "pipeline"},
 		{"bug/cancel-hook-skipped", "cancel-storm"},
+		{"bug/recv-after-close-runaway", "mpmc-contention"},
 	} {
 		t.Run(tc.bug, func(t *testing.T) {
 			plan := chaos.NewPlan(1)
@@ -44,4 +48,58 @@ func TestPlantedBugFailsTheSoak(t *testing.T) {
 			t.Logf("reproduced in %d of %d replays", len(rr.Failures), len(rr.Runs))
 		})
 	}
+}
+
+// TestPlantedRunawayIsCut: with receives that keep handing out values after
+// Close (bug/recv-after-close-runaway), a RecvBatch loop that trusts
+// ErrClosed to end it never ends, and its operations count as progress, so the stall
+// watchdog never fires. The soak cuts the run at its budget of operations,
+// as a "runaway" with every goroutine's stack, and ends; without the bug
+// the same run passes.
+func TestPlantedRunawayIsCut(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	drain := scenarios.Scenario{Name: "drain", Ops: 1000, Run: func(ctx context.Context, c scenarios.Config) error {
+		ch := core.NewMPMC[int](16)
+		for i := range 16 {
+			if err := ch.Send(ctx, i); err != nil {
+				return err
+			}
+		}
+		if err := ch.Close(); err != nil {
+			return err
+		}
+		buf := make([]int, 16)
+		for {
+			select {
+			case <-release:
+				return nil
+			default:
+			}
+			n, err := ch.RecvBatch(ctx, buf)
+			if errors.Is(err, core.ErrClosed) {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			c.Meter.Add(n)
+		}
+	}}
+	plan := chaos.Plan{Seed: 1, Points: map[string]chaos.Action{}, Consts: map[string]int{}} // no delays: the runaway runs at full speed
+	r, err := Run(context.Background(), Config{Runs: 2, Plan: &plan, Scenarios: []scenarios.Scenario{drain}})
+	require.NoError(t, err)
+	require.True(t, r.Passed, "without the bug: %+v", r.Failures)
+
+	plan.Bugs = map[string]chaos.Action{"bug/recv-after-close-runaway": {Kind: chaos.Decide, Prob: 1}}
+	out := t.TempDir()
+	t0 := time.Now()
+	r, err = Run(context.Background(), Config{Runs: 2, Plan: &plan, Out: out, Scenarios: []scenarios.Scenario{drain}})
+	require.ErrorIs(t, err, ErrOverrun)
+	t.Logf("cut after %v: %v", time.Since(t0).Round(time.Millisecond), err)
+	require.Len(t, r.Failures, 1)
+	f := r.Failures[0]
+	require.Equal(t, "runaway", f.Kind)
+	stacks, err := os.ReadFile(filepath.Join(out, f.Artifact, "stacks.txt"))
+	require.NoError(t, err)
+	require.Contains(t, string(stacks), "TestPlantedRunawayIsCut", "the runaway loop's stack")
 }
