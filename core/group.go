@@ -163,15 +163,16 @@ const (
 // would otherwise starve still starts). Idle workers exit after 100 ms,
 // within the retry budget of goleak.VerifyNone.
 type Group struct {
-	scope   Scope
-	limit   int64 // 0: no limit (read-only after NewGroup)
-	all     bool  // collect all errors (read-only)
-	waited  atomic.Bool
-	slot    chan struct{}
+	scope  Scope
+	limit  int64 // 0: no limit (read-only after NewGroup)
+	all    bool  // collect all errors (read-only)
+	waited atomic.Bool
+	slot   chan struct{}
 
 	mu       sync.Mutex // invariant 4; also guards waitCh creation
 	err      error
 	errs     []error
+	joined   error // errors.Join(errs...), made by the first Wait that needs it
 	panicked *PanicError
 	waitCh   chan struct{} // invariant 2
 
@@ -372,7 +373,12 @@ func (g *Group) Wait() error {
 	g.mu.Lock()
 	pe, err := g.panicked, g.err
 	if g.all {
-		err = errors.Join(g.errs...)
+		// Joined once, so that every Wait returns the same error: no task
+		// can record one after wait returned.
+		if g.joined == nil && len(g.errs) > 0 {
+			g.joined = errors.Join(g.errs...)
+		}
+		err = g.joined
 	}
 	g.mu.Unlock()
 	if err != nil {

@@ -1,25 +1,32 @@
 package properties_test
 
 // Property 5: Group semantics, model-based. gopter's commands drive a real
-// Group (without a limit or WithLimit(1..4), with or without WithAllErrors)
-// through Go of tasks that succeed, fail, panic, call runtime.Goexit or
-// block until released; GoRange with a fault at any item; a Go blocked on a
-// full limit when the group is cancelled; TryGo; Cancel; Wait; and Go after
-// Wait, one command at a time. Each outcome is checked against a model of
-// the rules in Group's documentation:
+// Group, ResultGroup[int] or Run's group (without a limit or WithLimit(1..4),
+// with or without WithAllErrors) through Go of tasks that succeed, fail,
+// panic, call runtime.Goexit or block until released; GoRange with a fault
+// at any item; a Go blocked on a full limit when the group is cancelled;
+// TryGo; Cancel; Wait (for Run: the body returns nil or an error), Wait
+// while a task submits more tasks, Wait again, and Go after Wait, one
+// command at a time (group_sut_test.go holds the system under test). Each
+// outcome is checked against a model of the rules in the documentation of
+// Group, ResultGroup and Run:
 //
 //   - every function passed to Go (and every GoRange item, and every TryGo
-//     that returned true) is called exactly once, and Wait returns only
-//     after all of them returned; a function submitted to a cancelled group
-//     is called with the cancelled context;
+//     that returned true) is called exactly once, never on the goroutine
+//     that called Go, and Wait returns only after all of them returned,
+//     those that tasks submitted while Wait waited included; a function
+//     submitted to a cancelled group is called with the cancelled context;
 //   - no call runs beyond the limit while the group is live, a Go blocked
 //     for a slot is not left blocked by a cancellation, and GoRange never
 //     deadlocks, whatever its items do;
-//   - the first failure (error, panic or Goexit) cancels the group with
-//     itself as the cause; with WithAllErrors only a panic does;
+//   - the first failure (error, panic, Goexit, Run's body's error) cancels
+//     the group with itself as the cause; with WithAllErrors only a panic
+//     does;
 //   - TryGo fails while the limit is reached or the group is cancelled;
-//   - Wait returns the first error (WithAllErrors: all of them), or nil,
-//     and re-panics a task's panic as a *PanicError; Go after Wait panics.
+//   - Wait returns the first error (WithAllErrors: all of them), or nil, and
+//     re-panics a task's panic as a *PanicError; every later Wait returns the
+//     same; ResultGroup's Wait returns each task's value in submission
+//     order (the zero value for a panic or Goexit); Go after Wait panics.
 //
 // Every blocking step has a bound: a command whose calls do not all happen
 // within it fails the property (it would otherwise hang the suite).
@@ -31,7 +38,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -47,6 +53,7 @@ const settleBound = 3 * time.Second
 
 // gModel is the model's state.
 type gModel struct {
+	kind       groupKind
 	limit      int   // 0: none
 	all        bool  // WithAllErrors
 	held       int   // tasks blocked until Release
@@ -55,27 +62,14 @@ type gModel struct {
 	causePanic bool  // the cause is a task's *PanicError
 	errs       []error
 	panicked   bool
+	results    []int // ResultGroup: the value of each slot, in submission order
 	waited     bool
 	nextErrID  int
 	prev       *gModel // the state before the last command (for PostCondition)
 }
 
-// gSUT is the system under test, and the record of every function it was
-// given: calls[id] counts the calls of function id.
-type gSUT struct {
-	g         *core.Group
-	release   chan struct{} // one receive per released held task
-	limit     int
-	allErrors bool
-
-	// broken is set once a command failed: gopter runs the rest of the
-	// sequence anyway, and they would only pile up behind the failure (a
-	// deadlocked group blocks every later Go).
-	broken bool
-
-	mu    sync.Mutex
-	calls []int
-	early []string // calls that ran though the model said they must not yet, or saw the wrong context
+func (m *gModel) String() string {
+	return fmt.Sprintf("%v(limit %d, all errors %v)", m.kind, m.limit, m.all)
 }
 
 // fault is what a generated task (or GoRange item) does.
@@ -90,80 +84,6 @@ const (
 
 func (f fault) String() string { return [...]string{"ok", "error", "panic", "Goexit"}[f] }
 
-// submit reserves n function ids and returns the first.
-func (s *gSUT) submit(n int) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id := len(s.calls)
-	s.calls = append(s.calls, make([]int, n)...)
-	return id
-}
-
-// call records a call of function id; ctxDone is whether its context was
-// already cancelled, wantDone whether the model requires it.
-func (s *gSUT) call(id int, ctx context.Context, wantDone bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls[id]++
-	if wantDone && ctx.Err() == nil {
-		s.early = append(s.early, fmt.Sprintf("function %d, submitted to a cancelled group, was called with a live context", id))
-	}
-}
-
-// calledOnce waits until functions [lo, hi) were each called and returns
-// "" or what is wrong: a function called twice, or not called within the
-// bound.
-func (s *gSUT) calledOnce(lo, hi int, bound time.Duration) string {
-	var why string
-	waitUntil(bound, func() bool {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		why = ""
-		missing := 0
-		for id := lo; id < hi; id++ {
-			switch c := s.calls[id]; {
-			case c > 1:
-				why = fmt.Sprintf("function %d was called %d times", id, c)
-				return true
-			case c == 0:
-				missing++
-			}
-		}
-		if missing > 0 {
-			why = fmt.Sprintf("%d of functions %d..%d were not called within %v", missing, lo, hi-1, bound)
-		}
-		if len(s.early) > 0 {
-			why = s.early[0]
-			return true
-		}
-		return missing == 0
-	})
-	return why
-}
-
-// everyCallOnce reports a function submitted so far that was not called
-// exactly once ("" if none).
-func (s *gSUT) everyCallOnce() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for id, c := range s.calls {
-		if c != 1 {
-			return fmt.Sprintf("function %d of %d submitted was called %d times when Wait returned, want exactly once", id, len(s.calls), c)
-		}
-	}
-	return ""
-}
-
-// waitUntil polls cond until it holds or bound passes; it reports cond.
-func waitUntil(bound time.Duration, cond func() bool) bool {
-	for t0 := time.Now(); time.Since(t0) < bound; time.Sleep(20 * time.Microsecond) {
-		if cond() {
-			return true
-		}
-	}
-	return cond()
-}
-
 // waitFor polls cond for up to the settle bound.
 func waitFor(cond func() bool) bool { return waitUntil(settleBound, cond) }
 
@@ -174,20 +94,29 @@ func canGo(st commands.State) bool {
 	return !m.waited && (m.limit == 0 || m.held < m.limit || m.cancelled)
 }
 
-// body returns a task body that does f: an error (err), a panic (with
-// err), runtime.Goexit, or nothing.
-func body(f fault, err error) func() error {
-	return func() error {
+// do returns a task body that does f: returns v with an error (err),
+// panics (with err), calls runtime.Goexit, or returns v.
+func do(f fault, v int, err error) func() (int, error) {
+	return func() (int, error) {
 		switch f {
 		case faultError:
-			return err
+			return v, err
 		case faultPanic:
 			panic(err)
 		case faultGoexit:
 			runtime.Goexit()
 		}
-		return nil
+		return v, nil
 	}
+}
+
+// valueOf is what ResultGroup's Wait reports for a task that does f and
+// returns v: the zero value if it panics or calls Goexit.
+func valueOf(f fault, v int) int {
+	if f == faultPanic || f == faultGoexit {
+		return 0
+	}
+	return v
 }
 
 // result is what a command observed: "" or what went wrong.
@@ -203,6 +132,7 @@ func check(res commands.Result) *gopter.PropResult {
 func cloneModel(m *gModel) *gModel {
 	c := *m
 	c.errs = slices.Clone(m.errs)
+	c.results = slices.Clone(m.results)
 	return &c
 }
 
@@ -240,26 +170,26 @@ func goTask(id int, f fault, held bool) commands.Command {
 	if held {
 		name = "Go(held)"
 	}
+	v := id + 1
 	return &commands.ProtoCommand{
 		Name: name,
 		RunFunc: func(s commands.SystemUnderTest) commands.Result {
 			sut := s.(*gSUT)
-			cancelled := sut.g.Scope().Cancelled()
+			cancelled := sut.scope().Cancelled()
 			fid := sut.submit(1)
-			do := body(f, err)
+			body := do(f, v, err)
 			returned := make(chan struct{})
 			go func() { // bounded: a Go that blocks with a free slot fails the property
 				defer close(returned)
-				sut.g.Go(func(ctx context.Context) error {
-					sut.call(fid, ctx, cancelled)
+				sut.goFn(sut.task(fid, cancelled, goid(), func(ctx context.Context) (int, error) {
 					if held {
 						select {
 						case <-sut.release:
 						case <-ctx.Done():
 						}
 					}
-					return do()
-				})
+					return body()
+				}))
 			}()
 			select {
 			case <-returned:
@@ -270,7 +200,7 @@ func goTask(id int, f fault, held bool) commands.Command {
 				return result(why)
 			}
 			if f != faultNone && (f == faultPanic || !sut.allErrors) {
-				if !waitFor(sut.g.Scope().Cancelled) {
+				if !waitFor(sut.scope().Cancelled) {
 					return result(fmt.Sprintf("a task's %v did not cancel the group within %v", f, settleBound))
 				}
 			}
@@ -282,6 +212,7 @@ func goTask(id int, f fault, held bool) commands.Command {
 			if held && !m.cancelled {
 				m.held++
 			}
+			m.results = append(m.results, valueOf(f, v))
 			m.failed(f, err)
 			return m
 		},
@@ -289,25 +220,28 @@ func goTask(id int, f fault, held bool) commands.Command {
 	}
 }
 
-// goRange is GoRange(n) whose item at does f (at < 0: none does).
+// goRange is GoRange(n) whose item at does f (at < 0: none does). Only
+// Group has GoRange (Run's body gets a Group too).
 func goRange(id, n, at int, f fault) commands.Command {
 	err := fmt.Errorf("item error %d", id)
 	return &commands.ProtoCommand{
 		Name: fmt.Sprintf("GoRange(%d, %v at %d)", n, f, at),
 		RunFunc: func(s commands.SystemUnderTest) commands.Result {
 			sut := s.(*gSUT)
-			cancelled := sut.g.Scope().Cancelled()
+			cancelled := sut.scope().Cancelled()
 			fid := sut.submit(n)
-			do := body(f, err)
+			body := do(f, 0, err)
 			returned := make(chan struct{})
 			go func() {
 				defer close(returned)
 				sut.g.GoRange(n, func(ctx context.Context, i int) error {
-					sut.call(fid+i, ctx, cancelled)
-					if i == at {
-						return do()
-					}
-					return nil
+					_, err := sut.task(fid+i, cancelled, 0, func(context.Context) (int, error) {
+						if i == at {
+							return body()
+						}
+						return 0, nil
+					})(ctx)
+					return err
 				})
 			}()
 			why := sut.calledOnce(fid, fid+n, settleBound)
@@ -318,7 +252,7 @@ func goRange(id, n, at int, f fault) commands.Command {
 			}
 			return result(strings.TrimPrefix(why, "; "))
 		},
-		PreConditionFunc: canGo,
+		PreConditionFunc: func(st commands.State) bool { return canGo(st) && st.(*gModel).kind != kindResult },
 		NextStateFunc: func(st commands.State) commands.State {
 			m := cloneModel(st.(*gModel))
 			if at >= 0 {
@@ -330,22 +264,24 @@ func goRange(id, n, at int, f fault) commands.Command {
 	}
 }
 
+func cancelNext(st commands.State) commands.State {
+	m := cloneModel(st.(*gModel))
+	if !m.cancelled {
+		m.cancelled, m.cause = true, errCancelled
+	}
+	m.held = 0 // held tasks return when they see the cancellation
+	return m
+}
+
 var (
 	cmdCancel = &commands.ProtoCommand{
 		Name: "Cancel",
 		RunFunc: func(s commands.SystemUnderTest) commands.Result {
-			s.(*gSUT).g.Cancel(errCancelled)
-			return context.Cause(s.(*gSUT).g.Scope())
+			s.(*gSUT).cancel(errCancelled)
+			return context.Cause(s.(*gSUT).scope())
 		},
 		PreConditionFunc: func(st commands.State) bool { return !st.(*gModel).waited },
-		NextStateFunc: func(st commands.State) commands.State {
-			m := cloneModel(st.(*gModel))
-			if !m.cancelled {
-				m.cancelled, m.cause = true, errCancelled
-			}
-			m.held = 0 // held tasks return when they see the cancellation
-			return m
-		},
+		NextStateFunc:    cancelNext,
 		PostConditionFunc: func(st commands.State, res commands.Result) *gopter.PropResult {
 			m := st.(*gModel)
 			if m.causePanic {
@@ -370,7 +306,7 @@ var (
 			returned := make(chan struct{})
 			go func() {
 				defer close(returned)
-				sut.g.Go(func(ctx context.Context) error { sut.call(fid, ctx, true); return nil })
+				sut.goFn(sut.task(fid, true, goid(), func(context.Context) (int, error) { return 7, nil }))
 			}()
 			select {
 			case <-returned:
@@ -380,7 +316,7 @@ var (
 			sut.mu.Lock()
 			early := sut.calls[fid]
 			sut.mu.Unlock()
-			sut.g.Cancel(errCancelled)
+			sut.cancel(errCancelled)
 			if early != 0 {
 				return result("a Go blocked on a full limit called its function while every slot was held")
 			}
@@ -398,10 +334,12 @@ var (
 			m := st.(*gModel)
 			return !m.waited && !m.cancelled && m.limit > 0 && m.held == m.limit
 		},
-		NextStateFunc: func(st commands.State) commands.State { return cmdCancel.NextState(st) },
-		PostConditionFunc: func(_ commands.State, res commands.Result) *gopter.PropResult {
-			return check(res)
+		NextStateFunc: func(st commands.State) commands.State {
+			m := cancelNext(st).(*gModel)
+			m.results = append(m.results, 7)
+			return m
 		},
+		PostConditionFunc: func(_ commands.State, res commands.Result) *gopter.PropResult { return check(res) },
 	}
 	cmdRelease = &commands.ProtoCommand{
 		Name: "Release",
@@ -417,51 +355,29 @@ var (
 		NextStateFunc:     func(st commands.State) commands.State { m := cloneModel(st.(*gModel)); m.held--; return m },
 		PostConditionFunc: func(_ commands.State, res commands.Result) *gopter.PropResult { return check(res) },
 	}
-	cmdWait = &commands.ProtoCommand{
-		Name: "Wait",
+	// cmdWaitAgain: every Wait returns what the first returned.
+	cmdWaitAgain = &commands.ProtoCommand{
+		Name: "Wait again",
 		RunFunc: func(s commands.SystemUnderTest) commands.Result {
 			sut := s.(*gSUT)
-			o, ok := waitBounded(sut.g, settleBound)
-			if !ok {
-				o.bad = fmt.Sprintf("Wait did not return within %v with no task blocked", settleBound)
-			} else if o.bad == "" {
-				o.bad = sut.everyCallOnce()
-			}
-			return o
-		},
-		PreConditionFunc: func(st commands.State) bool { m := st.(*gModel); return !m.waited && m.held == 0 },
-		NextStateFunc:    func(st commands.State) commands.State { m := cloneModel(st.(*gModel)); m.waited = true; return m },
-		PostConditionFunc: func(st commands.State, res commands.Result) *gopter.PropResult {
-			m, r := prevState(st), res.(waitOutcome)
-			if r.bad != "" {
-				return gopter.NewPropResult(false, r.bad)
-			}
+			o, ok := sut.waitAgain(settleBound)
 			switch {
-			case m.panicked:
-				if r.panic == nil {
-					return gopter.NewPropResult(false, fmt.Sprintf("Wait returned %v, want a panic", r.err))
-				}
-			case r.panic != nil:
-				return gopter.NewPropResult(false, fmt.Sprintf("Wait panicked with %v", r.panic))
-			case m.all:
-				if why := sameErrors(r.err, m.errs); why != "" {
-					return gopter.NewPropResult(false, why)
-				}
-			case len(m.errs) > 0:
-				if r.err != m.errs[0] {
-					return gopter.NewPropResult(false, fmt.Sprintf("Wait = %v, want the first error %v", r.err, m.errs[0]))
-				}
-			case r.err != nil:
-				return gopter.NewPropResult(false, fmt.Sprintf("Wait = %v, want nil", r.err))
+			case !ok:
+				return result("a second Wait did not return")
+			case !o.same(*sut.first):
+				return result(fmt.Sprintf("a second Wait returned %v %v (panic %v), the first %v %v (panic %v)",
+					o.vals, o.err, o.panic != nil, sut.first.vals, sut.first.err, sut.first.panic != nil))
 			}
-			return gopter.NewPropResult(true, "")
+			return result("")
 		},
+		PreConditionFunc:  func(st commands.State) bool { return st.(*gModel).waited },
+		PostConditionFunc: func(_ commands.State, res commands.Result) *gopter.PropResult { return check(res) },
 	}
 	cmdGoAfterWait = &commands.ProtoCommand{
 		Name: "Go after Wait",
 		RunFunc: func(s commands.SystemUnderTest) (res commands.Result) {
 			defer func() { res = fmt.Sprint(recover()) }()
-			s.(*gSUT).g.Go(func(context.Context) error { return nil })
+			s.(*gSUT).goFn(func(context.Context) (int, error) { return 0, nil })
 			return "no panic"
 		},
 		PreConditionFunc: func(st commands.State) bool { return st.(*gModel).waited },
@@ -470,6 +386,106 @@ var (
 		},
 	}
 )
+
+// waitCmd is Wait. For Run, bodyFails makes the body return an error, which
+// fails the group as a task's error would. With spawn > 0 a task is
+// submitted first that, once Wait is waiting (or about to), submits spawn
+// more tasks with Go: Wait must wait for them too.
+func waitCmd(id int, bodyFails bool, spawn int) commands.Command {
+	bodyErr := fmt.Errorf("body error %d", id)
+	name := "Wait"
+	switch {
+	case bodyFails:
+		name = "Wait(body fails)"
+	case spawn > 0:
+		name = fmt.Sprintf("Go(spawns %d), Wait", spawn)
+	}
+	return &commands.ProtoCommand{
+		Name: name,
+		RunFunc: func(s commands.SystemUnderTest) commands.Result {
+			sut := s.(*gSUT)
+			var err error
+			if bodyFails {
+				err = bodyErr
+			}
+			if spawn > 0 {
+				cancelled := sut.scope().Cancelled()
+				fid := sut.submit(1 + spawn)
+				sut.goFn(sut.task(fid, cancelled, 0, func(context.Context) (int, error) {
+					for range 3 {
+						runtime.Gosched() // let Wait start waiting
+					}
+					for k := 1; k <= spawn; k++ {
+						sut.goFn(sut.task(fid+k, cancelled, 0, func(context.Context) (int, error) { return spawnValue(id, k), nil }))
+					}
+					return spawnValue(id, 0), nil
+				}))
+			}
+			o, ok := sut.wait(err, settleBound)
+			if !ok {
+				o.bad = fmt.Sprintf("Wait did not return within %v with no task blocked", settleBound)
+			} else if o.bad == "" {
+				o.bad = sut.everyCallOnce()
+			}
+			return o
+		},
+		PreConditionFunc: func(st commands.State) bool {
+			m := st.(*gModel)
+			if m.waited || m.held > 0 || bodyFails && m.kind != kindRun {
+				return false
+			}
+			// A task blocked in Go for the only slot, which it holds
+			// itself, would wait forever (errgroup's rule too).
+			return spawn == 0 || m.limit != 1 || m.cancelled
+		},
+		NextStateFunc: func(st commands.State) commands.State {
+			m := cloneModel(st.(*gModel))
+			if bodyFails {
+				m.failed(faultError, bodyErr)
+			}
+			if spawn > 0 {
+				for k := 0; k <= spawn; k++ {
+					m.results = append(m.results, spawnValue(id, k))
+				}
+			}
+			m.waited = true
+			return m
+		},
+		PostConditionFunc: func(st commands.State, res commands.Result) *gopter.PropResult {
+			m, r := prevState(st), res.(waitOutcome)
+			if r.bad != "" {
+				return gopter.NewPropResult(false, r.bad)
+			}
+			want := st.(*gModel) // after the command: its failures and results count
+			switch {
+			case want.panicked:
+				if r.panic == nil {
+					return gopter.NewPropResult(false, fmt.Sprintf("Wait returned %v, want a panic", r.err))
+				}
+			case r.panic != nil:
+				return gopter.NewPropResult(false, fmt.Sprintf("Wait panicked with %v", r.panic))
+			case m.all:
+				if why := sameErrors(r.err, want.errs); why != "" {
+					return gopter.NewPropResult(false, why)
+				}
+			case len(want.errs) > 0:
+				if r.err != want.errs[0] {
+					return gopter.NewPropResult(false, fmt.Sprintf("Wait = %v, want the first error %v", r.err, want.errs[0]))
+				}
+			case r.err != nil:
+				return gopter.NewPropResult(false, fmt.Sprintf("Wait = %v, want nil", r.err))
+			}
+			if m.kind == kindResult && r.panic == nil && !slices.Equal(r.vals, want.results) {
+				return gopter.NewPropResult(false, fmt.Sprintf("ResultGroup.Wait values %v, want %v (submission order)", r.vals, want.results))
+			}
+			return gopter.NewPropResult(true, "")
+		},
+	}
+}
+
+// spawnValue is the value of the spawning task (k = 0) of command id and
+// of the k-th task it submits.
+func spawnValue(id, k int) int { return 1000*(id+1) + k }
 
 // sameErrors compares Wait's joined error with the recorded errors, as
 // multisets: WithAllErrors joins them in the order they were recorded,
@@ -503,31 +519,31 @@ func tryGoWants(m *gModel) bool { return !m.cancelled && (m.limit == 0 || m.held
 // tryGo is TryGo of a held task, generated with the model's prediction: a
 // slot freed by a Release frees a moment after the released task returned,
 // so when the model predicts success, Run retries for a while.
-func tryGo(want bool) commands.Command {
+func tryGo(id int, want bool) commands.Command {
+	v := id + 1
 	return &commands.ProtoCommand{
 		Name: fmt.Sprintf("TryGo(held, want %v)", want),
 		RunFunc: func(s commands.SystemUnderTest) commands.Result {
 			sut := s.(*gSUT)
 			fid := sut.submit(1)
-			task := func(ctx context.Context) error {
-				sut.call(fid, ctx, false)
+			task := sut.task(fid, false, 0, func(ctx context.Context) (int, error) {
 				select {
 				case <-sut.release:
 				case <-ctx.Done():
 				}
-				return nil
-			}
-			ok := sut.g.TryGo(task)
+				return v, nil
+			})
+			ok := sut.tryGo(task)
 			for t0 := time.Now(); want && !ok && time.Since(t0) < settleBound; {
 				time.Sleep(20 * time.Microsecond)
-				ok = sut.g.TryGo(task)
+				ok = sut.tryGo(task)
 			}
 			if ok != want {
 				return result(fmt.Sprintf("TryGo = %v, want %v", ok, want))
 			}
 			if !ok { // refused: the function is not the group's to call
 				sut.mu.Lock()
-				sut.calls[fid] = 1
+				sut.calls[fid], sut.ends[fid] = 1, 1
 				sut.mu.Unlock()
 				return result("")
 			}
@@ -540,6 +556,7 @@ func tryGo(want bool) commands.Command {
 			m := cloneModel(st.(*gModel))
 			if want {
 				m.held++
+				m.results = append(m.results, v)
 			}
 			return m
 		},
@@ -547,67 +564,21 @@ func tryGo(want bool) commands.Command {
 	}
 }
 
-type waitOutcome struct {
-	err   error
-	panic any
-	bad   string // a violation seen by Run
-}
-
-func waitResult(g *core.Group) (o waitOutcome) {
-	defer func() {
-		if p := recover(); p != nil {
-			if _, ok := p.(*core.PanicError); !ok {
-				o.panic = fmt.Sprintf("not a *PanicError: %v", p)
-				return
-			}
-			o.panic = p
-		}
-	}()
-	return waitOutcome{err: g.Wait()}
-}
-
-// waitBounded is waitResult with a bound; ok is false if Wait did not
-// return within it (its goroutine is then left blocked: the property fails).
-func waitBounded(g *core.Group, bound time.Duration) (waitOutcome, bool) {
-	ch := make(chan waitOutcome, 1)
-	go func() { ch <- waitResult(g) }()
-	select {
-	case o := <-ch:
-		return o, true
-	case <-time.After(bound):
-		return waitOutcome{}, false
-	}
-}
-
 // prevState recovers the state before a command: gopter passes the state
 // after NextState to PostCondition, so the model keeps the previous one.
 func prevState(st commands.State) *gModel { return st.(*gModel).prev }
 
-// genModel is the initial state: no limit or 1..4, and WithAllErrors in
-// one group of four.
-var genModel = gopter.CombineGens(gen.IntRange(0, 4), gen.IntRange(0, 3)).Map(func(v []any) *gModel {
-	return &gModel{limit: v[0].(int), all: v[1].(int) == 0}
+// genModel is the initial state: a Group, a ResultGroup or Run's group; no
+// limit or 1..4; WithAllErrors in one run of four.
+var genModel = gopter.CombineGens(gen.IntRange(0, 2), gen.IntRange(0, 4), gen.IntRange(0, 3)).Map(func(v []any) *gModel {
+	return &gModel{kind: groupKind(v[0].(int)), limit: v[1].(int), all: v[2].(int) == 0}
 })
 
 func groupCommands() *commands.ProtoCommands {
 	return &commands.ProtoCommands{
-		NewSystemUnderTestFunc: func(st commands.State) commands.SystemUnderTest {
-			m := st.(*gModel)
-			var opts []core.GroupOption
-			if m.limit > 0 {
-				opts = append(opts, core.WithLimit(m.limit))
-			}
-			if m.all {
-				opts = append(opts, core.WithAllErrors())
-			}
-			return &gSUT{g: core.NewGroup(context.Background(), opts...), release: make(chan struct{}), limit: m.limit, allErrors: m.all}
-		},
-		DestroySystemUnderTestFunc: func(s commands.SystemUnderTest) {
-			sut := s.(*gSUT)
-			sut.g.Cancel(nil) // release held tasks
-			waitBounded(sut.g, settleBound)
-		},
-		InitialStateGen: genModel,
+		NewSystemUnderTestFunc:     func(st commands.State) commands.SystemUnderTest { return newSUT(st.(*gModel)) },
+		DestroySystemUnderTestFunc: func(s commands.SystemUnderTest) { s.(*gSUT).destroy() },
+		InitialStateGen:            genModel,
 		GenCommandFunc: func(st commands.State) gopter.Gen {
 			m := st.(*gModel)
 			id := m.nextErrID
@@ -620,15 +591,18 @@ func groupCommands() *commands.ProtoCommands {
 			add(5, goTask(id, faultNone, false))
 			add(4, goTask(id, faultNone, true))
 			add(4, cmdRelease)
-			add(3, tryGo(tryGoWants(m)))
+			add(3, tryGo(id, tryGoWants(m)))
 			add(2, goTask(id, faultError, false))
 			add(1, goTask(id, faultPanic, false))
 			add(1, goTask(id, faultGoexit, false))
 			add(1, cmdCancel)
 			add(2, cmdGoBlockedThenCancel)
-			add(2, cmdWait)
+			add(2, waitCmd(id, false, 0))
+			add(1, waitCmd(id, true, 0))
+			add(1, waitCmd(id, false, 1+id%8))
+			add(1, cmdWaitAgain)
 			add(1, cmdGoAfterWait)
-			if canGo(m) {
+			if canGo(m) && m.kind != kindResult {
 				// GoRange: up to 100 items (several chunks), a fault at any
 				// item or none.
 				g := gopter.CombineGens(gen.IntRange(1, 100), gen.IntRange(-1, 99), gen.IntRange(0, 3)).Map(func(v []any) commands.Command {
