@@ -1,14 +1,17 @@
 package chaos
 
+import "github.com/nimsync/nimsync/core"
+
 // Minimize shrinks a failing plan: it drops the plan's markers (planted
-// bugs included) one at a time, keeping each removal after which the
-// failure still shows, until no single marker can go. fails runs the code
-// under test with a plan and reports whether it failed; since Go's
-// scheduler is not seeded, a removal is kept if any of tries attempts
-// fails. The result is 1-minimal: every marker left is needed (as far as
-// tries attempts can tell). Minimize returns the plan unchanged if it does
-// not fail in tries attempts to begin with, and reports how many runs it
-// made.
+// bugs included) and its tuned knobs (which then keep core's defaults) one
+// at a time, keeping each removal after which the failure still shows,
+// until no single marker or knob can go. Knobs tuned to their defaults go
+// first, without a run. fails runs the code under test with a plan and
+// reports whether it failed; since Go's scheduler is not seeded, a removal
+// is kept if any of tries attempts fails. The result is 1-minimal: every
+// marker and tuned knob left is needed (as far as tries attempts can
+// tell). Minimize returns the plan unchanged if it does not fail in tries
+// attempts to begin with, and reports how many runs it made.
 func Minimize(p Plan, tries int, fails func(Plan) bool) (Plan, int) {
 	runs := 0
 	failsOnce := func(q Plan) bool {
@@ -23,6 +26,16 @@ func Minimize(p Plan, tries int, fails func(Plan) bool) (Plan, int) {
 	if !failsOnce(p) {
 		return p, runs
 	}
+	p = p.clone()
+	defaults := map[string]int{}
+	for _, k := range core.Knobs() {
+		defaults[k.Name] = k.Default
+	}
+	for name, v := range p.Tuning {
+		if d, ok := defaults[name]; ok && v == d {
+			delete(p.Tuning, name) // the same plan
+		}
+	}
 	for changed := true; changed; {
 		changed = false
 		for _, section := range []*map[string]Action{&p.Points, &p.Bugs} {
@@ -34,6 +47,13 @@ func Minimize(p Plan, tries int, fails func(Plan) bool) (Plan, int) {
 				}
 			}
 		}
+		for _, name := range sortedKeys(p.Tuning) {
+			q := p.clone()
+			delete(q.Tuning, name)
+			if failsOnce(q) {
+				p, changed = q, true
+			}
+		}
 	}
 	return p, runs
 }
@@ -43,6 +63,7 @@ func (p Plan) clone() Plan {
 	q.Points = cloneMap(p.Points)
 	q.Bugs = cloneMap(p.Bugs)
 	q.Consts = cloneMap(p.Consts)
+	q.Tuning = cloneMap(p.Tuning)
 	return q
 }
 

@@ -35,10 +35,22 @@ func TestMinimize(t *testing.T) {
 	require.Contains(t, m.Points, keep[0])
 	require.Contains(t, m.Points, keep[1])
 	require.Len(t, m.Bugs, 1)
+	require.Empty(t, m.Tuning, "the failure needs no tuned knob")
 	require.Equal(t, p.Consts, m.Consts)
 	require.NoError(t, m.Validate())
 	require.Greater(t, runs, len(p.Points))
 	require.Len(t, p.Points, len(chaos.NewPlan(p.Seed).Points), "the input plan is not modified")
+
+	// A failure that needs one tuned knob keeps it, and only it; knobs at
+	// their defaults go without a run.
+	p.Tuning = map[string]int{"pool/batch-max": 1, "park/active-spins": 0, "pool/grow-min": 64}
+	needsKnob := func(q chaos.Plan) bool { return q.Tuning["pool/batch-max"] == 1 }
+	m, runs = chaos.Minimize(p, 1, needsKnob)
+	require.Equal(t, map[string]int{"pool/batch-max": 1}, m.Tuning)
+	require.Empty(t, m.Points)
+	require.Empty(t, m.Bugs)
+	require.Equal(t, 1+len(p.Points)+len(p.Bugs)+2+1, runs, "the first run, one per marker and bug, one per tuned knob not at its default, and a last round for the one knob left")
+	require.Len(t, p.Tuning, 3, "the input plan is not modified")
 
 	// A plan that does not fail comes back as it was.
 	same, _ := chaos.Minimize(p, 3, func(chaos.Plan) bool { return false })

@@ -69,18 +69,24 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 
 // Plan is a fault plan: the seed it came from, the active markers and their
 // actions, planted bugs to switch on (only the harness's self-test does),
-// and the metamorphic constants (capacities, batch sizes, goroutine counts)
-// that tests running under the plan must use.
+// the metamorphic constants (capacities, batch sizes, goroutine counts)
+// that tests running under the plan must use, and core's tuning: values
+// for core's own magic numbers (core.Knobs: spin and yield counts, the
+// pool's batch size, tick, thresholds and idle timeout, GoRange's chunks),
+// which Start applies in a chaos build. A knob the plan leaves out keeps
+// its default.
 type Plan struct {
 	Seed   uint64            `json:"seed"`
 	Points map[string]Action `json:"points"`
 	Bugs   map[string]Action `json:"bugs,omitempty"`
 	Consts map[string]int    `json:"consts"`
+	Tuning map[string]int    `json:"tuning,omitempty"`
 }
 
 // NewPlan derives a plan from seed: each marker of core (bugs excepted) is
 // active with probability 1/2, with an action and a probability drawn from
-// the seed, and the constants are drawn likewise.
+// the seed, and the constants and core's tuning are drawn likewise (see
+// newTuning).
 func NewPlan(seed uint64) Plan {
 	rng := rand.New(rand.NewPCG(seed, 0x6e696d73796e63)) // "nimsync"
 	p := Plan{Seed: seed, Points: map[string]Action{}, Consts: map[string]int{}}
@@ -115,6 +121,7 @@ func NewPlan(seed uint64) Plan {
 	p.Consts["receivers"] = 1 + rng.IntN(4)
 	p.Consts["tasks"] = []int{1, 16, 256, 4096}[rng.IntN(4)]
 	p.Consts["depth"] = 1 + rng.IntN(5)
+	p.Tuning = newTuning(seed)
 	return p
 }
 
@@ -128,9 +135,12 @@ func (p Plan) Const(name string, def int) int {
 }
 
 // Validate checks every marker name against core.Failpoints and every
-// action against the marker's kind. Unknown names are errors, never
-// silently ignored.
+// action against the marker's kind, and the tuning against core.Knobs
+// (names, ranges). Unknown names are errors, never silently ignored.
 func (p Plan) Validate() error {
+	if err := core.CheckTuning(p.Tuning); err != nil {
+		return fmt.Errorf("chaos: plan tuning: %w", err)
+	}
 	known := map[string]core.Failpoint{}
 	for _, fp := range core.Failpoints() {
 		known[fp.Name] = fp

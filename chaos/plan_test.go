@@ -59,6 +59,10 @@ func TestParsePlanRejects(t *testing.T) {
 		{`{"seed":1,"points":{},"consts":{},"extra":true}`, `unknown field "extra"`},
 		{`{"seed":1,"points":{"contract/single-sender":{"kind":"yield","prob":1}},"consts":{}}`, `takes no action`},
 		{`not json`, `reading plan`},
+		{`{"seed":1,"points":{},"consts":{},"tuning":{"pool/nope":1}}`, `plan tuning: core: unknown tuning knob "pool/nope" (known: `},
+		{`{"seed":1,"points":{},"consts":{},"tuning":{"pool/batch-max":0}}`, `plan tuning: core: tuning knob "pool/batch-max": 0 is outside [1, 1024]`},
+		{`{"seed":1,"points":{},"consts":{},"tuning":{"pool/min-queue":100}}`, `"pool/min-queue": 100 is not a power of two`},
+		{`{"seed":1,"points":{},"consts":{},"tuning":{"pool/batch-max":"big"}}`, `reading plan`},
 	} {
 		_, err := chaos.ParsePlan([]byte(tc.json))
 		require.ErrorContains(t, err, tc.want, tc.json)
@@ -78,4 +82,55 @@ func TestConst(t *testing.T) {
 	p := chaos.NewPlan(7)
 	require.Equal(t, p.Consts["capacity"], p.Const("capacity", -1))
 	require.Equal(t, -1, p.Const("absent", -1))
+}
+
+// TestPlanTuning: every plan tunes every knob of core (defaults included,
+// so the plan logs and replays the whole tuning); across seeds each knob
+// keeps its default somewhere and reaches its minimum and maximum
+// somewhere else; a plan without tuning is valid and means the defaults.
+func TestPlanTuning(t *testing.T) {
+	type seen struct{ def, lo, hi, other bool }
+	knobs := core.Knobs()
+	by := map[string]*seen{}
+	for seed := uint64(0); seed < 400; seed++ {
+		p := chaos.NewPlan(seed)
+		require.Len(t, p.Tuning, len(knobs), "seed %d", seed)
+		require.NoError(t, core.CheckTuning(p.Tuning))
+		for _, k := range knobs {
+			v, ok := p.Tuning[k.Name]
+			require.True(t, ok, "seed %d tunes %s", seed, k.Name)
+			if by[k.Name] == nil {
+				by[k.Name] = &seen{}
+			}
+			s := by[k.Name]
+			switch v {
+			case k.Default:
+				s.def = true
+			case k.Min:
+				s.lo = true
+			case k.Max:
+				s.hi = true
+			default:
+				s.other = true
+			}
+		}
+	}
+	for _, k := range knobs {
+		s := by[k.Name]
+		require.True(t, s.def, "%s keeps its default in some plan", k.Name)
+		require.True(t, s.lo || k.Min == k.Default, "%s reaches its minimum", k.Name)
+		require.True(t, s.hi || k.Max == k.Default, "%s reaches its maximum", k.Name)
+	}
+
+	p, err := chaos.ParsePlan([]byte(`{"seed":1,"points":{},"consts":{}}`))
+	require.NoError(t, err)
+	require.Nil(t, p.Tuning, "no tuning: every knob keeps its default")
+	require.NotContains(t, string(p.JSON()), "tuning")
+
+	q := chaos.NewPlan(9)
+	q.Tuning = map[string]int{"pool/batch-max": 1, "pool/idle-timeout-us": 0, "group/range-chunk": 1}
+	r, err := chaos.ParsePlan(q.JSON())
+	require.NoError(t, err)
+	require.Equal(t, q.Tuning, r.Tuning, "a partial tuning round-trips")
+	require.Contains(t, string(q.JSON()), `"pool/batch-max": 1`)
 }

@@ -97,7 +97,12 @@ var active atomic.Pointer[Run]
 
 // Start enables p: it registers a hook on every marker of core and checks,
 // with a canary (creating a scope passes scope/attach), that the markers
-// fire; if they do not, it returns ErrNoFailpoints.
+// fire; if they do not, it returns ErrNoFailpoints. Then it sets core's
+// tuning knobs to the plan's tuning (core.SetTuning, which waits for the
+// task pool to be quiet), so Start must be called while no core work runs:
+// before the body of the test or run, never during it. A failpoint build
+// made without -tags chaos has core's knobs compiled as constants, and
+// Start refuses a plan that tunes them.
 func Start(p Plan) (*Run, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -141,6 +146,10 @@ func Start(p Plan) (*Run, error) {
 		r.Stop()
 		return nil, ErrNoFailpoints
 	}
+	if err := applyTuning(p.Tuning); err != nil {
+		r.Stop()
+		return nil, fmt.Errorf("chaos: applying the plan's tuning: %w", err)
+	}
 	for _, c := range r.counts {
 		c.Store(0)
 	}
@@ -161,13 +170,20 @@ func (r *Run) Plan() Plan { return r.plan }
 // turns storms off; Storm actions do nothing until a function is set.
 func (r *Run) SetStorm(f func(seed uint64)) { r.storm.Store(&f) }
 
-// Stop disables every marker and waits for running storms. It is safe to
-// call more than once.
+// Stop disables every marker, waits for running storms and restores core's
+// tuning knobs to their defaults; like Start, it must be called once the
+// code under test has stopped. If core's task pool is still busy after
+// core.SetTuning's wait (a run that stalled with tasks queued), the run's
+// tuning stays in effect: every value in it is one core is correct with.
+// It is safe to call more than once.
 func (r *Run) Stop() {
 	for _, fp := range core.Failpoints() {
 		_ = failpoint.Disable(path(fp.Name))
 	}
 	r.storms.Wait()
+	if active.Load() == r {
+		_ = applyTuning(nil)
+	}
 	active.CompareAndSwap(r, nil)
 }
 

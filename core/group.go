@@ -443,7 +443,7 @@ func (g *Group) GoRange(n int, fn func(ctx context.Context, i int) error) {
 	if g.waited.Load() {
 		g.start(task0, true) // panics with Go's message
 	}
-	size := min(max(n/(8*runtime.GOMAXPROCS(0)), 1), rangeChunk)
+	size := min(max(n/(rangeSplit*runtime.GOMAXPROCS(0)), 1), rangeChunk) // tuning.go
 	for lo := 0; lo < n; lo += size {
 		g.goChunk(lo, min(lo+size, n), fn)
 	}
@@ -493,9 +493,6 @@ func (g *Group) addOver(fn func(context.Context) error) {
 	failpoint.InjectCall(fpGroupGo)
 	tasks.submit(task{fn, g})
 }
-
-// rangeChunk is the most items of a GoRange in one task.
-const rangeChunk = 256
 
 // Run is a nursery: it creates a group under ctx, calls body with it, and
 // waits for the group's tasks before it returns, so no task outlives the

@@ -38,10 +38,10 @@ func sendSlow[T any, C sender[T]](ctx context.Context, c C, v T, st *spinState, 
 	i, busy := startSpin(st)
 	defer func() { endSpin(st, busy) }() // busy as it is on return
 	for ; ; i++ {
+		if i == activeSpins && busy {
+			busy = endSpin(st, busy) // before yielding or parking
+		}
 		if spinning(i) {
-			if i == activeSpins && busy {
-				busy = endSpin(st, busy)
-			}
 			spin(i, lv)
 			if !c.peekSend() {
 				continue
@@ -66,10 +66,10 @@ func recvSlow[T any, C receiver[T]](ctx context.Context, c C, st *spinState, rec
 	i, busy := startSpin(st)
 	defer func() { endSpin(st, busy) }() // busy as it is on return
 	for ; ; i++ {
+		if i == activeSpins && busy {
+			busy = endSpin(st, busy) // before yielding or parking
+		}
 		if spinning(i) {
-			if i == activeSpins && busy {
-				busy = endSpin(st, busy)
-			}
 			spin(i, lv)
 			if !c.peekRecv() {
 				continue
@@ -91,9 +91,12 @@ func recvSlow[T any, C receiver[T]](ctx context.Context, c C, st *spinState, rec
 // startSpin claims the side's busy-waiting slot. It returns the first
 // attempt to make: 0 (busy-wait first) for the claimant, activeSpins (go
 // straight to yielding) for everyone else, and for every goroutine of a side
-// at level parkFirst (park.go), which skips busy waiting altogether.
+// at level parkFirst (park.go), which skips busy waiting altogether. The
+// claimant releases the slot at attempt activeSpins, before it yields or
+// parks, so no goroutine holds it while parked, whatever the tuning
+// (tuning.go: yieldSpins may be 0, and activeSpins too).
 func startSpin(st *spinState) (int, bool) {
-	if st.level.Load() > parkFirst && st.busy.Load() == 0 && st.busy.CompareAndSwap(0, 1) {
+	if int(st.level.Load()) > parkFirst && st.busy.Load() == 0 && st.busy.CompareAndSwap(0, 1) {
 		return 0, true
 	}
 	return activeSpins, false

@@ -42,10 +42,15 @@ import (
 // Spin policy. Before parking, an operation that would block retries
 // activeSpins times after busy waits of 2^(spinShift+level) loop iterations
 // for the first (capped at 2^maxShift, about a microsecond) and 2^(spinShift+i)
-// for the others, then yieldSpins times after runtime.Gosched. So a blocked
-// goroutine burns CPU for at most about a microsecond before it yields its P,
-// and parks soon after: when goroutines outnumber Ps, the peer it waits for
-// may need that P.
+// for the others, then yieldSpins times after runtime.Gosched. So, with the
+// defaults, a blocked goroutine burns CPU for at most about a microsecond
+// before it yields its P, and parks soon after: when goroutines outnumber
+// Ps, the peer it waits for may need that P. These counts, shifts and the level's bounds (maxLevel,
+// parkFirst) are tuning knobs (tuning.go): constants in a plain build, and
+// in a chaos build values a fault plan chose, down to no busy round and no
+// yield at all (park at once). No invariant of this file depends on their
+// values: spinning only delays the parking protocol, which alone guarantees
+// that no wakeup is lost.
 //
 // level is an adaptive hint kept per side of a channel (adapt). On this kind
 // of machine a cache line takes tens of nanoseconds to move between cores, so
@@ -53,15 +58,9 @@ import (
 // sender writes on every value; waiting longer lets values pile up and move
 // in bulk. But a request/response peer wants no busy wait at all (see
 // adapt). The hint grows while waits end with more than one value (or free
-// slot) ready, and shrinks while they end with exactly one; below 0 it means
-// park first. Only one goroutine per side busy-waits at a time (spinState).
-const (
-	activeSpins = 4
-	yieldSpins  = 2
-	spinShift   = 5
-	maxLevel    = 6
-	maxShift    = 12
-)
+// slot) ready, and shrinks while they end with exactly one; at parkFirst
+// (below 0 by default) it means park first. Only one goroutine per side
+// busy-waits at a time (spinState).
 
 // spin backs off before attempt i+1 of an operation that would block.
 func spin(i, level int) {
@@ -101,7 +100,9 @@ type spinState struct {
 // core, as with Go channels, which on this kind of machine beats talking
 // across cores, whose cache-line round trip ranges from about 90 to 360 ns
 // as the host places its vCPUs. The level is a hint: concurrent updates
-// may lose one another, harmlessly.
+// may lose one another, harmlessly. (A level stored under other tuning,
+// by a channel that outlived a chaos run, may lie outside [parkFirst,
+// maxLevel]; it is read as the same hint, and adapt moves it back.)
 func (st *spinState) adapt(lv int, busy, more bool) {
 	switch {
 	case more:
@@ -110,9 +111,6 @@ func (st *spinState) adapt(lv int, busy, more bool) {
 		st.level.Store(int32(lv - 1))
 	}
 }
-
-// parkFirst is the level at which a waiter skips the busy rounds.
-const parkFirst = -1
 
 // waiter is one parked goroutine. next and prev are guarded by the mutex of
 // the queue the waiter is linked in; queued is true while it is linked.

@@ -53,6 +53,19 @@ package core
 //     still linked; otherwise a token is on its way and it waits for it.
 //  5. qlen mirrors the queue's length. It is written only under mu and read
 //     without it by searching workers, as a hint.
+//
+// The pool's tuning knobs (batchMax, idleTimeout, monitorTick, growMin,
+// starveTicks, minQueue) are in tuning.go: constants in a plain build,
+// values a fault plan chose in a chaos build. None of the invariants above
+// depends on their values; each holds, and no task is stranded, with
+// batches of one (batchMax 1: a batch is a worker's one slot), workers that
+// exit as soon as they park (idleTimeout 0: the timer races the wake token,
+// and invariant 4 settles the race), a monitor that starts one worker at a
+// time (growMin 1) or starves a task for only one tick (starveTicks 1), and
+// a queue that shrinks to one slot (minQueue 1: it doubles as it fills).
+// The knobs a worker reads are read under mu, while it is counted as
+// searching (poll), or by the monitor: the moments tuning.go's invariant 2
+// keeps free of SetTuning.
 
 import (
 	"context"
@@ -63,29 +76,6 @@ import (
 	"time"
 
 	"github.com/pingcap/failpoint"
-)
-
-const (
-	// batchMax is the most tasks a worker takes from the queue at once. It
-	// takes half the queue, so that other workers find work too.
-	batchMax = 64
-	// idleTimeout is how long a parked worker lingers before it exits. It
-	// is shorter than goleak's default retry budget (about 0.4 s), so a
-	// leak check that runs after a group's Wait sees the workers gone.
-	idleTimeout = 100 * time.Millisecond
-	// monitorTick is how often the monitor checks for progress.
-	monitorTick = 200 * time.Microsecond
-	// growMin is the fewest temporary workers the monitor starts when it
-	// finds every worker blocked: a tick lasts about a millisecond on
-	// Linux (the timer's resolution, whatever monitorTick says), so growth
-	// by doubling from GOMAXPROCS alone would take ~10 ms for 1K tasks.
-	growMin = 64
-	// starveTicks is how many ticks a queued task may wait, with nothing
-	// taken and the Ps busy, before the monitor starts a temporary worker
-	// for it anyway (see monitor).
-	starveTicks = 16
-	// minQueue is the queue capacity the pool shrinks back to when idle.
-	minQueue = 256
 )
 
 // task is one queued call: run fn in group g.
@@ -124,7 +114,7 @@ type worker struct {
 	// 16 bits each.
 	claim atomic.Uint64
 	seen  uint64  // claim as the monitor saw it last tick (guarded by pool.mu)
-	batch []task  // len batchMax once the worker took more than one task
+	batch []task  // len >= batchMax once the worker took more than one task (batchMax as it was then)
 	one   [1]task // the batch of a worker that takes one task at a time
 	temp  bool    // a temporary worker (invariant 1); set at start
 
@@ -275,7 +265,7 @@ func (p *pool) takeLocked(w *worker) {
 	}
 	b := w.one[:]
 	if k > 1 {
-		if w.batch == nil {
+		if len(w.batch) < k { // nil, or made under a smaller batchMax (tuning.go)
 			w.batch = make([]task, batchMax)
 		}
 		b = w.batch
@@ -369,9 +359,10 @@ func (p *pool) work(w *worker) {
 		p.searching--
 		searching = false
 		p.parkLocked(w)
+		idle := idleTimeout // read under mu (tuning.go, invariant 2)
 		p.mu.Unlock()
 		failpoint.InjectCall(fpPoolPark)
-		if !p.park(w) {
+		if !p.park(w, idle) {
 			w.quit = true
 			return
 		}
@@ -407,7 +398,7 @@ func (p *pool) poll() bool {
 	seen := int64(0)
 	for i := 0; i < 12; i++ {
 		n := p.qlen.Load()
-		if n > 0 && (n == seen || n >= batchMax) {
+		if n > 0 && (n == seen || n >= int64(batchMax)) {
 			return true
 		}
 		if n > 0 && seen == 0 {
@@ -424,13 +415,13 @@ func (p *pool) poll() bool {
 	return seen > 0
 }
 
-// park waits for a token or the idle timeout. It reports false if the
+// park waits for a token or the idle timeout idle. It reports false if the
 // worker should exit; it has then left the idle and all lists.
-func (p *pool) park(w *worker) bool {
+func (p *pool) park(w *worker, idle time.Duration) bool {
 	if w.timer == nil {
-		w.timer = time.NewTimer(idleTimeout)
+		w.timer = time.NewTimer(idle)
 	} else {
-		w.timer.Reset(idleTimeout)
+		w.timer.Reset(idle)
 	}
 	select {
 	case <-w.wake:

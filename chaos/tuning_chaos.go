@@ -1,0 +1,9 @@
+//go:build chaos
+
+package chaos
+
+import "github.com/nimsync/nimsync/core"
+
+// applyTuning sets core's tuning knobs to m, the rest to their defaults
+// (nil: all of them). A chaos build compiles them as variables.
+func applyTuning(m map[string]int) error { return core.SetTuning(m) }
