@@ -43,8 +43,25 @@ const (
 	fpBugDoneEarly   = "bug/task-done-before-defer"
 	fpBugHookSkipped = "bug/cancel-hook-skipped"
 	fpBugRecvRunaway = "bug/recv-after-close-runaway"
-	fpContractSend   = "contract/single-sender"
-	fpContractRecv   = "contract/single-receiver"
+
+	// Planted bugs of Group, ResultGroup and Run (group.go), one per rule
+	// of properties/RULES.md that had none.
+	fpBugTaskSkipped       = "bug/task-skipped-after-cancel"
+	fpBugRangeWaitsSlot    = "bug/range-rest-waits-for-slot"
+	fpBugFirstErrLost      = "bug/first-error-overwritten"
+	fpBugAllErrorsCancel   = "bug/all-errors-cancels"
+	fpBugGoexitLost        = "bug/goexit-not-a-failure"
+	fpBugPanicAsError      = "bug/panic-reported-as-error"
+	fpBugCancelIsError     = "bug/cancellation-reported-as-error"
+	fpBugWaitRejoins       = "bug/wait-joins-anew"
+	fpBugGoAfterWait       = "bug/go-after-wait-accepted"
+	fpBugTryGoCancelled    = "bug/trygo-accepts-when-cancelled"
+	fpBugLimitOffByOne     = "bug/limit-off-by-one"
+	fpBugGoInline          = "bug/cancelled-go-runs-inline"
+	fpBugRunDropsBodyErr   = "bug/run-drops-body-error"
+	fpBugResultSlotRefused = "bug/result-slot-for-refused-trygo"
+	fpContractSend         = "contract/single-sender"
+	fpContractRecv         = "contract/single-receiver"
 )
 
 // PointKind is what a failpoint marker's hook looks like.
@@ -100,6 +117,20 @@ var failpoints = []Failpoint{
 	{fpBugDoneEarly, BugPoint, "PLANTED BUG: a task is counted finished before its body and defers run"},
 	{fpBugHookSkipped, BugPoint, "PLANTED BUG: a cancelled scope skips its AfterFunc/OnCancel hooks"},
 	{fpBugRecvRunaway, BugPoint, "PLANTED BUG: a receive on a closed, drained SPMC or MPMC channel re-delivers an old slot's value instead of ErrClosed, for ever"},
+	{fpBugTaskSkipped, BugPoint, "PLANTED BUG: a queued task whose group is cancelled is never called (its defers never run)"},
+	{fpBugRangeWaitsSlot, BugPoint, "PLANTED BUG: the rest of a failed GoRange chunk waits for a slot of the limit the chunk still holds"},
+	{fpBugFirstErrLost, BugPoint, "PLANTED BUG: a later task error overwrites the first, which Wait should return"},
+	{fpBugAllErrorsCancel, BugPoint, "PLANTED BUG: WithAllErrors: a task error cancels the group"},
+	{fpBugGoexitLost, BugPoint, "PLANTED BUG: a task that called runtime.Goexit is not counted as failed"},
+	{fpBugPanicAsError, BugPoint, "PLANTED BUG: a task's panic is recorded as an error; Wait returns it instead of panicking"},
+	{fpBugCancelIsError, BugPoint, "PLANTED BUG: Wait reports the cause of a cancellation though no task failed"},
+	{fpBugWaitRejoins, BugPoint, "PLANTED BUG: WithAllErrors: each Wait joins the errors anew, so two Waits return different errors"},
+	{fpBugGoAfterWait, BugPoint, "PLANTED BUG: Go after Wait returned is accepted instead of panicking"},
+	{fpBugTryGoCancelled, BugPoint, "PLANTED BUG: TryGo on a cancelled group accepts the task"},
+	{fpBugLimitOffByOne, BugPoint, "PLANTED BUG: WithLimit(n) lets n+1 tasks be pending"},
+	{fpBugGoInline, BugPoint, "PLANTED BUG: Go on a cancelled group calls the task inline, on the caller's goroutine"},
+	{fpBugRunDropsBodyErr, BugPoint, "PLANTED BUG: Run ignores the error its body returned"},
+	{fpBugResultSlotRefused, BugPoint, "PLANTED BUG: ResultGroup.TryGo reserves a result slot even when it refuses the task"},
 	{fpContractSend, ContractPoint, "an SPSC or SPMC send operation (Send, TrySend, SendBatch) starts and ends"},
 	{fpContractRecv, ContractPoint, "an SPSC or MPSC receive operation (Recv, TryRecv, RecvBatch) starts and ends"},
 }

@@ -217,6 +217,12 @@ func (g *Group) Cancel(cause error) { g.scope.Cancel(cause) }
 // cancelled, fn is still called, with the cancelled context (see [Group]).
 // Go panics if fn is nil or Wait has returned.
 func (g *Group) Go(fn func(ctx context.Context) error) {
+	if g.scope.Cancelled() && planted(fpBugGoInline) {
+		g.start(fn, true)
+		g.run(fn)
+		g.finish(1)
+		return
+	}
 	g.start(fn, true) // a blocking start always counts the task (invariant 5)
 	failpoint.InjectCall(fpGroupGo)
 	tasks.submit(task{fn, g})
@@ -240,10 +246,10 @@ func (g *Group) start(fn func(context.Context) error, block bool) bool {
 	if fn == nil {
 		panic("core: Group.Go: nil function")
 	}
-	if g.waited.Load() {
+	if g.waited.Load() && !planted(fpBugGoAfterWait) {
 		panic("core: Group.Go called after Wait returned; a Group runs one batch of work, create a new one")
 	}
-	if !block && g.scope.Cancelled() {
+	if !block && g.scope.Cancelled() && !planted(fpBugTryGoCancelled) {
 		return false
 	}
 	if g.limit == 0 {
@@ -257,10 +263,13 @@ func (g *Group) start(fn func(context.Context) error, block bool) bool {
 // until the group is cancelled, and then counts the task beyond the limit
 // (invariant 3), so that it is called at once with the cancelled context.
 func (g *Group) acquire(block bool) bool {
-	waited := false
+	waited, limit := false, g.limit
+	if planted(fpBugLimitOffByOne) {
+		limit++
+	}
 	for {
 		s := g.state.Load()
-		if int64(s&pendingMask) < g.limit {
+		if int64(s&pendingMask) < limit {
 			if !g.state.CompareAndSwap(s, s+1) {
 				continue
 			}
@@ -312,6 +321,9 @@ func (g *Group) finish(k uint64) {
 // run calls one task body on a worker, cancelled group or not (invariant
 // 5), and records its failure.
 func (g *Group) run(fn func(context.Context) error) {
+	if g.scope.Cancelled() && planted(fpBugTaskSkipped) {
+		return
+	}
 	ok := false
 	defer func() {
 		if !ok {
@@ -333,10 +345,13 @@ func (g *Group) fail(err error) {
 	if g.all {
 		g.errs = append(g.errs, err)
 		g.mu.Unlock()
+		if planted(fpBugAllErrorsCancel) {
+			g.scope.Cancel(err)
+		}
 		return
 	}
 	first := g.err == nil
-	if first {
+	if first || planted(fpBugFirstErrLost) {
 		g.err = err
 	}
 	g.mu.Unlock()
@@ -349,10 +364,16 @@ func (g *Group) fail(err error) {
 // is nil (since Go 1.21 panic(nil) raises a *runtime.PanicNilError).
 func (g *Group) abort(r any) {
 	if r == nil {
-		g.fail(ErrGoexit)
+		if !planted(fpBugGoexitLost) {
+			g.fail(ErrGoexit)
+		}
 		return
 	}
 	pe := &PanicError{Value: r, Stack: debug.Stack()}
+	if planted(fpBugPanicAsError) {
+		g.fail(pe)
+		return
+	}
 	g.mu.Lock()
 	if g.panicked == nil {
 		g.panicked = pe
@@ -375,12 +396,15 @@ func (g *Group) Wait() error {
 	if g.all {
 		// Joined once, so that every Wait returns the same error: no task
 		// can record one after wait returned.
-		if g.joined == nil && len(g.errs) > 0 {
+		if len(g.errs) > 0 && (g.joined == nil || planted(fpBugWaitRejoins)) {
 			g.joined = errors.Join(g.errs...)
 		}
 		err = g.joined
 	}
 	g.mu.Unlock()
+	if err == nil && g.scope.Cancelled() && planted(fpBugCancelIsError) {
+		err = context.Cause(&g.scope)
+	}
 	if err != nil {
 		g.scope.Cancel(err)
 	} else {
@@ -473,6 +497,10 @@ func (g *Group) chunk(lo, hi int, fn func(context.Context, int) error) func(cont
 				g.abort(r)
 			}
 			if i+1 < hi {
+				if planted(fpBugRangeWaitsSlot) {
+					g.Go(g.chunk(i+1, hi, fn))
+					return
+				}
 				g.addOver(g.chunk(i+1, hi, fn))
 			}
 		}()
@@ -512,7 +540,7 @@ func Run(ctx context.Context, body func(g *Group) error, opts ...GroupOption) er
 			g.wait()
 		}
 	}()
-	if err := body(g); err != nil {
+	if err := body(g); err != nil && !planted(fpBugRunDropsBodyErr) {
 		g.fail(err)
 	}
 	ok = true
@@ -564,6 +592,14 @@ func (r *ResultGroup[T]) Go(fn func(ctx context.Context) (T, error)) {
 func (r *ResultGroup[T]) TryGo(fn func(ctx context.Context) (T, error)) bool {
 	if fn == nil {
 		panic("core: ResultGroup.TryGo: nil function")
+	}
+	if planted(fpBugResultSlotRefused) {
+		slot := r.reserve()
+		if !r.g.start(task0, false) {
+			return false
+		}
+		tasks.submit(task{r.wrap(slot, fn), r.g})
+		return true
 	}
 	if !r.g.start(task0, false) {
 		return false

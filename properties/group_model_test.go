@@ -178,9 +178,7 @@ func goTask(id int, f fault, held bool) commands.Command {
 			cancelled := sut.scope().Cancelled()
 			fid := sut.submit(1)
 			body := do(f, v, err)
-			returned := make(chan struct{})
-			go func() { // bounded: a Go that blocks with a free slot fails the property
-				defer close(returned)
+			returned := sut.async(func() { // bounded: a Go that blocks with a free slot fails the property
 				sut.goFn(sut.task(fid, cancelled, goid(), func(ctx context.Context) (int, error) {
 					if held {
 						select {
@@ -190,7 +188,7 @@ func goTask(id int, f fault, held bool) commands.Command {
 					}
 					return body()
 				}))
-			}()
+			})
 			select {
 			case <-returned:
 			case <-time.After(settleBound):
@@ -231,9 +229,7 @@ func goRange(id, n, at int, f fault) commands.Command {
 			cancelled := sut.scope().Cancelled()
 			fid := sut.submit(n)
 			body := do(f, 0, err)
-			returned := make(chan struct{})
-			go func() {
-				defer close(returned)
+			returned := sut.async(func() {
 				sut.g.GoRange(n, func(ctx context.Context, i int) error {
 					_, err := sut.task(fid+i, cancelled, 0, func(context.Context) (int, error) {
 						if i == at {
@@ -243,12 +239,17 @@ func goRange(id, n, at int, f fault) commands.Command {
 					})(ctx)
 					return err
 				})
-			}()
+			})
 			why := sut.calledOnce(fid, fid+n, settleBound)
 			select {
 			case <-returned:
 			case <-time.After(settleBound):
 				why += fmt.Sprintf("; GoRange(%d) did not return within %v (limit %d): deadlock", n, settleBound, sut.limit)
+			}
+			// The failure is recorded a moment after the item returned
+			// (a panic or Goexit when it unwinds): settle, as Go does.
+			if why == "" && at >= 0 && (f == faultPanic || !sut.allErrors) && !waitFor(sut.scope().Cancelled) {
+				why = fmt.Sprintf("item %d's %v did not cancel the group within %v", at, f, settleBound)
 			}
 			return result(strings.TrimPrefix(why, "; "))
 		},
@@ -303,11 +304,9 @@ var (
 		RunFunc: func(s commands.SystemUnderTest) commands.Result {
 			sut := s.(*gSUT)
 			fid := sut.submit(1)
-			returned := make(chan struct{})
-			go func() {
-				defer close(returned)
+			returned := sut.async(func() {
 				sut.goFn(sut.task(fid, true, goid(), func(context.Context) (int, error) { return 7, nil }))
-			}()
+			})
 			select {
 			case <-returned:
 				return result("Go returned while every slot of the limit was held")

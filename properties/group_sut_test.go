@@ -147,6 +147,27 @@ func (s *gSUT) task(id int, cancelled bool, caller int64, do func(context.Contex
 	}
 }
 
+// async runs f in a goroutine of its own, for a call that may block
+// (the caller bounds its wait on the returned channel, closed when f
+// returns). A panic of f is a violation, recorded, not a crash: after a
+// command timed out, f may still run on into a group the property has
+// already given up on.
+func (s *gSUT) async(f func()) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() {
+			if p := recover(); p != nil {
+				s.mu.Lock()
+				s.bad = append(s.bad, fmt.Sprintf("a Go, GoRange or Wait call panicked: %v", p))
+				s.mu.Unlock()
+			}
+		}()
+		f()
+	}()
+	return done
+}
+
 // calledOnce waits until functions [lo, hi) were each called and returns
 // "" or what is wrong: a function called twice, a violation seen inside a
 // task, or a function not called within the bound.

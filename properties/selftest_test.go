@@ -18,6 +18,7 @@ import (
 
 	"github.com/anishathalye/porcupine"
 	"github.com/leanovate/gopter"
+	"github.com/leanovate/gopter/commands"
 	"github.com/nimsync/nimsync/chaos"
 	"github.com/nimsync/nimsync/core"
 )
@@ -69,6 +70,21 @@ func cleanupEpisode(seed uint64) (bool, string) {
 	return !ok, why
 }
 
+// groupModelEpisode checks 25 generated command sequences of the group
+// model (no shrinking: the self-test wants the catch, not the smallest
+// counterexample).
+func groupModelEpisode(seed uint64) (bool, string) {
+	params := gopter.DefaultTestParametersWithSeed(int64(seed >> 1))
+	params.MinSuccessfulTests = 25
+	params.MaxShrinkCount = 0
+	params.Workers = 1
+	res := commands.Prop(groupCommands()).Check(params)
+	if res.Passed() {
+		return false, ""
+	}
+	return true, strings.Join(res.Labels, "; ")
+}
+
 func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 	s := seed(t)
 	old := episodeDeadline
@@ -87,6 +103,20 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 		{"bug/cancel-hook-skipped", 1, cleanupEpisode},
 		{"bug/task-done-before-defer", 1, cleanupEpisode},
 		{"bug/recv-after-close-runaway", 1, deliveryEpisode(mpmc, 16, 2, 2, 2000)},
+		{"bug/task-skipped-after-cancel", 1, cleanupEpisode},
+		{"bug/range-rest-waits-for-slot", 1, groupModelEpisode},
+		{"bug/first-error-overwritten", 1, groupModelEpisode},
+		{"bug/all-errors-cancels", 1, groupModelEpisode},
+		{"bug/goexit-not-a-failure", 1, groupModelEpisode},
+		{"bug/panic-reported-as-error", 1, groupModelEpisode},
+		{"bug/cancellation-reported-as-error", 1, groupModelEpisode},
+		{"bug/wait-joins-anew", 1, groupModelEpisode},
+		{"bug/go-after-wait-accepted", 1, groupModelEpisode},
+		{"bug/trygo-accepts-when-cancelled", 1, groupModelEpisode},
+		{"bug/limit-off-by-one", 1, groupModelEpisode},
+		{"bug/cancelled-go-runs-inline", 1, groupModelEpisode},
+		{"bug/run-drops-body-error", 1, groupModelEpisode},
+		{"bug/result-slot-for-refused-trygo", 1, groupModelEpisode},
 	}
 	planted := 0
 	for _, fp := range core.Failpoints() {
