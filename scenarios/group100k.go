@@ -59,7 +59,7 @@ func group100K(ctx context.Context, cfg Config) error {
 	})
 	defer cfg.storm(nil)
 	limits := make([]int, 10) // 0: no limit
-	limits[1] = 1 // one slot: a failing GoRange chunk holds the only one
+	limits[1] = 1             // one slot: a failing GoRange chunk holds the only one
 	for i := 3; i < len(limits); i += 2 {
 		limits[i] = []int{1, 4, 16, 64, 256}[r.IntN(5)]
 	}
