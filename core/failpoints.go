@@ -60,6 +60,9 @@ const (
 	fpBugGoInline          = "bug/cancelled-go-runs-inline"
 	fpBugRunDropsBodyErr   = "bug/run-drops-body-error"
 	fpBugResultSlotRefused = "bug/result-slot-for-refused-trygo"
+	fpBugGoClearsWaiter    = "bug/go-clears-wait-flag"
+	fpBugBlockedGoDropped  = "bug/blocked-go-dropped-on-cancel"
+	fpBugExitUnpublished   = "bug/goexit-worker-count-lost"
 	fpContractSend         = "contract/single-sender"
 	fpContractRecv         = "contract/single-receiver"
 )
@@ -131,6 +134,9 @@ var failpoints = []Failpoint{
 	{fpBugGoInline, BugPoint, "PLANTED BUG: Go on a cancelled group calls the task inline, on the caller's goroutine"},
 	{fpBugRunDropsBodyErr, BugPoint, "PLANTED BUG: Run ignores the error its body returned"},
 	{fpBugResultSlotRefused, BugPoint, "PLANTED BUG: ResultGroup.TryGo reserves a result slot even when it refuses the task"},
+	{fpBugGoClearsWaiter, BugPoint, "PLANTED BUG: Go clears the flag of a Wait that is parked, so the last task's end never wakes it"},
+	{fpBugBlockedGoDropped, BugPoint, "PLANTED BUG: a Go blocked for a slot returns without queueing its function when the group is cancelled"},
+	{fpBugExitUnpublished, BugPoint, "PLANTED BUG: a worker that exits through a task's runtime.Goexit never publishes its finished count (LiveTasks stays up)"},
 	{fpContractSend, ContractPoint, "an SPSC or SPMC send operation (Send, TrySend, SendBatch) starts and ends"},
 	{fpContractRecv, ContractPoint, "an SPSC or MPSC receive operation (Recv, TryRecv, RecvBatch) starts and ends"},
 }

@@ -223,7 +223,9 @@ func (g *Group) Go(fn func(ctx context.Context) error) {
 		g.finish(1)
 		return
 	}
-	g.start(fn, true) // a blocking start always counts the task (invariant 5)
+	if !g.start(fn, true) { // a blocking start always counts the task (invariant 5)
+		return // only under a planted bug
+	}
 	failpoint.InjectCall(fpGroupGo)
 	tasks.submit(task{fn, g})
 }
@@ -253,6 +255,11 @@ func (g *Group) start(fn func(context.Context) error, block bool) bool {
 		return false
 	}
 	if g.limit == 0 {
+		if planted(fpBugGoClearsWaiter) {
+			for s := g.state.Load(); !g.state.CompareAndSwap(s, (s+1)&^waiterBit); s = g.state.Load() {
+			}
+			return true
+		}
 		g.state.Add(1)
 		return true
 	}
@@ -282,6 +289,9 @@ func (g *Group) acquire(block bool) bool {
 			return false
 		}
 		if g.scope.Cancelled() {
+			if planted(fpBugBlockedGoDropped) {
+				return false
+			}
 			g.state.Add(1) // beyond the limit (invariant 3)
 			return true
 		}

@@ -478,7 +478,9 @@ func (p *pool) exit(w *worker) {
 	}
 	w.flush()
 	p.mu.Lock()
-	p.publishLocked(w)
+	if !planted(fpBugExitUnpublished) {
+		p.publishLocked(w)
+	}
 	p.stealLocked(w)
 	p.unlistLocked(w)
 	if !w.temp {

@@ -38,6 +38,7 @@ type gSUT struct {
 	limit     int
 	allErrors bool
 
+	base  core.Stats       // the runtime's counters before the group existed
 	body  chan error       // kindRun: what the body returns, sent by the first Wait
 	ran   chan waitOutcome // kindRun: Run's outcome
 	first *waitOutcome     // the first Wait's outcome
@@ -61,7 +62,7 @@ func newSUT(m *gModel) *gSUT {
 	if m.all {
 		opts = append(opts, core.WithAllErrors())
 	}
-	s := &gSUT{kind: m.kind, release: make(chan struct{}), limit: m.limit, allErrors: m.all}
+	s := &gSUT{kind: m.kind, release: make(chan struct{}), limit: m.limit, allErrors: m.all, base: core.ReadStats()}
 	ctx := context.Background()
 	switch m.kind {
 	case kindGroup:

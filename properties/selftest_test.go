@@ -117,6 +117,9 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 		{"bug/cancelled-go-runs-inline", 1, groupModelEpisode},
 		{"bug/run-drops-body-error", 1, groupModelEpisode},
 		{"bug/result-slot-for-refused-trygo", 1, groupModelEpisode},
+		{"bug/go-clears-wait-flag", 1, groupModelEpisode},
+		{"bug/blocked-go-dropped-on-cancel", 1, groupModelEpisode},
+		{"bug/goexit-worker-count-lost", 1, groupModelEpisode},
 	}
 	planted := 0
 	for _, fp := range core.Failpoints() {
