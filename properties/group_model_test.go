@@ -63,10 +63,13 @@ type gModel struct {
 	errs       []error
 	firstFixed bool // errs[0] is the first error recorded for certain (see failed)
 	panicked   bool
-	results    []int // ResultGroup: the value of each slot, in submission order
-	waited     bool
-	nextErrID  int
-	prev       *gModel // the state before the last command (for PostCondition)
+	// bodyPanicked: Run's body panicked; Run re-panicked its value, and a
+	// later Wait of its group reports the group's own result instead.
+	bodyPanicked bool
+	results      []int // ResultGroup: the value of each slot, in submission order
+	waited       bool
+	nextErrID    int
+	prev         *gModel // the state before the last command (for PostCondition)
 }
 
 func (m *gModel) String() string {
@@ -378,7 +381,7 @@ var (
 			}
 			return result("")
 		},
-		PreConditionFunc:  func(st commands.State) bool { return st.(*gModel).waited },
+		PreConditionFunc:  func(st commands.State) bool { m := st.(*gModel); return m.waited && !m.bodyPanicked },
 		PostConditionFunc: func(_ commands.State, res commands.Result) *gopter.PropResult { return check(res) },
 	}
 	cmdGoAfterWait = &commands.ProtoCommand{
@@ -395,16 +398,32 @@ var (
 	}
 )
 
-// waitCmd is Wait. For Run, bodyFails makes the body return an error, which
-// fails the group as a task's error would. With spawn > 0 a task is
-// submitted first that, once Wait is waiting (or about to), submits spawn
-// more tasks with Go: Wait must wait for them too.
-func waitCmd(id int, bodyFails bool, spawn int) commands.Command {
+// bodyEnd is how Run's body ends at Wait.
+type bodyEnd int
+
+const (
+	bodyReturns bodyEnd = iota // returns nil
+	bodyFails                  // returns an error: the group fails as with a task's error
+	bodyPanics                 // panics: Run cancels the group, waits for its tasks and re-panics the body's value
+)
+
+// bodyPanic is what the body sends itself to panic with (group_sut_test.go).
+type bodyPanic struct{ v string }
+
+func (b bodyPanic) Error() string { return b.v }
+
+// waitCmd is Wait; for Run, the body ends as end says. With spawn > 0 a
+// task is submitted first that, once Wait is waiting (or about to),
+// submits spawn more tasks with Go: Wait must wait for them too.
+func waitCmd(id int, end bodyEnd, spawn int) commands.Command {
 	bodyErr := fmt.Errorf("body error %d", id)
+	panicValue := fmt.Sprintf("body panic %d", id)
 	name := "Wait"
 	switch {
-	case bodyFails:
+	case end == bodyFails:
 		name = "Wait(body fails)"
+	case end == bodyPanics:
+		name = "Wait(body panics)"
 	case spawn > 0:
 		name = fmt.Sprintf("Go(spawns %d), Wait", spawn)
 	}
@@ -413,8 +432,11 @@ func waitCmd(id int, bodyFails bool, spawn int) commands.Command {
 		RunFunc: func(s commands.SystemUnderTest) commands.Result {
 			sut := s.(*gSUT)
 			var err error
-			if bodyFails {
+			switch end {
+			case bodyFails:
 				err = bodyErr
+			case bodyPanics:
+				err = bodyPanic{panicValue}
 			}
 			if spawn > 0 {
 				cancelled := sut.scope().Cancelled()
@@ -447,7 +469,7 @@ func waitCmd(id int, bodyFails bool, spawn int) commands.Command {
 		},
 		PreConditionFunc: func(st commands.State) bool {
 			m := st.(*gModel)
-			if m.waited || m.held > 0 || bodyFails && m.kind != kindRun {
+			if m.waited || m.held > 0 || end != bodyReturns && m.kind != kindRun {
 				return false
 			}
 			// A task blocked in Go for the only slot, which it holds
@@ -456,8 +478,11 @@ func waitCmd(id int, bodyFails bool, spawn int) commands.Command {
 		},
 		NextStateFunc: func(st commands.State) commands.State {
 			m := cloneModel(st.(*gModel))
-			if bodyFails {
+			switch end {
+			case bodyFails:
 				m.failed(faultError, bodyErr)
+			case bodyPanics:
+				m.bodyPanicked, m.cancelled, m.held = true, true, 0
 			}
 			if spawn > 0 {
 				for k := 0; k <= spawn; k++ {
@@ -473,10 +498,15 @@ func waitCmd(id int, bodyFails bool, spawn int) commands.Command {
 				return gopter.NewPropResult(false, r.bad)
 			}
 			want := st.(*gModel) // after the command: its failures and results count
+			_, isPE := r.panic.(*core.PanicError)
 			switch {
+			case end == bodyPanics:
+				if r.panic != panicValue {
+					return gopter.NewPropResult(false, fmt.Sprintf("Run returned %v and panicked with %v, want the body's panic %q", r.err, r.panic, panicValue))
+				}
 			case want.panicked:
-				if r.panic == nil {
-					return gopter.NewPropResult(false, fmt.Sprintf("Wait returned %v, want a panic", r.err))
+				if !isPE {
+					return gopter.NewPropResult(false, fmt.Sprintf("Wait returned %v and panicked with %v, want a *core.PanicError", r.err, r.panic))
 				}
 			case r.panic != nil:
 				return gopter.NewPropResult(false, fmt.Sprintf("Wait panicked with %v", r.panic))
@@ -616,9 +646,10 @@ func groupCommands() *commands.ProtoCommands {
 			add(1, goTask(id, faultGoexit, false))
 			add(1, cmdCancel)
 			add(2, cmdGoBlockedThenCancel)
-			add(2, waitCmd(id, false, 0))
-			add(1, waitCmd(id, true, 0))
-			add(1, waitCmd(id, false, 1+id%8))
+			add(2, waitCmd(id, bodyReturns, 0))
+			add(1, waitCmd(id, bodyFails, 0))
+			add(1, waitCmd(id, bodyPanics, 0))
+			add(1, waitCmd(id, bodyReturns, 1+id%8))
 			add(1, cmdWaitAgain)
 			add(1, cmdGoAfterWait)
 			if canGo(m) && m.kind != kindResult {

@@ -62,6 +62,11 @@ func newSUT(m *gModel) *gSUT {
 	if m.all {
 		opts = append(opts, core.WithAllErrors())
 	}
+	// The baseline: the previous run's last tasks are counted finished a
+	// moment after its Wait returned (Stats.LiveTasks lags), so wait for
+	// them (a broken run may have left tasks behind for good: then take
+	// what is there).
+	waitUntil(time.Second, func() bool { st := core.ReadStats(); return st.LiveTasks == 0 && st.QueuedTasks == 0 })
 	s := &gSUT{kind: m.kind, release: make(chan struct{}), limit: m.limit, allErrors: m.all, base: core.ReadStats()}
 	ctx := context.Background()
 	switch m.kind {
@@ -74,7 +79,14 @@ func newSUT(m *gModel) *gSUT {
 		s.body, s.ran = make(chan error, 1), make(chan waitOutcome, 1)
 		go func() {
 			s.ran <- catchWait(func() ([]int, error) {
-				return nil, core.Run(ctx, func(g *core.Group) error { got <- g; return <-s.body }, opts...)
+				return nil, core.Run(ctx, func(g *core.Group) error {
+					got <- g
+					err := <-s.body
+					if p, ok := err.(bodyPanic); ok {
+						panic(p.v)
+					}
+					return err
+				}, opts...)
 			})
 		}()
 		s.g = <-got
@@ -273,7 +285,7 @@ func (s *gSUT) destroy() {
 type waitOutcome struct {
 	vals  []int
 	err   error
-	panic any
+	panic any    // what Wait (or Run) panicked with
 	bad   string // a violation seen by Run
 }
 
@@ -287,11 +299,7 @@ func (o waitOutcome) same(p waitOutcome) bool {
 func catchWait(wait func() ([]int, error)) (o waitOutcome) {
 	defer func() {
 		if p := recover(); p != nil {
-			if _, ok := p.(*core.PanicError); !ok {
-				o.panic = fmt.Sprintf("not a *PanicError: %v", p)
-				return
-			}
-			o.panic = p
+			o.panic = p // a *core.PanicError, or Run's body's own panic value
 		}
 	}()
 	vals, err := wait()
