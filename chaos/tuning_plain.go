@@ -21,3 +21,13 @@ func applyTuning(m map[string]int) error {
 	}
 	return nil
 }
+
+// checkBugs, in a build without the chaos tag, refuses a plan that plants
+// bugs: core compiles its planted bugs in only with the tag (planted_off.go),
+// so the plan's bugs could not act and a self-test would pass for nothing.
+func checkBugs(bugs map[string]Action) error {
+	if len(bugs) > 0 {
+		return fmt.Errorf("chaos: the plan plants bugs, but this build has none compiled in: build with -tags chaos as well as failpoints (scripts/chaos-test)")
+	}
+	return nil
+}

@@ -43,3 +43,7 @@ func SetCancelCtxKey(k any) (restore func()) {
 	cancelCtxKey = k
 	return func() { cancelCtxKey = old }
 }
+
+// LimitWaiters reports how many Go calls of g wait for a slot of its
+// limit, so tests can wait for them to block instead of sleeping.
+func LimitWaiters(g *Group) int { return int(g.lwait.Load()) }

@@ -21,14 +21,16 @@ package core
 //     the count and then loads lwait, and sends a token on slot (capacity
 //     1) if anyone waits. A waiter that takes a slot passes a token on if
 //     waiters and free slots remain, so tokens are never lost.
-//     Two submissions count their task beyond the limit (addOver), so the
-//     count may exceed it: a Go that finds the group cancelled (its
-//     function is called at once with the cancelled context, and a Go
-//     blocked for a slot must neither block on nor drop it), and the rest
-//     of a GoRange chunk resubmitted by the chunk's own dying task, which
+//     Two submissions count their task beyond the limit, so the count may
+//     exceed it: a Go that finds the group cancelled (acquire: its function
+//     is called at once with the cancelled context, and a Go blocked for a
+//     slot must neither block on nor drop it), and the rest of a GoRange
+//     chunk resubmitted by the chunk's own dying task (addOver), which
 //     still holds the chunk's slot (waiting for a slot there deadlocks with
 //     a limit of 1). The resubmitted rest runs no user code beside the dying
-//     chunk: every item of the chunk before it has returned.
+//     chunk: every item of the chunk before it has returned, and what is
+//     left of the dying task is core's own unwinding. So the calls of user
+//     functions started while the group is live never exceed the limit.
 //  4. err, errs and panicked are guarded by mu; the first error (and the
 //     first panic) is recorded before the group's scope is cancelled with it.
 //  5. Every function passed to Go (and every accepted TryGo, every GoRange
@@ -88,8 +90,13 @@ type groupConfig struct {
 // finished (TryGo returns false). Once the group is cancelled the limit no
 // longer holds Go back: a Go blocked for a slot, and every later Go, queues
 // its function at once, to be called with the cancelled context, so a limit
-// and cancellation never deadlock and no function is dropped. A GoRange
-// chunk counts as one task. WithLimit panics if n < 1.
+// and cancellation never deadlock and no function is dropped. (errgroup's
+// Go keeps blocking after a failure; here a producer loop that keeps
+// calling Go after the group is cancelled queues every function at once.)
+// A GoRange chunk counts as one task. A task that calls Go on its own group
+// waits for a slot like any caller: when every slot is held by such tasks
+// they wait for each other for ever, as with errgroup (use TryGo there).
+// WithLimit panics if n < 1.
 func WithLimit(n int) GroupOption {
 	if n < 1 {
 		panic(fmt.Sprintf("core: WithLimit(%d): the limit must be at least 1", n))
@@ -217,15 +224,19 @@ func (g *Group) Cancel(cause error) { g.scope.Cancel(cause) }
 // cancelled, fn is still called, with the cancelled context (see [Group]).
 // Go panics if fn is nil or Wait has returned.
 func (g *Group) Go(fn func(ctx context.Context) error) {
-	if g.scope.Cancelled() && planted(fpBugGoInline) {
+	if plantedBugs && g.scope.Cancelled() && planted(fpBugGoInline) {
 		g.start(fn, true)
 		g.run(fn)
 		g.finish(1)
 		return
 	}
-	if !g.start(fn, true) { // a blocking start always counts the task (invariant 5)
-		return // only under a planted bug
+	if g.start(fn, true) { // a blocking start counts the task (invariant 5), but under a planted bug
+		g.queue(fn)
 	}
+}
+
+// queue queues a task that start (or addOver) counted.
+func (g *Group) queue(fn func(context.Context) error) {
 	failpoint.InjectCall(fpGroupGo)
 	tasks.submit(task{fn, g})
 }
@@ -237,7 +248,7 @@ func (g *Group) TryGo(fn func(ctx context.Context) error) bool {
 	if !g.start(fn, false) {
 		return false
 	}
-	tasks.submit(task{fn, g})
+	g.queue(fn)
 	return true
 }
 
@@ -251,7 +262,7 @@ func (g *Group) start(fn func(context.Context) error, block bool) bool {
 	if g.waited.Load() && !planted(fpBugGoAfterWait) {
 		panic("core: Group.Go called after Wait returned; a Group runs one batch of work, create a new one")
 	}
-	if !block && g.scope.Cancelled() && !planted(fpBugTryGoCancelled) {
+	if !block && g.scope.Cancelled() && !(plantedBugs && planted(fpBugTryGoCancelled)) {
 		return false
 	}
 	if g.limit == 0 {
@@ -331,7 +342,7 @@ func (g *Group) finish(k uint64) {
 // run calls one task body on a worker, cancelled group or not (invariant
 // 5), and records its failure.
 func (g *Group) run(fn func(context.Context) error) {
-	if g.scope.Cancelled() && planted(fpBugTaskSkipped) {
+	if plantedBugs && g.scope.Cancelled() && planted(fpBugTaskSkipped) {
 		return
 	}
 	ok := false
@@ -412,7 +423,7 @@ func (g *Group) Wait() error {
 		err = g.joined
 	}
 	g.mu.Unlock()
-	if err == nil && g.scope.Cancelled() && planted(fpBugCancelIsError) {
+	if plantedBugs && err == nil && g.scope.Cancelled() && planted(fpBugCancelIsError) {
 		err = context.Cause(&g.scope)
 	}
 	if err != nil {
@@ -497,17 +508,23 @@ func (g *Group) chunk(lo, hi int, fn func(context.Context, int) error) func(cont
 			if i == hi {
 				return
 			}
-			// Item i panicked or called Goexit. A panic is recovered and
-			// recorded here, before the rest runs (so the rest sees the
-			// group cancelled); a Goexit cannot be stopped, and run
-			// records it when it reaches run's frame. The items after i
-			// still run, as a task that takes no new slot: this one holds
-			// the chunk's slot until it ends (invariant 3).
+			// Item i panicked or called Goexit. Its failure is recorded
+			// here, before the rest is queued, so that the first failure
+			// is first and (unless WithAllErrors) the rest sees the group
+			// cancelled: a panic is recovered and recorded; a Goexit
+			// cannot be stopped, and run records ErrGoexit again when it
+			// reaches run's frame, which does nothing once g.err is set.
+			// (WithAllErrors records it once, in run, so the rest's
+			// errors may be joined before it.) The items after i still
+			// run, as a task that takes no new slot: this one holds the
+			// chunk's slot until it ends (invariant 3).
 			if r := recover(); r != nil {
 				g.abort(r)
+			} else if !g.all {
+				g.fail(ErrGoexit)
 			}
 			if i+1 < hi {
-				if planted(fpBugRangeWaitsSlot) {
+				if plantedBugs && planted(fpBugRangeWaitsSlot) {
 					g.Go(g.chunk(i+1, hi, fn))
 					return
 				}
@@ -528,8 +545,7 @@ func (g *Group) chunk(lo, hi int, fn func(context.Context, int) error) func(cont
 // Wait cannot have returned.
 func (g *Group) addOver(fn func(context.Context) error) {
 	g.state.Add(1)
-	failpoint.InjectCall(fpGroupGo)
-	tasks.submit(task{fn, g})
+	g.queue(fn)
 }
 
 // Run is a nursery: it creates a group under ctx, calls body with it, and
@@ -593,8 +609,9 @@ func (r *ResultGroup[T]) Go(fn func(ctx context.Context) (T, error)) {
 		r.g.start(task0, true) // panics with Go's message
 	}
 	slot := r.reserve()
-	r.g.start(task0, true) // a blocking start always counts the task (invariant 5)
-	tasks.submit(task{r.wrap(slot, fn), r.g})
+	if r.g.start(task0, true) { // a blocking start counts the task (invariant 5), but under a planted bug
+		r.g.queue(r.wrap(slot, fn))
+	}
 }
 
 // TryGo calls fn if it can start now, as [Group.TryGo]; only then does it
@@ -608,13 +625,13 @@ func (r *ResultGroup[T]) TryGo(fn func(ctx context.Context) (T, error)) bool {
 		if !r.g.start(task0, false) {
 			return false
 		}
-		tasks.submit(task{r.wrap(slot, fn), r.g})
+		r.g.queue(r.wrap(slot, fn))
 		return true
 	}
 	if !r.g.start(task0, false) {
 		return false
 	}
-	tasks.submit(task{r.wrap(r.reserve(), fn), r.g})
+	r.g.queue(r.wrap(r.reserve(), fn))
 	return true
 }
 
@@ -642,7 +659,8 @@ func (r *ResultGroup[T]) reserve() *T {
 
 // Wait waits as [Group.Wait] does and returns one value per Go call (and
 // per successful TryGo), in call order: what the task returned, even with
-// an error, or the zero value if it panicked or called runtime.Goexit.
+// an error, or the zero value for a task that called runtime.Goexit. If a
+// task panicked, Wait panics as [Group.Wait] does.
 func (r *ResultGroup[T]) Wait() ([]T, error) {
 	err := r.g.Wait()
 	r.mu.Lock()

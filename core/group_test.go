@@ -776,7 +776,7 @@ func TestGroupLimitGoUnblockedByCancel(t *testing.T) {
 			})
 		}()
 	}
-	time.Sleep(5 * time.Millisecond) // the Go calls block for the slot
+	require.Eventually(t, func() bool { return core.LimitWaiters(g) == 4 }, grpTimeout, 50*time.Microsecond, "the Go calls block for the slot")
 	require.Zero(t, ran.Load(), "no call while the slot is held")
 	g.Cancel(cause)
 	grpReturns(t, "the blocked Go calls", wg.Wait)
@@ -796,7 +796,7 @@ func TestGroupLimitGoUnblockedByError(t *testing.T) {
 		defer close(returned)
 		g.Go(func(ctx context.Context) error { ran.Store(true); live.Store(ctx.Err() == nil); return nil })
 	}()
-	time.Sleep(5 * time.Millisecond)
+	require.Eventually(t, func() bool { return core.LimitWaiters(g) == 1 }, grpTimeout, 50*time.Microsecond, "the Go blocks for the slot")
 	close(release)
 	grpReturns(t, "the blocked Go", func() { <-returned })
 	require.Same(t, boom, grpWait(t, g))
@@ -1002,6 +1002,30 @@ func TestGroupGoRangeLimitFailureMidChunk(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// An item that calls Goexit in the middle of its chunk is the first
+// failure, before the items after it run: with one slot every later item
+// runs after it, sees the group cancelled, and its error comes second (the
+// rest of the chunk used to be queued before ErrGoexit was recorded, and an
+// item after it could win).
+func TestGroupGoRangeGoexitIsFirstFailure(t *testing.T) {
+	errLater := errors.New("later item")
+	for trial := range 2000 {
+		g := core.NewGroup(context.Background(), core.WithLimit(1))
+		var live atomic.Int32
+		g.GoRange(32, func(ctx context.Context, i int) error {
+			switch {
+			case i == 0:
+				runtime.Goexit()
+			case ctx.Err() == nil:
+				live.Add(1)
+			}
+			return errLater
+		})
+		require.ErrorIs(t, grpWait(t, g), core.ErrGoexit, "trial %d", trial)
+		require.Zero(t, live.Load(), "trial %d: the item after the Goexit saw a live group", trial)
 	}
 }
 

@@ -22,6 +22,7 @@ func TestScopeCauseFallback(t *testing.T) {
 	require.Nil(t, key, "the probe fails")
 
 	restore := core.SetCancelCtxKey(key)
+	t.Cleanup(restore) // if a check below fails: later tests must see the real key (restore may run twice)
 	live := core.NewScope(context.Background())
 	require.NoError(t, context.Cause(live))
 

@@ -252,11 +252,15 @@ func goRange(id, n, at int, f fault) commands.Command {
 					return err
 				})
 			})
-			why := sut.calledOnce(fid, fid+n, settleBound)
+			// The bound grows with the items: with chunks of one item (a
+			// chaos plan's tuning), a limit of 1 and sleeps at markers,
+			// they run one after another.
+			bound := settleBound + time.Duration(n)*20*time.Millisecond
+			why := sut.calledOnce(fid, fid+n, bound)
 			select {
 			case <-returned:
-			case <-time.After(settleBound):
-				why += fmt.Sprintf("; GoRange(%d) did not return within %v (limit %d): deadlock", n, settleBound, sut.limit)
+			case <-time.After(bound):
+				why += fmt.Sprintf("; GoRange(%d) did not return within %v (limit %d): deadlock", n, bound, sut.limit)
 			}
 			// The failure is recorded a moment after the item returned
 			// (a panic or Goexit when it unwinds): settle, as Go does.
@@ -319,10 +323,22 @@ var (
 			returned := sut.async(func() {
 				sut.goFn(sut.task(fid, true, goid(), func(context.Context) (int, error) { return 7, nil }))
 			})
+			// Wait until the Go is blocked in the limit's acquire (or has
+			// returned, which is a violation), bounded.
+			if !waitUntil(settleBound, func() bool {
+				select {
+				case <-returned:
+					return true
+				default:
+					return strings.Contains(allStacks(), "core.(*Group).acquire")
+				}
+			}) {
+				return result(fmt.Sprintf("a Go on a full limit neither blocked nor returned within %v", settleBound))
+			}
 			select {
 			case <-returned:
 				return result("Go returned while every slot of the limit was held")
-			case <-time.After(2 * time.Millisecond):
+			default:
 			}
 			sut.mu.Lock()
 			early := sut.calls[fid]

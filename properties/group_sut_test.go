@@ -52,6 +52,9 @@ type gSUT struct {
 	calls []int
 	ends  []int
 	bad   []string // violations seen inside tasks
+	// live counts the calls running that started while the group was
+	// live; maxLive is its highest value: WithLimit bounds it.
+	live, maxLive int
 }
 
 func newSUT(m *gModel) *gSUT {
@@ -150,10 +153,18 @@ func (s *gSUT) task(id int, cancelled bool, caller int64, do func(context.Contex
 		if caller != 0 && goid() == caller {
 			s.bad = append(s.bad, fmt.Sprintf("function %d ran on the goroutine that called Go", id))
 		}
+		live := ctx.Err() == nil
+		if live {
+			s.live++
+			s.maxLive = max(s.maxLive, s.live)
+		}
 		s.mu.Unlock()
 		defer func() {
 			s.mu.Lock()
 			s.ends[id]++
+			if live {
+				s.live--
+			}
 			s.mu.Unlock()
 		}()
 		return do(ctx)
@@ -221,6 +232,9 @@ func (s *gSUT) everyCallOnce() string {
 	defer s.mu.Unlock()
 	if len(s.bad) > 0 {
 		return s.bad[0]
+	}
+	if s.limit > 0 && s.maxLive > s.limit {
+		return fmt.Sprintf("%d calls ran at once while the group was live, over its limit of %d", s.maxLive, s.limit)
 	}
 	for id, c := range s.calls {
 		if c != 1 || s.ends[id] != 1 {

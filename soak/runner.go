@@ -160,15 +160,15 @@ func (s *soak) runOne(ctx, runCtx context.Context, st Step) error {
 		}
 	}
 	// stopChaos switches the plan off; it waits for running storms, so a
-	// stalled run's plan is stopped without waiting (a storm may be stuck
-	// behind the stalled goroutines).
+	// stalled or cut run's plan is abandoned instead (a storm may be stuck
+	// behind the stalled goroutines, and they may still read the tuning).
 	stopChaos := func(wait bool) {
 		switch {
 		case run == nil:
 		case wait:
 			run.Stop()
 		default:
-			go run.Stop()
+			run.Abandon() // the cut run's goroutines still run: keep the tuning they read
 		}
 	}
 	meter := scenarios.NewMeter()
