@@ -30,6 +30,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -368,19 +369,47 @@ func (s *Scope) String() string {
 // c.Value(&cancelCtxKey), a key private to package context. cancelCtxKey
 // holds that key, learned once by asking context.Cause about a probe; a
 // cancelled scope answers it with a cancelled context carrying its cause.
-// If the probe finds no key (a Go release whose context.Cause no longer
-// asks Value), cancelCtxKey is nil and scopes fall back to what
+// The probe then checks the protocol end to end: a Context that answers
+// that key as a scope does must get its cause from context.Cause. If the
+// probe finds no key, or the check fails (a Go release whose context.Cause
+// no longer asks Value, or asks it something else), cancelCtxKey is nil
+// and scopes fall back to what
 // context.Cause does for any Context it does not know: it reports Err()
 // (see [Scope]). Only tests write cancelCtxKey after init, while no scope
 // is in use.
 var cancelCtxKey = probeCancelCtxKey(context.Cause)
 
 // probeCancelCtxKey returns the key cause asks a cancelled Context's Value
-// for, or nil if it asks for none.
+// for, or nil if it asks for none or if answering it as a scope does
+// (causeCtx) does not make cause report the cause.
 func probeCancelCtxKey(cause func(context.Context) error) any {
 	var p probeCtx
 	cause(&p)
+	if p.key == nil {
+		return nil
+	}
+	ref, cancel := context.WithCancelCause(context.Background())
+	cancel(errProbeCause)
+	if cause(&answerCtx{probeCtx{p.key}, ref}) != errProbeCause {
+		return nil
+	}
 	return p.key
+}
+
+var errProbeCause = errors.New("core: the cause probe's cause")
+
+// answerCtx is a cancelled Context that answers key as a cancelled scope
+// does: with ref, a context cancelled with a cause.
+type answerCtx struct {
+	probeCtx
+	ref context.Context
+}
+
+func (a *answerCtx) Value(key any) any {
+	if key == a.key {
+		return a.ref.Value(key)
+	}
+	return nil
 }
 
 type probeCtx struct{ key any }

@@ -20,6 +20,9 @@ func TestScopeCauseFallback(t *testing.T) {
 	var key any
 	require.NotPanics(t, func() { key = core.ProbeCancelCtxKey(askNoValue) })
 	require.Nil(t, key, "the probe fails")
+	var other int
+	askOther := func(ctx context.Context) error { ctx.Value(&other); return ctx.Err() }
+	require.Nil(t, core.ProbeCancelCtxKey(askOther), "a Cause that asks a key but does not take the answer fails the probe's end-to-end check")
 
 	restore := core.SetCancelCtxKey(key)
 	t.Cleanup(restore) // if a check below fails: later tests must see the real key (restore may run twice)
