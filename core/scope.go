@@ -324,12 +324,19 @@ func (s *Scope) Done() <-chan struct{} {
 }
 
 // Err returns nil while s is live, context.DeadlineExceeded if a deadline
-// (its own or an ancestor's) cancelled it, and context.Canceled otherwise. context.Cause(s) returns the
-// cause given to Cancel.
+// (its own or an ancestor's) cancelled it, and context.Canceled otherwise.
+// context.Cause(s) returns the cause given to Cancel. As context.Context
+// requires, Err is non-nil only once Done is closed.
 func (s *Scope) Err() error {
-	switch s.state.Load() {
-	case stateLive:
+	st := s.state.Load()
+	if st == stateLive {
 		return nil
+	}
+	// cancel stores the state and then, still holding s.mu, closes Done
+	// (or stores the closed channel): wait for that, as package context's
+	// Err does. Done returns at once, or after cancel releases s.mu.
+	<-s.Done()
+	switch st {
 	case stateDeadline:
 		return context.DeadlineExceeded
 	default:

@@ -44,7 +44,7 @@ package properties_test
 //     goroutines that follow a parent (one per live node under a WithValue
 //     over a live scope) are as many as the model says;
 //   - Err is non-nil only once Done is closed (context.Context's rule;
-//     for now only "soon after", see scErrWaitsForDone).
+//     scErrWaitsForDone).
 //
 // Each step has a bound: a call that does not return, or a state the model
 // predicts that does not come about, within it fails the property. In a

@@ -320,11 +320,10 @@ func (s *scSUT) call(name string, f func(o *scObs)) *scObs {
 }
 
 // scErrWaitsForDone makes "Err() is non-nil only once Done() is closed"
-// (context.Context's rule) a failure at once. It is false while core's
-// Scope.Err reports the state its cancel stored before that cancel closes
-// Done (package context's Err waits for Done): until then the model only
-// requires Done to be closed soon after.
-const scErrWaitsForDone = false
+// (context.Context's rule) a failure at once. (Scope.Err used to report the
+// state its cancel stored before that cancel closed Done; while it did, the
+// model only required Done to be closed soon after.)
+const scErrWaitsForDone = true
 
 // conform waits (bounded) until the tree is as model m says it ends up
 // once every asynchronous part is done, and returns "" or what differs. A
