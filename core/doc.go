@@ -28,7 +28,8 @@
 // Cancelling a scope cancels its whole subtree before Cancel returns, with a
 // cause that context.Cause reports; Cancelled is one atomic load. Cancelled
 // children unlink from their parent, and no goroutine is started per scope
-// (scope.go).
+// (except where package context needs one to follow a parent it cannot
+// register with, such as a context.WithValue over a scope: scope.go).
 //
 // Variants: [NewScopeWithDeadline], [NewScopeWithTimeout], and
 // [NewShieldedScope] for work that must outlive its parent's cancellation;

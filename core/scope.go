@@ -20,9 +20,13 @@ package core
 //     scope unlinks itself from its parent (taking parent.mu) only after
 //     releasing its own mu, so no goroutine ever holds a child's mu while it
 //     waits for its parent's.
-//  5. No goroutine is started per scope. A scope under a foreign context
-//     (not a *Scope) follows it through context.AfterFunc, which costs no
-//     goroutine while the parent is live.
+//  5. No goroutine is started per scope under a scope or a context package
+//     context can follow without one. A scope under a foreign context (not
+//     a *Scope) follows it through context.AfterFunc, which costs no
+//     goroutine while the parent is live, except where package context
+//     itself needs one: under a context it cannot register with (a
+//     context.WithValue over a scope, say), it follows the parent with a
+//     goroutine of its own while both are live.
 //  6. liveScopes counts the scopes (and AfterFunc/OnCancel hooks, which are
 //     scopes too) linked in a parent's child list: +1 when linked, -1 when
 //     unlinked, both under the parent's mu. ReadStats reports it, so a
@@ -194,12 +198,15 @@ func (s *Scope) followParent() {
 
 // Cancel cancels s and its whole subtree with cause (context.Canceled if
 // cause is nil). When Cancel returns, Cancelled() is true and Done() is
-// closed for s and every descendant, and the functions registered with
-// AfterFunc or OnCancel on them have run, except those of a part of the
-// subtree that another goroutine cancelled first: that goroutine runs
-// them, perhaps still while this Cancel returns. Each runs exactly once. Cancel never cancels s's parent, and only the
-// first call has an effect: later causes are ignored. Its cost is
-// proportional to the size of the subtree.
+// closed for s, for every scope linked below it and for every context
+// derived from them with package context, and the functions registered
+// with AfterFunc or OnCancel on them have run, except those of a part of
+// the subtree that another goroutine cancelled first: that goroutine runs
+// them, perhaps still while this Cancel returns. Each runs exactly once.
+// A scope made under such a derived context (not linked to s) follows it
+// a moment later, on the goroutine package context cancels it from. Cancel
+// never cancels s's parent, and only the first call has an effect: later
+// causes are ignored. Its cost is proportional to the size of the subtree.
 func (s *Scope) Cancel(cause error) {
 	if cause == nil {
 		cause = context.Canceled
@@ -445,13 +452,15 @@ func (s *Scope) causeCtx() any {
 }
 
 // AfterFunc arranges for f to run once after s is cancelled, and returns a
-// function that prevents the call if it has not happened yet (it reports
-// whether it did prevent it). f runs on the cancelling goroutine, after the
-// whole subtree is cancelled and with no lock held; if s is already
-// cancelled, f runs in a goroutine of its own, as context.AfterFunc
-// promises: package context calls this method, while holding a lock that
-// f takes, when a context is derived from s or given to context.AfterFunc,
-// so following a scope costs no goroutine while s is live.
+// function that prevents the call if s has not been cancelled yet (it
+// reports whether it did prevent it; once s is cancelled the call is
+// started and stop returns false, as context.AfterFunc's does). f runs on
+// the cancelling goroutine, after the whole subtree is cancelled and with
+// no lock held; if s is already cancelled, f runs in a goroutine of its
+// own, as context.AfterFunc promises: package context calls this method,
+// while holding a lock that f takes, when a context is derived from s or
+// given to context.AfterFunc, so following a scope costs no goroutine
+// while s is live.
 func (s *Scope) AfterFunc(f func()) (stop func() bool) { return s.hook(f, true) }
 
 // hook links f under s as a leaf child (a hook node); async is scopeExt's.

@@ -14,9 +14,13 @@ type Stats struct {
 	// Workers count finished tasks when they next take the pool's lock
 	// (to take more work, park or exit), so it may lag Wait by the rest of
 	// a worker's batch, for a few microseconds; it never undercounts.
-	LiveTasks  int64
-	LiveScopes int64 // scopes and cancel hooks linked in a parent scope's child list
-	Workers    int   // the task pool's permanent workers, busy or parked
+	LiveTasks int64
+	// LiveScopes counts the scopes and cancel hooks linked in a parent
+	// scope's child list. A context derived from a live scope with package
+	// context (WithCancel, WithDeadline, AfterFunc) is such a hook until it
+	// or the scope is cancelled: one whose cancel is never called counts.
+	LiveScopes int64
+	Workers    int // the task pool's permanent workers, busy or parked
 }
 
 // The counters behind ReadStats that are not guarded by the pool's lock.
