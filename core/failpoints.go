@@ -63,6 +63,7 @@ const (
 	fpBugGoClearsWaiter    = "bug/go-clears-wait-flag"
 	fpBugBlockedGoDropped  = "bug/blocked-go-dropped-on-cancel"
 	fpBugExitUnpublished   = "bug/goexit-worker-count-lost"
+	fpBugScopeStaysLinked  = "bug/cancelled-scope-stays-linked"
 	fpContractSend         = "contract/single-sender"
 	fpContractRecv         = "contract/single-receiver"
 )
@@ -137,6 +138,7 @@ var failpoints = []Failpoint{
 	{fpBugGoClearsWaiter, BugPoint, "PLANTED BUG: Go clears the flag of a Wait that is parked, so the last task's end never wakes it"},
 	{fpBugBlockedGoDropped, BugPoint, "PLANTED BUG: a Go blocked for a slot returns without queueing its function when the group is cancelled"},
 	{fpBugExitUnpublished, BugPoint, "PLANTED BUG: a worker that exits through a task's runtime.Goexit never publishes its finished count (LiveTasks stays up)"},
+	{fpBugScopeStaysLinked, BugPoint, "PLANTED BUG: a scope cancelled on its own stays linked in its live parent's child list (LiveScopes stays up until the parent ends)"},
 	{fpContractSend, ContractPoint, "an SPSC or SPMC send operation (Send, TrySend, SendBatch) starts and ends"},
 	{fpContractRecv, ContractPoint, "an SPSC or MPSC receive operation (Recv, TryRecv, RecvBatch) starts and ends"},
 }

@@ -221,7 +221,7 @@ func (s *Scope) cancelTree(cause error, state uint32) {
 	if !s.cancel(cause, state, &hooks) {
 		return
 	}
-	if p, ok := s.parent.(*Scope); ok {
+	if p, ok := s.parent.(*Scope); ok && !(plantedBugs && planted(fpBugScopeStaysLinked)) {
 		p.unlink(s) // after s.mu is released: invariant 4
 	}
 	failpoint.InjectCall(fpScopeHooks)

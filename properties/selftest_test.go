@@ -85,6 +85,20 @@ func groupModelEpisode(seed uint64) (bool, string) {
 	return true, strings.Join(res.Labels, "; ")
 }
 
+// scopeModelEpisode checks 25 generated command sequences of the scope
+// model, as groupModelEpisode does for groups.
+func scopeModelEpisode(seed uint64) (bool, string) {
+	params := gopter.DefaultTestParametersWithSeed(int64(seed >> 1))
+	params.MinSuccessfulTests = 25
+	params.MaxShrinkCount = 0
+	params.Workers = 1
+	res := commands.Prop(scopeCommands()).Check(params)
+	if res.Passed() {
+		return false, ""
+	}
+	return true, strings.Join(res.Labels, "; ")
+}
+
 func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 	s := seed(t)
 	old := episodeDeadline
@@ -120,6 +134,7 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 		{"bug/go-clears-wait-flag", 1, groupModelEpisode},
 		{"bug/blocked-go-dropped-on-cancel", 1, groupModelEpisode},
 		{"bug/goexit-worker-count-lost", 1, groupModelEpisode},
+		{"bug/cancelled-scope-stays-linked", 1, scopeModelEpisode},
 	}
 	planted := 0
 	for _, fp := range core.Failpoints() {
