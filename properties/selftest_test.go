@@ -71,34 +71,27 @@ func cleanupEpisode(seed uint64) (bool, string) {
 	return !ok, why
 }
 
-// groupModelEpisode checks 25 generated command sequences of the group
-// model (no shrinking: the self-test wants the catch, not the smallest
+// modelEpisode checks 25 generated command sequences of a model-based
+// property (no shrinking: the self-test wants the catch, not the smallest
 // counterexample).
-func groupModelEpisode(seed uint64) (bool, string) {
-	params := gopter.DefaultTestParametersWithSeed(int64(seed >> 1))
-	params.MinSuccessfulTests = 25
-	params.MaxShrinkCount = 0
-	params.Workers = 1
-	res := commands.Prop(groupCommands()).Check(params)
-	if res.Passed() {
-		return false, ""
+func modelEpisode(cmds func() *commands.ProtoCommands) episode {
+	return func(seed uint64) (bool, string) {
+		params := gopter.DefaultTestParametersWithSeed(int64(seed >> 1))
+		params.MinSuccessfulTests = 25
+		params.MaxShrinkCount = 0
+		params.Workers = 1
+		res := commands.Prop(cmds()).Check(params)
+		if res.Passed() {
+			return false, ""
+		}
+		return true, strings.Join(res.Labels, "; ")
 	}
-	return true, strings.Join(res.Labels, "; ")
 }
 
-// scopeModelEpisode checks 25 generated command sequences of the scope
-// model, as groupModelEpisode does for groups.
-func scopeModelEpisode(seed uint64) (bool, string) {
-	params := gopter.DefaultTestParametersWithSeed(int64(seed >> 1))
-	params.MinSuccessfulTests = 25
-	params.MaxShrinkCount = 0
-	params.Workers = 1
-	res := commands.Prop(scopeCommands()).Check(params)
-	if res.Passed() {
-		return false, ""
-	}
-	return true, strings.Join(res.Labels, "; ")
-}
+var (
+	groupModelEpisode = modelEpisode(groupCommands)
+	scopeModelEpisode = modelEpisode(scopeCommands)
+)
 
 func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 	s := seed(t)
