@@ -64,8 +64,19 @@ const (
 	fpBugBlockedGoDropped  = "bug/blocked-go-dropped-on-cancel"
 	fpBugExitUnpublished   = "bug/goexit-worker-count-lost"
 	fpBugScopeStaysLinked  = "bug/cancelled-scope-stays-linked"
-	fpContractSend         = "contract/single-sender"
-	fpContractRecv         = "contract/single-receiver"
+
+	// Planted bugs of the channels' liveness (ops.go, park.go, ring.go,
+	// mpsc.go, spsc.go), one per channel rule of properties/RULES.md that
+	// had none; properties/liveness_test.go catches them.
+	fpBugCloseTwiceNil      = "bug/close-twice-returns-nil"
+	fpBugStaleFull          = "bug/trysend-full-on-stale-tail"
+	fpBugRecheckMissesClose = "bug/recheck-misses-close"
+	fpBugCancelLosesValue   = "bug/cancel-loses-value"
+	fpBugBatchWakesOne      = "bug/batch-wakes-one"
+	fpBugCancelStaysLinked  = "bug/cancelled-waiter-stays-linked"
+	fpBugLenClosedBit       = "bug/len-counts-closed-bit"
+	fpContractSend          = "contract/single-sender"
+	fpContractRecv          = "contract/single-receiver"
 )
 
 // PointKind is what a failpoint marker's hook looks like.
@@ -139,6 +150,13 @@ var failpoints = []Failpoint{
 	{fpBugBlockedGoDropped, BugPoint, "PLANTED BUG: a Go blocked for a slot returns without queueing its function when the group is cancelled"},
 	{fpBugExitUnpublished, BugPoint, "PLANTED BUG: a worker that exits through a task's runtime.Goexit never publishes its finished count (LiveTasks stays up)"},
 	{fpBugScopeStaysLinked, BugPoint, "PLANTED BUG: a scope cancelled on its own stays linked in its live parent's child list (LiveScopes stays up until the parent ends)"},
+	{fpBugCloseTwiceNil, BugPoint, "PLANTED BUG: Close of a closed channel returns nil instead of ErrClosed"},
+	{fpBugStaleFull, BugPoint, "PLANTED BUG: an MPSC TrySend preempted between its loads of tail and head takes a head that passed its stale tail for a full ring and reports ErrFull"},
+	{fpBugRecheckMissesClose, BugPoint, "PLANTED BUG: the parking re-check (canSend, canRecv) ignores the closed mark: a goroutine still spinning when Close runs parks after Close woke everyone, and is never woken"},
+	{fpBugCancelLosesValue, BugPoint, "PLANTED BUG: a receive that waited and finds its context ended as it takes a value returns ctx.Err() and drops the value"},
+	{fpBugBatchWakesOne, BugPoint, "PLANTED BUG: a SendBatch (RecvBatch) that makes room for several wakes one parked receiver (sender) instead of one per value"},
+	{fpBugCancelStaysLinked, BugPoint, "PLANTED BUG: a parked goroutine whose context ended returns without leaving its wait queue: it stays counted in ParkedWaiters, and a later wakeup is spent on it"},
+	{fpBugLenClosedBit, BugPoint, "PLANTED BUG: Len does not mask the closed mark out of tail: a closed channel reports Cap values buffered"},
 	{fpContractSend, ContractPoint, "an SPSC or SPMC send operation (Send, TrySend, SendBatch) starts and ends"},
 	{fpContractRecv, ContractPoint, "an SPSC or MPSC receive operation (Recv, TryRecv, RecvBatch) starts and ends"},
 }

@@ -40,6 +40,7 @@ package core
 
 import (
 	"context"
+	"runtime"
 	"sync/atomic"
 
 	"github.com/pingcap/failpoint"
@@ -107,6 +108,15 @@ func (c *MPSC[T]) trySend(v T) error {
 		t := c.tail.Load()
 		if t&closedBit != 0 {
 			return ErrClosed
+		}
+		if planted(fpBugStaleFull) {
+			// PLANTED: preempted between its loads of tail and head,
+			// it takes a head that passed t for a full ring and does
+			// not re-check tail (invariant 6).
+			runtime.Gosched()
+			if t-c.head.Load() > c.mask {
+				return errWouldBlock
+			}
 		}
 		if c.room(t, 1) == 0 {
 			if c.tail.Load() != t {
@@ -209,10 +219,19 @@ func (c *MPSC[T]) tryRecvBatch(dst []T) (int, error) {
 
 func (c *MPSC[T]) canSend() bool {
 	t := c.tail.Load()
+	if plantedBugs && t&closedBit != 0 && planted(fpBugRecheckMissesClose) {
+		t &^= closedBit // PLANTED: Close goes unseen
+	}
 	return t&closedBit != 0 || c.head.Load()+c.mask+1 > t
 }
 
-func (c *MPSC[T]) canRecv() bool { return c.tail.Load() != c.rhead }
+func (c *MPSC[T]) canRecv() bool {
+	t := c.tail.Load()
+	if plantedBugs && t&closedBit != 0 && planted(fpBugRecheckMissesClose) {
+		t &^= closedBit // PLANTED: Close goes unseen
+	}
+	return t != c.rhead
+}
 
 // peekSend is canSend: a waiting sender polls head, which the receiver
 // writes per value. peekRecv polls the slot the receiver waits for, not

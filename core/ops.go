@@ -82,6 +82,10 @@ func recvSlow[T any, C receiver[T]](ctx context.Context, c C, st *spinState, rec
 			if err == nil {
 				sendq.wake(1)
 				st.adapt(lv, i < activeSpins, c.moreValues())
+				if plantedBugs && !spinning(i) && ctx.Err() != nil && planted(fpBugCancelLosesValue) {
+					var zero T
+					return zero, ctx.Err() // PLANTED: the value is taken and dropped
+				}
 			}
 			return v, err
 		}
@@ -118,6 +122,9 @@ func sendBatch[T any, C sender[T]](ctx context.Context, c C, vs []T, sendq, recv
 		k, err := c.trySendBatch(vs[sent:])
 		if k > 0 {
 			sent += k
+			if plantedBugs && k > 1 && planted(fpBugBatchWakesOne) {
+				k = 1 // PLANTED: one wakeup for the whole run
+			}
 			recvq.wake(k)
 			i = -1 // progress: spin afresh before parking
 			continue
@@ -144,7 +151,14 @@ func recvBatch[T any, C receiver[T]](ctx context.Context, c C, dst []T, recvq, s
 		k, err := c.tryRecvBatch(dst)
 		if err != errWouldBlock {
 			if k > 0 {
-				sendq.wake(k)
+				if plantedBugs && k > 1 && planted(fpBugBatchWakesOne) {
+					sendq.wake(1) // PLANTED: one wakeup for the whole run
+				} else {
+					sendq.wake(k)
+				}
+				if plantedBugs && i > 0 && !spinning(i-1) && ctx.Err() != nil && planted(fpBugCancelLosesValue) {
+					return 0, ctx.Err() // PLANTED: the values are taken and dropped
+				}
 			}
 			return k, err
 		}
@@ -185,6 +199,9 @@ func tryRecvResult(err error, sendq *waitq) error {
 // with ErrClosed and a woken receiver drains what is left.
 func closeRing(tail *atomic.Uint64, recvq, sendq *waitq) error {
 	if tail.Or(closedBit)&closedBit != 0 {
+		if planted(fpBugCloseTwiceNil) {
+			return nil // PLANTED: a second Close reports success
+		}
 		return ErrClosed
 	}
 	failpoint.InjectCall(fpClose)
@@ -198,6 +215,9 @@ func closeRing(tail *atomic.Uint64, recvq, sendq *waitq) error {
 func ringLen(head, tail *atomic.Uint64, mask uint64) int {
 	h := head.Load()
 	t := tail.Load() &^ closedBit
+	if plantedBugs && t != tail.Load() && planted(fpBugLenClosedBit) {
+		t |= closedBit // PLANTED: the closed mark counts as values
+	}
 	if t <= h {
 		return 0
 	}

@@ -252,6 +252,12 @@ func (q *waitq) park(ctx context.Context, ready func() bool) error {
 		select {
 		case <-w.token:
 		case <-done:
+			if planted(fpBugCancelStaysLinked) {
+				// PLANTED: w stays linked and counted; the waker
+				// that unlinks it sends its token to nobody (w is
+				// abandoned, never reused).
+				return ctx.Err()
+			}
 			if !q.leave(w) {
 				q.wake(1) // invariant 4: pass the consumed wakeup on
 			}

@@ -273,6 +273,9 @@ func (r *ring[T]) tryRecvBatch(dst []T) (int, error) {
 // invariant 3): true if a retry may make progress.
 func (r *ring[T]) canSend() bool {
 	t := r.tail.Load()
+	if plantedBugs && t&closedBit != 0 && planted(fpBugRecheckMissesClose) {
+		t &^= closedBit // PLANTED: Close goes unseen
+	}
 	return t&closedBit != 0 || r.head.Load()+r.mask+1 > t
 }
 
@@ -295,7 +298,11 @@ func (r *ring[T]) moreValues() bool { return r.peekRecv() }
 
 func (r *ring[T]) canRecv() bool {
 	h := r.head.Load()
-	return r.tail.Load() != h // a value is reserved, or closedBit is set
+	t := r.tail.Load()
+	if plantedBugs && t&closedBit != 0 && planted(fpBugRecheckMissesClose) {
+		t &^= closedBit // PLANTED: Close goes unseen
+	}
+	return t != h // a value is reserved, or closedBit is set
 }
 
 // Send implements [Chan.Send]. Any number of goroutines may call it at once

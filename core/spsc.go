@@ -210,11 +210,19 @@ func (c *SPSC[T]) tryRecvBatch(dst []T) (int, error) {
 // invariant 3): they report whether a retry may make progress. They may be
 // called only by the sender (receiver) itself.
 func (c *SPSC[T]) canSend() bool {
-	return c.tail.Load()&closedBit != 0 || c.stail-c.head.Load() <= c.mask
+	t := c.tail.Load()
+	if plantedBugs && t&closedBit != 0 && planted(fpBugRecheckMissesClose) {
+		t &^= closedBit // PLANTED: Close goes unseen
+	}
+	return t&closedBit != 0 || c.stail-c.head.Load() <= c.mask
 }
 
 func (c *SPSC[T]) canRecv() bool {
-	return c.tail.Load() != c.rhead // differs if a value is published or closedBit is set
+	t := c.tail.Load()
+	if plantedBugs && t&closedBit != 0 && planted(fpBugRecheckMissesClose) {
+		t &^= closedBit // PLANTED: Close goes unseen
+	}
+	return t != c.rhead // differs if a value is published or closedBit is set
 }
 
 // peekSend and peekRecv are the spinning polls: for SPSC they are the

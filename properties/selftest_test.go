@@ -129,6 +129,13 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 		{"bug/blocked-go-dropped-on-cancel", 1, groupModelEpisode},
 		{"bug/goexit-worker-count-lost", 1, groupModelEpisode},
 		{"bug/cancelled-scope-stays-linked", 1, scopeModelEpisode},
+		{"bug/close-twice-returns-nil", 1, livenessEpisode(4, nil)},
+		{"bug/trysend-full-on-stale-tail", 1, tryTrafficEpisode(flavors[1], 3, 1)},
+		{"bug/recheck-misses-close", 1, livenessEpisode(20, closeWhileSpinning)},
+		{"bug/cancel-loses-value", 1, livenessEpisode(20, cancelAsValuesArrive)},
+		{"bug/batch-wakes-one", 1, livenessEpisode(8, batchForSeveral)},
+		{"bug/cancelled-waiter-stays-linked", 1, livenessEpisode(8, cancelParked)},
+		{"bug/len-counts-closed-bit", 1, livenessEpisode(4, nil)},
 	}
 	planted := 0
 	for _, fp := range core.Failpoints() {
