@@ -14,7 +14,7 @@ import (
 // livenessEpisode checks n scenarios generated from seed, on each flavor in
 // turn, after shape (if any) pinned the dimensions a planted bug needs.
 func livenessEpisode(n int, shape func(*liveCase)) episode {
-	return func(seed uint64) (bool, string) {
+	return episode{"TestChanLiveness", func(seed uint64) (bool, string) {
 		p := gopter.DefaultGenParameters()
 		p.Rng = rand.New(rand.NewSource(int64(seed >> 1)))
 		for i := range n {
@@ -31,7 +31,7 @@ func livenessEpisode(n int, shape func(*liveCase)) episode {
 			}
 		}
 		return false, ""
-	}
+	}}
 }
 
 // tryTrafficEpisode checks Try traffic on flavor f: senders and receivers
@@ -43,14 +43,14 @@ func tryTrafficEpisode(f flavor, senders, receivers int) episode {
 			fi = i
 		}
 	}
-	return func(seed uint64) (bool, string) {
+	return episode{"TestChanLiveness", func(seed uint64) (bool, string) {
 		r := rand.New(rand.NewSource(int64(seed >> 1)))
 		tc := tryCase{Flavor: fi, Capacity: 2 + r.Intn(7), Senders: senders, Receivers: receivers, Values: 2000}.norm()
 		if err := checkTryTraffic(tc); err != nil {
 			return true, fmt.Sprintf("%v: %v", tc, err)
 		}
 		return false, ""
-	}
+	}}
 }
 
 // Shapes of liveness scenarios, for the planted bugs that need one.

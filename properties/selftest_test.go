@@ -11,6 +11,7 @@ package properties_test
 import (
 	"fmt"
 	"math/rand"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -24,13 +25,17 @@ import (
 	"go.uber.org/goleak"
 )
 
-// episode runs one check of a property for seed and reports whether it
-// found a violation, and what.
-type episode func(seed uint64) (caught bool, why string)
+// episode is one check of a property: run checks it for seed and reports
+// whether it found a violation, and what; prop names the property (as
+// RULES.md does), which the rule of the planted bug must name as a check.
+type episode struct {
+	prop string
+	run  func(seed uint64) (caught bool, why string)
+}
 
 // linearizabilityEpisode checks one generated episode on flavor f.
 func linearizabilityEpisode(f flavor, capacity, senders, receivers, ops int) episode {
-	return func(seed uint64) (bool, string) {
+	return episode{"TestLinearizable", func(seed uint64) (bool, string) {
 		p := gopter.DefaultGenParameters()
 		p.Rng = rand.New(rand.NewSource(int64(seed >> 1)))
 		v, ok := genPrograms(senders, receivers, ops/(senders+receivers), 2)(p).Retrieve()
@@ -46,36 +51,38 @@ func linearizabilityEpisode(f flavor, capacity, senders, receivers, ops int) epi
 			return true, "not linearizable"
 		}
 		return false, ""
-	}
+	}}
 }
 
 // deliveryEpisode runs one exactly-once delivery on flavor f, of a
 // seed-chosen number of values (up to values per sender) in seed-chosen
 // batches.
 func deliveryEpisode(f flavor, capacity, senders, receivers, values int) episode {
-	return func(seed uint64) (bool, string) {
+	return episode{"TestExactlyOnceAndOrder", func(seed uint64) (bool, string) {
 		r := rand.New(rand.NewSource(int64(seed >> 1)))
 		n, sb, rb := 1+r.Intn(values), 1+r.Intn(64), 1+r.Intn(64)
 		if err := deliver(f.make(capacity), f.senders(senders), f.receivers(receivers), n, sb, rb); err != nil {
 			return true, err.Error()
 		}
 		return false, ""
-	}
+	}}
 }
 
-func cleanupEpisode(seed uint64) (bool, string) {
+// cleanupEpisode checks one generated tree of groups and scopes cancelled
+// under load.
+var cleanupEpisode = episode{"TestCleanupUnderCancellation", func(seed uint64) (bool, string) {
 	p := gopter.DefaultGenParameters()
 	p.Rng = rand.New(rand.NewSource(int64(seed >> 1)))
 	v, _ := genTree(3)(p).Retrieve()
 	ok, why := cleanupHolds(v.(tree))
 	return !ok, why
-}
+}}
 
 // modelEpisode checks 25 generated command sequences of a model-based
 // property (no shrinking: the self-test wants the catch, not the smallest
 // counterexample).
-func modelEpisode(cmds func() *commands.ProtoCommands) episode {
-	return func(seed uint64) (bool, string) {
+func modelEpisode(prop string, cmds func() *commands.ProtoCommands) episode {
+	return episode{prop, func(seed uint64) (bool, string) {
 		params := gopter.DefaultTestParametersWithSeed(int64(seed >> 1))
 		params.MinSuccessfulTests = 25
 		params.MaxShrinkCount = 0
@@ -85,12 +92,12 @@ func modelEpisode(cmds func() *commands.ProtoCommands) episode {
 			return false, ""
 		}
 		return true, strings.Join(res.Labels, "; ")
-	}
+	}}
 }
 
 var (
-	groupModelEpisode = modelEpisode(groupCommands)
-	scopeModelEpisode = modelEpisode(scopeCommands)
+	groupModelEpisode = modelEpisode("TestGroupModel", groupCommands)
+	scopeModelEpisode = modelEpisode("TestScopeModel", scopeCommands)
 )
 
 func TestSelfTestCatchesPlantedBugs(t *testing.T) {
@@ -146,6 +153,20 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 	if len(cases) != planted {
 		t.Fatalf("%d planted bugs in core, %d covered here: every bug needs a property that catches it", planted, len(cases))
 	}
+	// RULES.md names, for each planted bug, the rules it breaks; each of
+	// those rules must name the property that catches it here as a check,
+	// so that the table's "the check bites" is what this test proves.
+	rulesOf := map[string][]string{}
+	for _, r := range readRules(t) {
+		for _, b := range r.planted {
+			rulesOf[b] = append(rulesOf[b], r.id)
+			for _, bc := range cases {
+				if bc.bug == b && !slices.Contains(r.checks, bc.check.prop) {
+					t.Errorf("RULES.md: rule %s names planted bug %s, which %s catches here, but not %s among its checks", r.id, b, bc.check.prop, bc.check.prop)
+				}
+			}
+		}
+	}
 	// Each bug gets a minute's search, then replays and a minimization of
 	// bounded episodes: two minutes a bug is the self-test's bound, but no
 	// more than the test binary's own timeout leaves (less a margin), so
@@ -182,6 +203,10 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 	for k, bc := range cases {
 		row := &rows[k]
 		row.bug, row.minimized = bc.bug, "not tried (catch took ≥ 1 s)"
+		row.rules, row.prop = strings.Join(rulesOf[bc.bug], ", "), bc.check.prop
+		if row.rules == "" {
+			t.Errorf("RULES.md: no rule names planted bug %s", bc.bug)
+		}
 		t.Run(bc.bug, func(t *testing.T) {
 			// The seed's swarm plan, with the bug switched on.
 			planOf := func(seed uint64) chaos.Plan {
@@ -195,7 +220,7 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer r.Stop()
-				caught, why := bc.check(p.Seed)
+				caught, why := bc.check.run(p.Seed)
 				if caught && r.Fired()[bc.bug] == 0 {
 					// The failure came from elsewhere (a flake, another
 					// rule): the bug's marker was never reached.
@@ -235,8 +260,8 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 					t.Logf("seed %d caught %s but did not reproduce it in %d replays; trying further seeds", s+i, bc.bug, replays)
 					continue
 				}
-				*row = catchRow{bug: bc.bug, caught: true, took: firstCatch, episodes: i + 1, seed: s + i, reps: reps, replays: replays,
-					why: why, minimized: row.minimized, unreproduced: unreproduced}
+				*row = catchRow{bug: bc.bug, rules: row.rules, prop: row.prop, caught: true, took: firstCatch, episodes: i + 1,
+					seed: s + i, reps: reps, replays: replays, why: why, minimized: row.minimized, unreproduced: unreproduced}
 				if took < time.Second { // minimize the plan of quick catches
 					p := planOf(s + i)
 					m, runs := chaos.Minimize(p, 3, func(q chaos.Plan) bool { ok, _ := runPlan(q); return ok })
@@ -266,6 +291,8 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 // catchRow is one planted bug's line of the self-test report.
 type catchRow struct {
 	bug           string
+	rules         string // the rules of RULES.md it breaks
+	prop          string // the property that must catch it
 	caught        bool
 	took          time.Duration
 	episodes      uint64
@@ -276,17 +303,18 @@ type catchRow struct {
 	unreproduced  int // earlier catching seeds that did not reproduce
 }
 
-// catchReport renders the self-test's result as a Markdown table: catch
-// rate, time to catch, reproduction rate of the catching seed, and the
-// minimized plan's size.
+// catchReport renders the self-test's result as a Markdown table: per
+// planted bug, the rules it breaks and the property that must catch it,
+// then catch, time to catch, reproduction rate of the catching seed, and
+// the minimized plan's size.
 func catchReport(seed uint64, rows []catchRow, caught int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Self-test of the chaos harness, seed %d, %s: caught %d of %d planted bugs.\n\n", seed, time.Now().UTC().Format(time.DateOnly), caught, len(rows))
-	b.WriteString("| planted bug | caught | time to first catch | episodes | reproducing seed | reproduced | minimized plan | what the property saw |\n")
-	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	b.WriteString("| planted bug | rule | property | caught | time to first catch | episodes | reproducing seed | reproduced | minimized plan | what the property saw |\n")
+	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, r := range rows {
 		if !r.caught {
-			fmt.Fprintf(&b, "| `%s` | **no** | — | — | — | — | — | — |\n", r.bug)
+			fmt.Fprintf(&b, "| `%s` | %s | %s | **no** | — | — | — | — | — | — |\n", r.bug, r.rules, r.prop)
 			continue
 		}
 		why := r.why
@@ -298,8 +326,8 @@ func catchReport(seed uint64, rows []catchRow, caught int) string {
 		if r.unreproduced > 0 {
 			seed += fmt.Sprintf(" (after %d catching seeds that did not reproduce)", r.unreproduced)
 		}
-		fmt.Fprintf(&b, "| `%s` | yes | %v | %d | %s | %d/%d | %s | %s |\n",
-			r.bug, r.took.Round(time.Millisecond), r.episodes, seed, r.reps, r.replays, r.minimized, why)
+		fmt.Fprintf(&b, "| `%s` | %s | %s | yes | %v | %d | %s | %d/%d | %s | %s |\n",
+			r.bug, r.rules, r.prop, r.took.Round(time.Millisecond), r.episodes, seed, r.reps, r.replays, r.minimized, why)
 	}
 	return b.String()
 }
