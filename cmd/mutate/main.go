@@ -28,6 +28,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"os/signal"
@@ -135,7 +136,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.runEquivalents, "run-equivalents", false, "run the listed equivalents too (to check that they still survive)")
 	minScore := fs.String("min-score", "", "exit 1 if the score is below this (a fraction like 0.8 or a percentage like 80%)")
 	fs.StringVar(&c.out, "out", "results/mutation", "directory for report.json and report.md")
-	fs.StringVar(&c.work, "work", ".cache/mutation", "directory for the snapshot, the build cache, the binaries and the logs")
+	fs.StringVar(&c.work, "work", defaultWork(), "directory for the snapshot, the build cache, the binaries and the logs (outside the checkout, so that grep sees one copy of the sources)")
 	fs.BoolVar(&c.list, "list", false, "print the selected mutants and exit, running none")
 	fs.IntVar(&c.baselineRuns, "baseline-runs", 1, "runs of the unmutated snapshot that must pass first")
 	fs.BoolVar(&c.verbose, "v", false, "print each command")
@@ -227,4 +228,20 @@ func moduleRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// defaultWork is the lane's work directory when --work is not given: one
+// per checkout (named after the working directory and a checksum of its
+// path) under the user's cache directory, or under the system's temporary
+// directory if there is none. scripts/mutation passes scripts/cachedir's.
+func defaultWork() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		wd = "nimsync"
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "nimsync", fmt.Sprintf("%s-%08x", filepath.Base(wd), crc32.ChecksumIEEE([]byte(wd))), "mutation")
 }
