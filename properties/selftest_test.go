@@ -80,9 +80,13 @@ var cleanupEpisode = episode{"TestCleanupUnderCancellation", func(seed uint64) (
 
 // modelEpisode checks 25 generated command sequences of a model-based
 // property (no shrinking: the self-test wants the catch, not the smallest
-// counterexample).
+// counterexample). Each episode starts the shrink budget's clock afresh,
+// as checkProps does: a failure of an earlier episode must not make this
+// one's commands shrink candidates past their budget (skipShrink), which
+// would skip them all.
 func modelEpisode(prop string, cmds func() *commands.ProtoCommands) episode {
 	return episode{prop, func(seed uint64) (bool, string) {
+		firstFailure, afterUndecided = time.Time{}, false
 		params := gopter.DefaultTestParametersWithSeed(int64(seed >> 1))
 		params.MinSuccessfulTests = 25
 		params.MaxShrinkCount = 0
