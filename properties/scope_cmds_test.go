@@ -140,6 +140,7 @@ func timerCmd(p int, d time.Duration, timeout bool) *scCmd {
 		pre:  validNode(p, anyNode),
 		next: build,
 		run: func(s *scSUT, o *scObs) {
+			defer s.watchErr()()
 			dn := s.newTimer(p, d, timeout)
 			cn := s.newNode(scScope, dn, 0, 0)
 			s.newNode(scDeadline, dn, 5, 0)
@@ -167,7 +168,10 @@ func cancelCmd(i int, cause error) *scCmd {
 		name: fmt.Sprintf("Cancel(n%d, %v)", i, cause),
 		pre:  validNode(i, func(n scNode) bool { return n.kind.cancellable() }),
 		next: func(m *scModel) { m.cancel(i, want(m), false) },
-		run:  func(s *scSUT, _ *scObs) { s.cancelNode(i, cause) },
+		run: func(s *scSUT, _ *scObs) {
+			defer s.watchErr()()
+			s.cancelNode(i, cause)
+		},
 		now: func(prev *scModel, o *scObs) string {
 			m := prev.clone()
 			sync := m.cancel(i, want(m), false)

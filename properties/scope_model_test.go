@@ -44,7 +44,9 @@ package properties_test
 //     goroutines that follow a parent (one per live node under a WithValue
 //     over a live scope) are as many as the model says;
 //   - Err is non-nil only once Done is closed (context.Context's rule;
-//     scErrWaitsForDone).
+//     scErrWaitsForDone), and a scope's only once Cancelled is true:
+//     checked at every step, and all along a Cancel call (and a deadline's
+//     command) by a goroutine that polls every node while the call runs.
 //
 // Each step has a bound: a call that does not return, or a state the model
 // predicts that does not come about, within it fails the property. In a

@@ -319,6 +319,50 @@ func (s *scSUT) call(name string, f func(o *scObs)) *scObs {
 	}
 }
 
+// watchErr checks, on a goroutine of its own, until the returned stop is
+// called (stop waits for it), that every node of the tree reports an Err
+// only once its Done is closed, and, for a scope, only once Cancelled is
+// true: a command whose call cancels nodes runs it while the call runs, so
+// that the rule is checked while the cancellation walks the tree, not only
+// once it is over. It reports the first violation it sees.
+func (s *scSUT) watchErr() (stop func()) {
+	var quit atomic.Bool
+	over := make(chan struct{})
+	go func() {
+		defer close(over)
+		var done []<-chan struct{}
+		for !quit.Load() {
+			s.mu.Lock()
+			nodes := slices.Clone(s.nodes)
+			s.mu.Unlock()
+			for i, n := range nodes {
+				if i == len(done) { // a node the call made: from the next pass on
+					done = append(done, n.ctx.Done())
+					continue
+				}
+				err := n.ctx.Err()
+				if err == nil || done[i] == nil {
+					continue
+				}
+				if n.scope != nil && !n.scope.Cancelled() {
+					s.violate("node %d (%v): Err() = %v while Cancelled() was false", i, n.kind, err)
+					return
+				}
+				select {
+				case <-done[i]:
+				default:
+					s.violate("node %d (%v): Err() = %v while Done() was still open", i, n.kind, err)
+					return
+				}
+			}
+		}
+	}()
+	return func() {
+		quit.Store(true)
+		<-over
+	}
+}
+
 // scErrWaitsForDone makes "Err() is non-nil only once Done() is closed"
 // (context.Context's rule) a failure at once. (Scope.Err used to report the
 // state its cancel stored before that cancel closed Done; while it did, the
