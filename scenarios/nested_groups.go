@@ -327,6 +327,12 @@ func (t *tree) runNode(parent context.Context, up *node, depth int, seed uint64)
 			t.e.f.add("cleanup ran once", "%s: task %d of a group at depth %d ran %d times and cleaned up %d times", t.label, i, depth, ran, cleaned)
 		}
 	}
+	if up != nil && up.waited.Load() {
+		// run checks the end order of the groups listed when the round
+		// ends; a group made by a task that started after its group's
+		// Wait returned may not be listed yet.
+		t.e.f.add("bottom-up", "%s: a group at depth %d ended after its parent, whose task waits for it, had ended", t.label, depth)
+	}
 	n.endSeq = t.endSeq.Add(1) // invariant 2
 	t.e.m.Add(int(n.started.Load()) + 1)
 }
