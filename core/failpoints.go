@@ -75,8 +75,21 @@ const (
 	fpBugBatchWakesOne      = "bug/batch-wakes-one"
 	fpBugCancelStaysLinked  = "bug/cancelled-waiter-stays-linked"
 	fpBugLenClosedBit       = "bug/len-counts-closed-bit"
-	fpContractSend          = "contract/single-sender"
-	fpContractRecv          = "contract/single-receiver"
+
+	// Planted bugs of the scope tree (scope.go), the groups' nesting
+	// (group.go) and the single-sided channels' contract check (spsc.go,
+	// mpsc.go), one per rule of properties/RULES.md that had none.
+	fpBugCancelsParent     = "bug/last-child-cancels-parent"
+	fpBugLaterCause        = "bug/later-cause-overwrites-first"
+	fpBugBornLive          = "bug/child-of-cancelled-starts-live"
+	fpBugOwnDeadline       = "bug/own-deadline-over-parents"
+	fpBugShieldNoValues    = "bug/shield-drops-values"
+	fpBugValueOneLevel     = "bug/value-stops-at-scope"
+	fpBugErrFromParent     = "bug/err-reads-parent-state"
+	fpBugWaitSkips         = "bug/wait-skips-under-cancelled-parent"
+	fpBugContractLeftEarly = "bug/contract-left-before-wait"
+	fpContractSend         = "contract/single-sender"
+	fpContractRecv         = "contract/single-receiver"
 )
 
 // PointKind is what a failpoint marker's hook looks like.
@@ -157,6 +170,15 @@ var failpoints = []Failpoint{
 	{fpBugBatchWakesOne, BugPoint, "PLANTED BUG: a SendBatch (RecvBatch) that makes room for several wakes one parked receiver (sender) instead of one per value"},
 	{fpBugCancelStaysLinked, BugPoint, "PLANTED BUG: a parked goroutine whose context ended returns without leaving its wait queue: it stays counted in ParkedWaiters, and a later wakeup is spent on it"},
 	{fpBugLenClosedBit, BugPoint, "PLANTED BUG: Len does not mask the closed mark out of tail: a closed channel reports Cap values buffered"},
+	{fpBugCancelsParent, BugPoint, "PLANTED BUG: a Cancel that leaves its parent scope with no live child or hook cancels the parent too"},
+	{fpBugLaterCause, BugPoint, "PLANTED BUG: a Cancel of a cancelled scope overwrites its cause: context.Cause and later OnCancel hooks report the last cause, not the first"},
+	{fpBugBornLive, BugPoint, "PLANTED BUG: a scope made by NewScope (or a group by NewGroup) under a cancelled scope is linked under it and starts live, never to be cancelled by it"},
+	{fpBugOwnDeadline, BugPoint, "PLANTED BUG: NewScopeWithDeadline keeps its own deadline even when the parent's is earlier: Deadline reports the later one"},
+	{fpBugShieldNoValues, BugPoint, "PLANTED BUG: NewShieldedScope makes a fresh root scope: the shield carries none of its parent's values"},
+	{fpBugValueOneLevel, BugPoint, "PLANTED BUG: Value of a scope whose parent is a scope asks no further (scopes carry no values), so it finds no binding above them"},
+	{fpBugErrFromParent, BugPoint, "PLANTED BUG: Err of a live scope under a cancelled scope reports the parent's Err before the cancellation walk reaches it, while its Done is still open"},
+	{fpBugWaitSkips, BugPoint, "PLANTED BUG: Wait of a group whose parent context is cancelled returns at once, leaving its tasks to whoever waits for the parent: a nested group ends before the groups its tasks wait for"},
+	{fpBugContractLeftEarly, BugPoint, "PLANTED BUG: a single-sided Send or Recv (SPSC, MPSC's Recv) that must wait leaves the contract check before it waits: a second goroutine on that side meanwhile is not reported"},
 	{fpContractSend, ContractPoint, "an SPSC or SPMC send operation (Send, TrySend, SendBatch) starts and ends"},
 	{fpContractRecv, ContractPoint, "an SPSC or MPSC receive operation (Recv, TryRecv, RecvBatch) starts and ends"},
 }

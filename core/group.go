@@ -446,6 +446,9 @@ func (g *Group) wait() {
 		if s&pendingMask == 0 {
 			break
 		}
+		if plantedBugs && g.scope.parent.Err() != nil && planted(fpBugWaitSkips) {
+			break // PLANTED: leaves the tasks to whoever waits for the parent
+		}
 		if i < 8 {
 			for j := 1 << min(spinShift+i, maxShift); j > 0; j-- {
 			}

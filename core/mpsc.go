@@ -281,6 +281,9 @@ func (c *MPSC[T]) Recv(ctx context.Context) (T, error) {
 		}
 		return v, err
 	}
+	if plantedBugs && planted(fpBugContractLeftEarly) {
+		failpoint.InjectCall(fpContractRecv, any(c), false) // PLANTED: leaves the contract check before it waits
+	}
 	return recvSlow[T](ctx, c, &c.rspin, &c.recvq, &c.sendq)
 }
 

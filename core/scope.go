@@ -114,7 +114,8 @@ func NewScopeWithDeadline(parent context.Context, d time.Time) *Scope {
 		panic("core: NewScopeWithDeadline: nil parent context")
 	}
 	s := &Scope{parent: parent}
-	if pd, ok := parent.Deadline(); ok && pd.Before(d) {
+	// PLANTED: the scope keeps its own, later deadline.
+	if pd, ok := parent.Deadline(); ok && pd.Before(d) && !(plantedBugs && planted(fpBugOwnDeadline)) {
 		d = pd // the parent's deadline comes first and cancels us anyway
 	}
 	s.ext = &scopeExt{deadline: d}
@@ -147,7 +148,8 @@ func (s *Scope) attach() {
 	failpoint.InjectCall(fpScopeAttach)
 	if p, ok := s.parent.(*Scope); ok {
 		p.mu.Lock()
-		if st := p.state.Load(); st != stateLive {
+		// PLANTED: a plain child skips this and is linked, live, under the cancelled parent.
+		if st := p.state.Load(); st != stateLive && !(plantedBugs && s.ext == nil && planted(fpBugBornLive)) {
 			cause := p.cause
 			p.mu.Unlock()
 			if s.ext != nil && s.ext.async {
@@ -223,6 +225,9 @@ func (s *Scope) cancelTree(cause error, state uint32) {
 	}
 	if p, ok := s.parent.(*Scope); ok && !(plantedBugs && planted(fpBugScopeStaysLinked)) {
 		p.unlink(s) // after s.mu is released: invariant 4
+		if plantedBugs && p.liveAndChildless() && planted(fpBugCancelsParent) {
+			p.Cancel(cause) // PLANTED: the parent's last child takes the parent with it
+		}
 	}
 	failpoint.InjectCall(fpScopeHooks)
 	failpoint.Inject(fpBugHookSkipped, func() {
@@ -243,6 +248,9 @@ func (s *Scope) cancelTree(cause error, state uint32) {
 func (s *Scope) cancel(cause error, state uint32, hooks *[]func()) bool {
 	s.mu.Lock()
 	if s.state.Load() != stateLive {
+		if plantedBugs && cause != s.cause && planted(fpBugLaterCause) {
+			s.cause = cause // PLANTED: the last cause wins
+		}
 		s.mu.Unlock()
 		return false
 	}
@@ -310,6 +318,14 @@ func (s *Scope) unlink(c *Scope) bool {
 	return true
 }
 
+// liveAndChildless reports whether s is live with no child or hook linked
+// under it. Only a planted bug asks.
+func (s *Scope) liveAndChildless() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.Cancelled() && s.first == nil
+}
+
 // Cancelled reports whether s has been cancelled: one atomic load, cheap
 // enough for hot loops.
 func (s *Scope) Cancelled() bool { return s.state.Load() != stateLive }
@@ -336,6 +352,9 @@ func (s *Scope) Done() <-chan struct{} {
 // requires, Err is non-nil only once Done is closed.
 func (s *Scope) Err() error {
 	st := s.state.Load()
+	if p, ok := s.parent.(*Scope); plantedBugs && st == stateLive && ok && p.Cancelled() && planted(fpBugErrFromParent) {
+		return p.Err() // PLANTED: the parent's Err, before the walk reaches s and closes its Done
+	}
 	if st == stateLive {
 		return nil
 	}
@@ -367,6 +386,9 @@ func (s *Scope) Deadline() (time.Time, bool) {
 func (s *Scope) Value(key any) any {
 	if key == cancelCtxKey && cancelCtxKey != nil {
 		return s.causeCtx()
+	}
+	if _, ok := s.parent.(*Scope); plantedBugs && ok && planted(fpBugValueOneLevel) {
+		return nil // PLANTED: a parent scope has no values of its own, so look no further
 	}
 	return s.parent.Value(key)
 }
@@ -492,6 +514,9 @@ func (s *Scope) OnCancel(f func(cause error)) (stop func() bool) {
 func NewShieldedScope(parent context.Context) *Scope {
 	if parent == nil {
 		panic("core: NewShieldedScope: nil parent context")
+	}
+	if plantedBugs && planted(fpBugShieldNoValues) {
+		return NewScope(context.Background()) // PLANTED: a fresh root, without the parent's values
 	}
 	return NewScope(context.WithoutCancel(parent))
 }

@@ -248,6 +248,9 @@ func (c *SPSC[T]) Send(ctx context.Context, v T) error {
 		}
 		return err
 	}
+	if plantedBugs && planted(fpBugContractLeftEarly) {
+		failpoint.InjectCall(fpContractSend, any(c), false) // PLANTED: leaves the contract check before it waits
+	}
 	return sendSlow(ctx, c, v, &c.sspin, &c.sendq, &c.recvq)
 }
 
@@ -282,6 +285,9 @@ func (c *SPSC[T]) Recv(ctx context.Context) (T, error) {
 			c.sendq.wake(1)
 		}
 		return v, err
+	}
+	if plantedBugs && planted(fpBugContractLeftEarly) {
+		failpoint.InjectCall(fpContractRecv, any(c), false) // PLANTED: leaves the contract check before it waits
 	}
 	return recvSlow[T](ctx, c, &c.rspin, &c.recvq, &c.sendq)
 }
