@@ -120,5 +120,9 @@ func TestRulesTable(t *testing.T) {
 	for b, named := range bugs {
 		assert.True(t, named, "planted bug %s is named by no rule of RULES.md", b)
 	}
+	if len(gaps) == 0 {
+		t.Logf("%d rules, each with a planted bug", len(rules))
+		return
+	}
 	t.Logf("%d rules; %d without a planted bug yet: %s", len(rules), len(gaps), strings.Join(gaps, ", "))
 }
