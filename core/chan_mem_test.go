@@ -227,7 +227,7 @@ func requireCollected(t *testing.T, wps []weak.Pointer[chanPayload]) {
 // of int, all alive, take at most 16 MiB in all, for every flavor.
 func TestChanMemory10K(t *testing.T) {
 	const n, budget = 10_000, 16 << 20
-	for _, f := range flavors {
+	for _, f := range chanFlavors {
 		t.Run("flavor="+f.name, func(t *testing.T) {
 			chans := make([]core.Chan[int], n)
 			var before, after runtime.MemStats

@@ -32,15 +32,15 @@ func TestParkedUsesNoCPU(t *testing.T) {
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	var chans []core.Chan[int]
-	for _, f := range flavors {
+	for _, f := range chanFlavors {
 		empty, full := f.new(1), f.new(1)
 		require.NoError(t, full.TrySend(0))
 		chans = append(chans, empty, full)
 		receivers, senders := 1, 1
-		if f.multiC {
+		if f.multiRecv {
 			receivers = n
 		}
-		if f.multiP {
+		if f.multiSend {
 			senders = n
 		}
 		for range receivers {

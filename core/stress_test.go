@@ -159,14 +159,14 @@ func (l *ledger) receiver(t *testing.T, order *error) func(int) {
 
 func TestStressExactlyOnce(t *testing.T) {
 	seed := stressSeed(t)
-	for _, f := range flavors {
+	for _, f := range chanFlavors {
 		for _, capacity := range []int{1, 2, 64} {
 			t.Run(fmt.Sprintf("flavor=%s/cap=%d", f.name, capacity), func(t *testing.T) {
 				senders, receivers := 1, 1
-				if f.multiP {
+				if f.multiSend {
 					senders = 4
 				}
-				if f.multiC {
+				if f.multiRecv {
 					receivers = 4
 				}
 				n := scaled(20000)
@@ -225,15 +225,15 @@ func TestStressExactlyOnce(t *testing.T) {
 func TestStressCloseRace(t *testing.T) {
 	seed := stressSeed(t)
 	rounds := scaled(200)
-	for _, f := range flavors {
+	for _, f := range chanFlavors {
 		t.Run("flavor="+f.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 7))
 			for round := range rounds {
 				senders, receivers := 1, 1
-				if f.multiP {
+				if f.multiSend {
 					senders = 3
 				}
-				if f.multiC {
+				if f.multiRecv {
 					receivers = 3
 				}
 				n := 2000
@@ -294,13 +294,13 @@ func TestStressCloseRace(t *testing.T) {
 // a value stuck in the channel with a receiver parked, and the test times out.
 func TestStressCancelStorm(t *testing.T) {
 	seed := stressSeed(t)
-	for _, f := range flavors {
+	for _, f := range chanFlavors {
 		t.Run("flavor="+f.name, func(t *testing.T) {
 			senders, receivers := 1, 1
-			if f.multiP {
+			if f.multiSend {
 				senders = 4
 			}
-			if f.multiC {
+			if f.multiRecv {
 				receivers = 4
 			}
 			n := scaled(5000)
@@ -399,8 +399,8 @@ func TestStressCancelStorm(t *testing.T) {
 func TestStressTrySendBelowCapacity(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(16)) // more preemption points
 	const senders = 8
-	for _, f := range flavors {
-		if !f.multiP {
+	for _, f := range chanFlavors {
+		if !f.multiSend {
 			continue
 		}
 		t.Run("flavor="+f.name, func(t *testing.T) {
