@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nimsync/nimsync/bench"
+	"github.com/nimsync/nimsync/internal/reportkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -14,7 +15,7 @@ import (
 // ratios, and one peerless row with nimsync samples own.
 func ratioReport(ratios, own []float64) *bench.Report {
 	r := &bench.Report{Schema: bench.SchemaVersion, Date: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC),
-		Machine: bench.Machine{CPU: "test CPU", Cores: 2, GOMAXPROCS: 2}, Rounds: len(ratios)}
+		Machine: bench.Machine{Machine: reportkit.Machine{CPU: "test CPU", Cores: 2, GOMAXPROCS: 2}}, Rounds: len(ratios)}
 	peered := bench.Row{Group: "channels", Name: "Chan/topo=1p1c", Metric: "items/s", Higher: true,
 		Impls: []bench.Result{{Name: "nimsync"}, {Name: "gochan"}}, Ratios: ratios}
 	for _, x := range ratios {
@@ -44,7 +45,7 @@ func TestCompareFlagsRatioRegression(t *testing.T) {
 	c := bench.Compare(base, cur, 0.05)
 	require.True(t, c.Regressed())
 	r := rowOf(t, c, "Chan/topo=1p1c")
-	assert.Equal(t, bench.CompareRegressed, r.Verdict)
+	assert.Equal(t, reportkit.Regressed, r.Verdict)
 	assert.Equal(t, "gochan", r.Peer)
 	assert.Equal(t, 8, r.NBase)
 	assert.Equal(t, 8, r.NCur)
@@ -59,7 +60,7 @@ func TestCompareFlagsRatioRegression(t *testing.T) {
 	// The other way round it is an improvement, not a regression.
 	c = bench.Compare(cur, base, 0.05)
 	assert.False(t, c.Regressed())
-	assert.Equal(t, bench.CompareImproved, rowOf(t, c, "Chan/topo=1p1c").Verdict)
+	assert.Equal(t, reportkit.Improved, rowOf(t, c, "Chan/topo=1p1c").Verdict)
 }
 
 func TestCompareIgnoresNoise(t *testing.T) {
@@ -71,7 +72,7 @@ func TestCompareIgnoresNoise(t *testing.T) {
 	} {
 		c := bench.Compare(ratioReport(jitter(3.0, 0.01, 8), nil), ratioReport(cur, nil), 0.05)
 		assert.False(t, c.Regressed(), name)
-		assert.Equal(t, bench.CompareUnchanged, rowOf(t, c, "Chan/topo=1p1c").Verdict, name)
+		assert.Equal(t, reportkit.Unchanged, rowOf(t, c, "Chan/topo=1p1c").Verdict, name)
 	}
 }
 
@@ -81,7 +82,7 @@ func TestCompareInsufficient(t *testing.T) {
 	c := bench.Compare(base, cur, 0.05)
 	assert.False(t, c.Regressed())
 	r := rowOf(t, c, "Chan/topo=1p1c")
-	assert.Equal(t, bench.CompareInsufficient, r.Verdict)
+	assert.Equal(t, reportkit.Insufficient, r.Verdict)
 	assert.Contains(t, strings.Join(r.Notes, ";"), "need ≥ 4 samples on each side, have 8 (base) and 3 (current)")
 	assert.Contains(t, c.Markdown(), "insufficient samples")
 
@@ -89,7 +90,7 @@ func TestCompareInsufficient(t *testing.T) {
 	cur = ratioReport(jitter(1.0, 0.1, 8), nil)
 	cur.Rows[0].Impls[1].Name = "ants"
 	r = rowOf(t, bench.Compare(base, cur, 0.05), "Chan/topo=1p1c")
-	assert.Equal(t, bench.CompareInsufficient, r.Verdict)
+	assert.Equal(t, reportkit.Insufficient, r.Verdict)
 	assert.Contains(t, r.Notes[0], "primary peer changed")
 }
 
@@ -100,7 +101,7 @@ func TestComparePeerlessNeverRegresses(t *testing.T) {
 	c := bench.Compare(base, cur, 0.05)
 	assert.False(t, c.Regressed())
 	r := rowOf(t, c, "ChanSize")
-	assert.Equal(t, bench.CompareInfo, r.Verdict)
+	assert.Equal(t, reportkit.Info, r.Verdict)
 	assert.Empty(t, r.Peer)
 	assert.Less(t, r.P, 0.05)
 	assert.InDelta(t, 3.0, r.Change, 0.05)

@@ -3,6 +3,8 @@ package bench
 import (
 	"fmt"
 	"strings"
+
+	"github.com/nimsync/nimsync/internal/reportkit"
 )
 
 // This file renders report.md: the title with the date and the machine,
@@ -47,8 +49,8 @@ func markdown(r *Report, figs []figure) []byte {
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 
 	date := r.Date.UTC()
-	p("# nimsync benchmarks, %s: %s\n\n", date.Format("2006-01-02"), mdCell(orUnknown(r.Machine.CPU)))
-	p("Measured %s on %s; %s (`%s`). ", date.Format("2006-01-02 15:04 MST"), machineLine(r.Machine), runLine(r), command(r))
+	p("# nimsync benchmarks, %s: %s\n\n", date.Format("2006-01-02"), reportkit.MDCell(orUnknown(r.Machine.CPU)))
+	p("Measured %s on %s; %s (`%s`). ", date.Format("2006-01-02 15:04 MST"), r.Machine.Line(), runLine(r), command(r))
 	p("Raw results in benchstat format: [%s](%s).\n\n", RawFile, RawFile)
 
 	counts := map[string]int{}
@@ -84,10 +86,10 @@ func markdown(r *Report, figs []figure) []byte {
 	}
 	names, rows := groups(r)
 	for _, g := range names {
-		p("\n## %s\n\n", mdCell(orUnknown(g)))
+		p("\n## %s\n\n", reportkit.MDCell(orUnknown(g)))
 		for _, f := range figs {
 			if f.Group == g {
-				p("![%s](%s)\n\n", mdCell(f.Caption), f.File)
+				p("![%s](%s)\n\n", reportkit.MDCell(f.Caption), f.File)
 			}
 		}
 		p("| case | nimsync | primary peer | ratio | other peers | seed report claim | verdict |\n")
@@ -96,7 +98,7 @@ func markdown(r *Report, figs []figure) []byte {
 			row := &r.Rows[i]
 			j := judge(row)
 			p("| %s (%s) | %s | %s | %s | %s | %s | %s |\n",
-				mdCode(caseLabel(row)), mdCell(row.Metric), valueCell(row, 0, false), valueCell(row, 1, true),
+				reportkit.MDCode(caseLabel(row)), reportkit.MDCell(row.Metric), valueCell(row, 0, false), valueCell(row, 1, true),
 				ratioCell(j.Ratio), otherPeers(row), claimCell(row), verdictCell(j))
 		}
 	}
@@ -130,7 +132,7 @@ const uncheckedClaims = `
 func otherPeers(r *Row) string {
 	var parts []string
 	for i := 2; i < len(r.Impls); i++ {
-		parts = append(parts, fmt.Sprintf("%s (%s)", valueCell(r, i, true), fmtRatio(peerRatio(r, i))))
+		parts = append(parts, fmt.Sprintf("%s (%s)", valueCell(r, i, true), reportkit.Ratio(peerRatio(r, i))))
 	}
 	if len(parts) == 0 {
 		return "—"

@@ -1,21 +1,19 @@
 package bench
 
 import (
-	"bytes"
 	"fmt"
 	"image/color"
 	"math"
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/nimsync/nimsync/internal/reportkit"
 )
 
 // This file draws the report's plots with gonum.org/v1/plot:
@@ -37,67 +35,14 @@ type figure struct {
 	File    string
 	Caption string
 	Group   string
-	chart   *chart
-}
-
-// chart is a plot with its legend, drawn in a column to the right of the
-// plot so it never covers a bar or a line.
-type chart struct {
-	plot    *plot.Plot
-	legend  plot.Legend
-	legendW vg.Length // widest legend entry; 0 for no legend
-	w, h    vg.Length
-}
-
-// Plot geometry.
-const (
-	figWidth = 9 * vg.Inch
-	pngDPI   = 144
-	gap      = vg.Length(10) // between the plot and its legend, in points
-)
-
-func newChart(title, xlabel, ylabel string, w, h vg.Length) *chart {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = xlabel
-	p.Y.Label.Text = ylabel
-	ch := &chart{plot: p, legend: plot.NewLegend(), w: w, h: h}
-	ch.legend.Top, ch.legend.Left = true, true
-	ch.legend.Padding = vg.Points(3)
-	ch.legend.YOffs = -p.Title.TextStyle.Rectangle(title).Size().Y - p.Title.Padding
-	return ch
-}
-
-// addLegend adds a legend entry.
-func (ch *chart) addLegend(name string, thumb ...plot.Thumbnailer) {
-	ch.legend.Add(name, thumb...)
-	w := ch.legend.ThumbnailWidth + ch.legend.TextStyle.Rectangle(" "+name).Max.X
-	ch.legendW = max(ch.legendW, w)
-}
-
-// png renders ch as a PNG image.
-func (ch *chart) png() ([]byte, error) {
-	c := vgimg.NewWith(vgimg.UseWH(ch.w, ch.h), vgimg.UseDPI(pngDPI), vgimg.UseBackgroundColor(color.White))
-	dc := draw.New(c)
-	if ch.legendW == 0 {
-		ch.plot.Draw(dc)
-	} else {
-		w := ch.legendW + 2*gap
-		ch.plot.Draw(draw.Crop(dc, 0, -w, 0, 0))
-		ch.legend.Draw(draw.Crop(dc, dc.Size().X-w+gap, 0, 0, 0))
-	}
-	var b bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&b); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	chart   *reportkit.Chart
 }
 
 // figures builds every plot of r, in the order report.md shows them.
 func figures(r *Report) ([]figure, error) {
 	var figs []figure
 	seen := map[string]int{}
-	add := func(stem, caption, group string, ch *chart, err error) error {
+	add := func(stem, caption, group string, ch *reportkit.Chart, err error) error {
 		if err != nil {
 			return fmt.Errorf("bench: plot %s: %w", stem, err)
 		}
@@ -113,13 +58,13 @@ func figures(r *Report) ([]figure, error) {
 	names, rows := groups(r)
 	for _, g := range names {
 		ch, err := ratioChart(r, g, rows[g])
-		if err := add("group-"+fileStem(g), "nimsync vs peers: "+g, g, ch, err); err != nil {
+		if err := add("group-"+reportkit.FileStem(g), "nimsync vs peers: "+g, g, ch, err); err != nil {
 			return nil, err
 		}
 		for _, c := range scalingCurves(r, rows[g]) {
 			ch, err := scalingChart(c)
 			caption := fmt.Sprintf("scaling: %s (%s) against GOMAXPROCS", c.name, c.metric)
-			if err := add("scaling-"+fileStem(c.name), caption, g, ch, err); err != nil {
+			if err := add("scaling-"+reportkit.FileStem(c.name), caption, g, ch, err); err != nil {
 				return nil, err
 			}
 		}
@@ -128,7 +73,7 @@ func figures(r *Report) ([]figure, error) {
 }
 
 // ratioChart draws the group's ratio bars; nil when no row has a peer.
-func ratioChart(r *Report, group string, idx []int) (*chart, error) {
+func ratioChart(r *Report, group string, idx []int) (*reportkit.Chart, error) {
 	type bar struct {
 		peer   string
 		ratio  float64
@@ -169,8 +114,8 @@ func ratioChart(r *Report, group string, idx []int) (*chart, error) {
 	}
 	perCat := max(0.4*vg.Inch, vg.Length(maxBars)*0.2*vg.Inch)
 	h := 1.3*vg.Inch + vg.Length(len(cats))*perCat
-	ch := newChart("nimsync vs peers: "+group, "nimsync's advantage (log scale; > 1× = nimsync better)", "", figWidth, h)
-	p := ch.plot
+	ch := reportkit.NewChart("nimsync vs peers: "+group, "nimsync's advantage (log scale; > 1× = nimsync better)", "", reportkit.FigWidth, h)
+	p := ch.Plot
 	p.Add(plotter.NewGrid())
 
 	// The category axis runs bottom-up; put the first case on top.
@@ -199,7 +144,7 @@ func ratioChart(r *Report, group string, idx []int) (*chart, error) {
 			p.Add(bc)
 			lo, hi = math.Min(lo, lv), math.Max(hi, lv)
 			if !legendDone[b.peer] {
-				ch.addLegend("vs "+b.peer, bc)
+				ch.AddLegend("vs "+b.peer, bc)
 				legendDone[b.peer] = true
 			}
 			var dots plotter.XYs
@@ -230,7 +175,7 @@ func ratioChart(r *Report, group string, idx []int) (*chart, error) {
 	one.Width = vg.Points(1.2)
 	one.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 	p.Add(one)
-	ch.addLegend("1× (par)", one)
+	ch.AddLegend("1× (par)", one)
 	return ch, nil
 }
 
@@ -323,13 +268,13 @@ func scalingCurves(r *Report, idx []int) []curve {
 }
 
 // scalingChart draws a curve: one line per implementation.
-func scalingChart(c curve) (*chart, error) {
+func scalingChart(c curve) (*reportkit.Chart, error) {
 	better := "higher is better"
 	if !c.higher {
 		better = "lower is better"
 	}
-	ch := newChart("scaling: "+c.name, "GOMAXPROCS", fmt.Sprintf("%s (%s)", c.metric, better), figWidth, 3.5*vg.Inch)
-	p := ch.plot
+	ch := reportkit.NewChart("scaling: "+c.name, "GOMAXPROCS", fmt.Sprintf("%s (%s)", c.metric, better), reportkit.FigWidth, 3.5*vg.Inch)
+	p := ch.Plot
 	p.Add(plotter.NewGrid())
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, xy := range c.values {
@@ -355,15 +300,15 @@ func scalingChart(c curve) (*chart, error) {
 		pts.Shape = plotutil.Shape(i)
 		l.Width = vg.Points(1.4)
 		p.Add(l, pts)
-		ch.addLegend(name, l, pts)
+		ch.AddLegend(name, l, pts)
 	}
-	yfmt := func(v float64) string { return FormatValue(c.metric, v) }
+	yfmt := func(v float64) string { return reportkit.Value(c.metric, v) }
 	if logY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = relabel{plot.LogTicks{Prec: -1}, yfmt}
+		p.Y.Tick.Marker = reportkit.Relabel{Ticker: plot.LogTicks{Prec: -1}, Format: yfmt}
 		p.Y.Min, p.Y.Max = lo/1.6, hi*1.6
 	} else {
-		p.Y.Tick.Marker = relabel{plot.DefaultTicks{}, yfmt}
+		p.Y.Tick.Marker = reportkit.Relabel{Ticker: plot.DefaultTicks{}, Format: yfmt}
 		p.Y.Min, p.Y.Max = math.Min(0, lo), math.Max(hi*1.1, math.Min(0, lo)+1e-9)
 	}
 	procs := slices.Clone(c.procs)
@@ -376,34 +321,4 @@ func scalingChart(c curve) (*chart, error) {
 	pad := 0.05 * float64(procs[len(procs)-1]-procs[0])
 	p.X.Min, p.X.Max = float64(procs[0])-pad, float64(procs[len(procs)-1])+pad
 	return ch, nil
-}
-
-// relabel is a [plot.Ticker] that keeps another ticker's positions but
-// writes its labels with format.
-type relabel struct {
-	plot.Ticker
-	format func(float64) string
-}
-
-// Ticks implements [plot.Ticker].
-func (t relabel) Ticks(lo, hi float64) []plot.Tick {
-	ticks := t.Ticker.Ticks(lo, hi)
-	for i := range ticks {
-		if ticks[i].Label != "" {
-			ticks[i].Label = t.format(ticks[i].Value)
-		}
-	}
-	return ticks
-}
-
-var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
-// fileStem turns a name into a safe file name stem: "Chan/topo=1p1c" →
-// "Chan_topo_1p1c".
-func fileStem(name string) string {
-	s := strings.Trim(unsafeFileChars.ReplaceAllString(name, "_"), "._")
-	if s == "" {
-		s = "_"
-	}
-	return s
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/nimsync/nimsync/internal/reportkit"
 )
 
 // This file renders the README's performance table from a report and
@@ -33,7 +35,7 @@ var ErrReadmeMarkers = errors.New("bench: README markers missing or misplaced")
 func ReadmeTable(r *Report) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	p("Measured %s with `%s` (%s) on %s. ", r.Date.UTC().Format("2006-01-02"), command(r), runLine(r), machineLine(r.Machine))
+	p("Measured %s with `%s` (%s) on %s. ", r.Date.UTC().Format("2006-01-02"), command(r), runLine(r), r.Machine.Line())
 	p("The ratio is nimsync's advantage over the peer, paired within each round, median over the rounds (with the range of the rounds, or the 95%% confidence interval of the median with 6 rounds or more; **on par** when it meets 1× ± 5%%): **> 1× means nimsync is better**. ")
 	p("The full report, with the other peers, the plots and the raw benchstat data, is in the report directory; " +
 		"this section is regenerated with `nimsync bench readme REPORT_DIR`.\n\n")
@@ -51,7 +53,7 @@ func ReadmeTable(r *Report) string {
 			ratio = ratioCell(j.Ratio)
 		}
 		p("| %s (%s) | %s | %s | %s | %s | %s |\n",
-			mdCode(caseLabel(row)), mdCell(row.Metric), valueCell(row, 0, false), valueCell(row, 1, true),
+			reportkit.MDCode(caseLabel(row)), reportkit.MDCell(row.Metric), valueCell(row, 0, false), valueCell(row, 1, true),
 			ratio, claimCell(row), verdictCell(j))
 		n++
 	}

@@ -1,15 +1,17 @@
 package bench
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"os"
-	"path/filepath"
 
 	"github.com/nimsync/nimsync/internal/atomicfile"
+	"github.com/nimsync/nimsync/internal/reportkit"
 )
+
+// ErrSchema is wrapped by the error [ReadReport] returns when a report.json
+// has no schema version or one other than [SchemaVersion]; check with
+// errors.Is.
+var ErrSchema = errors.New("bench: unsupported report schema version")
 
 // File names [WriteReport] puts in a report's directory, beside the plots
 // (group-<group>.png, scaling-<case>.png).
@@ -18,11 +20,6 @@ const (
 	MarkdownFile = "report.md"
 	RawFile      = "raw.txt"
 )
-
-// ErrSchema is wrapped by the error [ReadReport] returns when a report.json
-// has no schema version or one other than [SchemaVersion]; check with
-// errors.Is.
-var ErrSchema = errors.New("bench: unsupported report schema version")
 
 // WriteReport writes r into dir (created if missing): [JSONFile] (indented
 // JSON with Schema set to [SchemaVersion]; r itself is not modified),
@@ -43,36 +40,36 @@ var ErrSchema = errors.New("bench: unsupported report schema version")
 // It costs some tens of milliseconds per plot; it may be called
 // concurrently for different dirs, not for the same dir.
 func WriteReport(dir string, r *Report, raw []byte) error {
-	if r == nil {
-		return fmt.Errorf("bench: WriteReport %s: nil report", dir)
-	}
 	if err := checkFinite(r); err != nil {
 		return fmt.Errorf("bench: WriteReport %s: %w", dir, err)
 	}
 	c := *r
 	c.Schema = SchemaVersion
-	js, err := json.MarshalIndent(&c, "", "  ")
-	if err != nil {
-		return fmt.Errorf("bench: encode %s: %w", JSONFile, err)
-	}
 	figs, err := figures(&c)
 	if err != nil {
 		return err
 	}
-	files := make([]file, 0, len(figs)+3)
+	files := make([]atomicfile.File, 0, len(figs)+3)
 	for _, f := range figs {
-		b, err := f.chart.png()
+		b, err := f.chart.PNG()
 		if err != nil {
 			return fmt.Errorf("bench: plot %s: %w", f.File, err)
 		}
-		files = append(files, file{Name: f.File, Data: b})
+		files = append(files, atomicfile.File{Name: f.File, Data: b})
+	}
+	js, err := reportSchema.Encode(&c)
+	if err != nil {
+		return err
 	}
 	files = append(files,
-		file{Name: RawFile, Data: raw},
-		file{Name: MarkdownFile, Data: markdown(&c, figs)},
-		file{Name: JSONFile, Data: append(js, '\n')},
+		atomicfile.File{Name: RawFile, Data: raw},
+		atomicfile.File{Name: MarkdownFile, Data: markdown(&c, figs)},
+		atomicfile.File{Name: JSONFile, Data: js},
 	)
-	return writeFiles(dir, files)
+	if err := atomicfile.WriteAll(dir, files); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	return nil
 }
 
 // ReadReport reads a report.json written by [WriteReport]; path is the
@@ -83,75 +80,35 @@ func WriteReport(dir string, r *Report, raw []byte) error {
 // not with whichever field changed shape). Fields the schema does not know
 // are ignored. It may be called concurrently.
 func ReadReport(path string) (*Report, error) {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		path = filepath.Join(path, JSONFile)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("bench: reading the report: %w", err)
-	}
-	var probe struct {
-		Schema *int `json:"schema"`
-	}
-	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, fmt.Errorf("bench: %s: malformed JSON: %w", path, err)
-	}
-	switch {
-	case probe.Schema == nil:
-		return nil, fmt.Errorf("%w: %s has no \"schema\" field; is it a bench report.json?", ErrSchema, path)
-	case *probe.Schema != SchemaVersion:
-		return nil, fmt.Errorf("%w: %s has schema %d, this reader knows %d", ErrSchema, path, *probe.Schema, SchemaVersion)
-	}
-	var r Report
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("bench: %s: malformed report: %w", path, err)
-	}
-	return &r, nil
+	return reportkit.Read[Report](reportSchema, path)
 }
+
+// reportSchema is what ReadReport reads.
+var reportSchema = reportkit.Schema{File: JSONFile, Version: SchemaVersion, Err: ErrSchema, Prefix: "bench", What: "a bench report.json"}
 
 // checkFinite returns an error naming the first float of r that is NaN or
-// infinite.
+// infinite, or saying that r is nil.
 func checkFinite(r *Report) error {
-	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
-	if bad(r.Machine.LineRTTNs) {
-		return fmt.Errorf("machine line_rtt_ns is %v; JSON cannot hold it", r.Machine.LineRTTNs)
+	if r == nil {
+		return errors.New("nil report")
 	}
+	var f reportkit.Finite
+	f.Check(r.Machine.LineRTTNs, "machine line_rtt_ns")
 	for _, row := range r.Rows {
-		fail := func(field string, v float64) error {
-			return fmt.Errorf("row %s (%s) %s is %v; JSON cannot hold it", caseLabel(&row), row.Metric, field, v)
-		}
-		if bad(row.Ratio) {
-			return fail("ratio", row.Ratio)
-		}
+		label := caseLabel(&row)
+		f.Check(row.Ratio, "row %s (%s) ratio", label, row.Metric)
 		for i, v := range row.Ratios {
-			if bad(v) {
-				return fail(fmt.Sprintf("ratios[%d]", i), v)
-			}
+			f.Check(v, "row %s (%s) ratios[%d]", label, row.Metric, i)
 		}
-		if row.Claim != nil && bad(row.Claim.Value) {
-			return fail("claim value", row.Claim.Value)
+		if row.Claim != nil {
+			f.Check(row.Claim.Value, "row %s (%s) claim value", label, row.Metric)
 		}
 		for _, im := range row.Impls {
-			if bad(im.Median) {
-				return fail(im.Name+" median", im.Median)
-			}
+			f.Check(im.Median, "row %s (%s) %s median", label, row.Metric, im.Name)
 			for i, v := range im.Samples {
-				if bad(v) {
-					return fail(fmt.Sprintf("%s samples[%d]", im.Name, i), v)
-				}
+				f.Check(v, "row %s (%s) %s samples[%d]", label, row.Metric, im.Name, i)
 			}
 		}
 	}
-	return nil
-}
-
-// file is one file of a report: its name within the directory and contents.
-type file = atomicfile.File
-
-// writeFiles writes files into dir, all or none (atomicfile.WriteAll).
-func writeFiles(dir string, files []file) error {
-	if err := atomicfile.WriteAll(dir, files); err != nil {
-		return fmt.Errorf("bench: %w", err)
-	}
-	return nil
+	return f.Err()
 }

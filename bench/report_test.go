@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nimsync/nimsync/bench"
+	"github.com/nimsync/nimsync/internal/reportkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -64,8 +65,8 @@ func synthReport(rounds int) *bench.Report {
 	r := &bench.Report{
 		Schema: bench.SchemaVersion,
 		Date:   time.Date(2026, 11, 25, 14, 3, 0, 0, time.UTC),
-		Machine: bench.Machine{CPU: "AMD EPYC 7B13", Cores: 2, GOMAXPROCS: 2, GoVersion: "go1.26.8",
-			OS: "linux", Arch: "amd64", LineRTTNs: 101.5},
+		Machine: bench.Machine{Machine: reportkit.Machine{CPU: "AMD EPYC 7B13", Cores: 2, GOMAXPROCS: 2, GoVersion: "go1.26.8",
+			OS: "linux", Arch: "amd64"}, LineRTTNs: 101.5},
 		Rounds: rounds,
 	}
 	gochan := func(v float64) map[string]float64 { return map[string]float64{"gochan": v} }
@@ -257,37 +258,6 @@ func TestReadReportErrors(t *testing.T) {
 		require.Error(t, err, tc.path)
 		assert.Contains(t, err.Error(), tc.want)
 		assert.Equal(t, tc.schema, errors.Is(err, bench.ErrSchema), tc.path)
-	}
-}
-
-func TestFormatValue(t *testing.T) {
-	for _, tc := range []struct {
-		metric string
-		v      float64
-		want   string
-	}{
-		{"items/s", 12.34e6, "12.3M/s"},
-		{"items/s", 950, "950/s"},
-		{"ops/s", 1.5e9, "1.5G/s"},
-		{"ns/op", 59.6, "59.6 ns"},
-		{"ns/task", 2100, "2.1 µs"},
-		{"p99-ns", 8.7e6, "8.7 ms"},
-		{"ns/op", 0.24, "0.24 ns"},
-		{"B/channel", 384, "384 B"},
-		{"B/op", 1536, "1.5 KiB"},
-		{"bytes", 9.4e6, "8.96 MiB"},
-		{"allocs/op", 2, "2 allocs/op"},
-		{"s/run", 1.234, "1.23 s"},
-		{"s/run", 0.85, "850 ms"},
-		{"stack-B/task", 8192, "8 KiB"},
-		{"MiB", 14.1, "14.1 MiB"},
-		{"peak-heap-MiB", 0.75, "768 KiB"},
-		{"tasks/s", 5e5, "500k/s"},
-		{"p99.9-ns", 36.6e6, "36.6 ms"},
-		{"goroutines", 4868, "4.87k goroutines"},
-		{"ns/op", nanValue(), "—"},
-	} {
-		assert.Equal(t, tc.want, bench.FormatValue(tc.metric, tc.v), "%s %v", tc.metric, tc.v)
 	}
 }
 

@@ -1,6 +1,10 @@
 package bench
 
-import "time"
+import (
+	"time"
+
+	"github.com/nimsync/nimsync/internal/reportkit"
+)
 
 // SchemaVersion is the version of the bench report.json schema.
 const SchemaVersion = 1
@@ -15,14 +19,11 @@ type Report struct {
 	Rows    []Row     `json:"rows"`
 }
 
-// Machine is where the report was measured.
+// Machine is where the report was measured: reportkit's description (its
+// fields are promoted, and stand at the top level of the JSON object) and
+// the cache-line round trip.
 type Machine struct {
-	CPU        string `json:"cpu"`
-	Cores      int    `json:"cores"`
-	GOMAXPROCS int    `json:"gomaxprocs"`
-	GoVersion  string `json:"go_version"`
-	OS         string `json:"os"`
-	Arch       string `json:"arch"`
+	reportkit.Machine
 	// LineRTTNs is the measured round trip of a cache line between two
 	// goroutines, at the start of the run: on a VM whose vCPUs the host
 	// places near or far apart, it tells which machine the numbers come

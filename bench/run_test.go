@@ -16,6 +16,7 @@ import (
 	"golang.org/x/perf/benchfmt"
 
 	"github.com/nimsync/nimsync/bench"
+	"github.com/nimsync/nimsync/internal/reportkit"
 )
 
 // tiny is the benchtime of the tests' runs: fake benchmarks do nothing.
@@ -310,7 +311,7 @@ func TestRunErrors(t *testing.T) {
 
 func TestWriteRaw(t *testing.T) {
 	rep := &bench.Report{
-		Machine: bench.Machine{CPU: "Test CPU @ 1GHz", GOMAXPROCS: 2, OS: "linux", Arch: "amd64"},
+		Machine: bench.Machine{Machine: reportkit.Machine{CPU: "Test CPU @ 1GHz", GOMAXPROCS: 2, OS: "linux", Arch: "amd64"}},
 		Rows: []bench.Row{
 			{Name: "Chan/flavor=spsc/cap=64", Metric: "items/s", Higher: true, Impls: []bench.Result{
 				{Name: "nimsync", Samples: []float64{3e7, 3.5e7, 2.9e7}},

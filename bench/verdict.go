@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"golang.org/x/perf/benchmath"
+
+	"github.com/nimsync/nimsync/internal/reportkit"
 )
 
 // This file judges a row: its verdict against the seed report's claim, or,
@@ -18,7 +20,7 @@ const (
 	verdictShort  = "short"  // the claim does not hold
 	verdictFaster = "faster" // no claim; the ratios' interval lies above the on-par band
 	verdictSlower = "slower" // no claim; the ratios' interval lies below the on-par band
-	// For sizes (see isSize), "smaller" and "larger" say the same.
+	// For sizes (see reportkit.IsSize), "smaller" and "larger" say the same.
 	verdictSmaller = "smaller"
 	verdictLarger  = "larger"
 	verdictOnPar   = "on par"     // no claim; the ratios' interval meets the on-par band
@@ -149,7 +151,7 @@ func versusPeer(metric string, s spread) string {
 	case s.N < minJudged:
 		return verdictUnknown
 	case s.Lo > 1+onParMargin:
-		if isSize(metric) {
+		if reportkit.IsSize(metric) {
 			return verdictSmaller
 		}
 		return verdictFaster
@@ -162,7 +164,7 @@ func versusPeer(metric string, s spread) string {
 // worseWord is what nimsync is when its ratio is below 1: "slower", or
 // "larger" for a size.
 func worseWord(metric string) string {
-	if isSize(metric) {
+	if reportkit.IsSize(metric) {
 		return verdictLarger
 	}
 	return verdictSlower
@@ -253,9 +255,9 @@ func ratioCell(s spread) string {
 	if s.N == 0 {
 		return "—"
 	}
-	c := fmtRatio(s.Center)
+	c := reportkit.Ratio(s.Center)
 	if s.Kind != "" {
-		c += fmt.Sprintf(" (%s %s–%s)", s.Kind, trimX(fmtRatio(s.Lo)), trimX(fmtRatio(s.Hi)))
+		c += fmt.Sprintf(" (%s %s–%s)", s.Kind, trimX(reportkit.Ratio(s.Lo)), trimX(reportkit.Ratio(s.Hi)))
 	}
 	return c
 }
@@ -278,7 +280,7 @@ func claimCell(r *Row) string {
 	if !r.Higher {
 		op = "<"
 	}
-	return fmt.Sprintf("%s (%s %s)", mdCell(r.Claim.Text), op, FormatValue(r.Metric, r.Claim.Value))
+	return fmt.Sprintf("%s (%s %s)", reportkit.MDCell(r.Claim.Text), op, reportkit.Value(r.Metric, r.Claim.Value))
 }
 
 // valueCell renders implementation i's median, with its name when named
@@ -290,10 +292,10 @@ func valueCell(r *Row, i int, named bool) string {
 	}
 	v := "—"
 	if len(im.Samples) > 0 || im.Median != 0 {
-		v = FormatValue(r.Metric, im.Median)
+		v = reportkit.Value(r.Metric, im.Median)
 	}
 	if named {
-		return mdCell(im.Name) + " " + v
+		return reportkit.MDCell(im.Name) + " " + v
 	}
 	return v
 }

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"golang.org/x/perf/benchmath"
+	"github.com/nimsync/nimsync/internal/reportkit"
 )
 
 // This file compares two nights the way benchstat compares benchmarks:
@@ -22,7 +22,7 @@ import (
 const NoiseFloor = 0.05
 
 // MinSamples is the fewest samples each night must have for [Compare] to
-// judge a metric; with fewer the row says [VerdictInsufficient].
+// judge a metric; with fewer the row says [reportkit.Insufficient].
 const MinSamples = 5
 
 // Metric names a compared quantity.
@@ -37,73 +37,21 @@ const (
 	MetricP99 Metric = "P99"
 )
 
-// Verdict is the outcome of comparing one metric of one scenario. The zero
-// value is [VerdictInsufficient]: a row not judged is never a pass.
-type Verdict int
-
-// The verdicts of a [ComparisonRow].
-const (
-	// VerdictInsufficient: too few samples on either side to judge, or a
-	// base of zero; neither a regression nor a pass.
-	VerdictInsufficient Verdict = iota
-	// VerdictUnchanged: no significant difference (p ≥ alpha), or one
-	// within the noise floor.
-	VerdictUnchanged
-	// VerdictImproved: significantly better by more than the noise floor.
-	VerdictImproved
-	// VerdictRegressed: significantly worse by more than the noise floor.
-	VerdictRegressed
-)
-
-// String returns "insufficient samples", "unchanged", "improved" or
-// "regressed".
-func (v Verdict) String() string {
-	switch v {
-	case VerdictInsufficient:
-		return "insufficient samples"
-	case VerdictUnchanged:
-		return "unchanged"
-	case VerdictImproved:
-		return "improved"
-	case VerdictRegressed:
-		return "regressed"
-	}
-	return fmt.Sprintf("Verdict(%d)", int(v))
-}
-
-// ComparisonRow is one metric of one scenario compared across two nights.
+// ComparisonRow is one metric of one scenario compared across two nights:
+// Base and Cur are the medians of the two nights' samples, Change is
+// Cur/Base.
 type ComparisonRow struct {
 	Scenario string
 	Metric   Metric
-	// Base and Cur are the medians of the two nights' samples; NaN when a
-	// side has no sample.
-	Base, Cur float64
-	// NBase and NCur are the numbers of samples.
-	NBase, NCur int
-	// Ratio is Cur/Base (the center change); NaN when not computed.
-	Ratio float64
-	// P is the U test's p-value; NaN when the test did not run.
-	P       float64
-	Verdict Verdict
-	// Notes say why a row is insufficient and carry benchmath's warnings.
-	Notes []string
+	reportkit.Result
 }
 
 // Comparison is the result of [Compare]: one row per scenario and metric,
-// scenarios in the base's order, then those only the current night has.
+// scenarios in the base's order, then those only the current night has,
+// compared with [NoiseFloor] as the noise floor. Its notes are warnings,
+// e.g. that the two nights ran on different machines.
 type Comparison struct {
-	Base, Cur  *Report // the compared reports, for headings
-	Alpha      float64
-	NoiseFloor float64
-	Rows       []ComparisonRow
-	// Warnings are about the comparison as a whole, e.g. that the two
-	// nights ran on different machines.
-	Warnings []string
-}
-
-// Regressed reports whether any row is [VerdictRegressed].
-func (c Comparison) Regressed() bool {
-	return slices.ContainsFunc(c.Rows, func(r ComparisonRow) bool { return r.Verdict == VerdictRegressed })
+	reportkit.Comparison[Report, ComparisonRow]
 }
 
 // Compare compares the night cur against the night base. For each scenario
@@ -114,7 +62,7 @@ func (c Comparison) Regressed() bool {
 // [NoiseFloor]: throughput below (1-NoiseFloor)·base, P99 above
 // (1+NoiseFloor)·base. A side with fewer than [MinSamples] samples (a
 // scenario missing from one night has none), or too few for any p-value
-// to fall below alpha, makes the row [VerdictInsufficient].
+// to fall below alpha, makes the row [reportkit.Insufficient].
 //
 // It returns an error for a nil report or an alpha outside (0, 1). Compare
 // does not modify the reports, may be called concurrently, and costs
@@ -126,12 +74,14 @@ func Compare(base, cur *Report, alpha float64) (Comparison, error) {
 	if !(alpha > 0 && alpha < 1) {
 		return Comparison{}, fmt.Errorf("report: Compare: alpha %v is not in (0, 1)", alpha)
 	}
-	c := Comparison{Base: base, Cur: cur, Alpha: alpha, NoiseFloor: NoiseFloor}
-	if bm, cm := machineLine(base.Machine)+" "+base.Machine.GoVersion, machineLine(cur.Machine)+" "+cur.Machine.GoVersion; bm != cm {
-		c.Warnings = append(c.Warnings, fmt.Sprintf("the nights ran on different machines or Go versions (base: %s; current: %s); differences may be theirs", bm, cm))
+	var c Comparison
+	c.Base, c.Cur = base, cur
+	c.MannWhitney = reportkit.MannWhitney{Alpha: alpha, NoiseFloor: NoiseFloor, MinSamples: MinSamples, Side: "night"}
+	if bm, cm := base.Machine.Line(), cur.Machine.Line(); bm != cm {
+		c.Notes = append(c.Notes, fmt.Sprintf("the nights ran on different machines or Go versions (base: %s; current: %s); differences may be theirs", bm, cm))
 	}
 	if base.Chaos != cur.Chaos || base.ChaosBuild != cur.ChaosBuild {
-		c.Warnings = append(c.Warnings, fmt.Sprintf("chaos differs (base %q, failpoint build %t; current %q, failpoint build %t)",
+		c.Notes = append(c.Notes, fmt.Sprintf("chaos differs (base %q, failpoint build %t; current %q, failpoint build %t)",
 			base.Chaos, base.ChaosBuild, cur.Chaos, cur.ChaosBuild))
 	}
 
@@ -143,12 +93,11 @@ func Compare(base, cur *Report, alpha float64) (Comparison, error) {
 			}
 		}
 	}
-	th := &benchmath.Thresholds{CompareAlpha: alpha}
 	for _, name := range names {
 		bs, cs := scenarioSamples(base, name), scenarioSamples(cur, name)
 		c.Rows = append(c.Rows,
-			compareMetric(name, MetricThroughput, bs, cs, th, func(s Sample) (float64, bool) { return s.OpsPerSec, true }),
-			compareMetric(name, MetricP99, bs, cs, th, func(s Sample) (float64, bool) { return float64(s.Latency.P99), s.Latency.Count > 0 }),
+			compareMetric(name, MetricThroughput, bs, cs, c.MannWhitney, func(s Sample) (float64, bool) { return s.OpsPerSec, true }),
+			compareMetric(name, MetricP99, bs, cs, c.MannWhitney, func(s Sample) (float64, bool) { return float64(s.Latency.P99), s.Latency.Count > 0 }),
 		)
 	}
 	return c, nil
@@ -168,71 +117,21 @@ func scenarioSamples(r *Report, name string) []Sample {
 
 // compareMetric judges one metric, picked from each sample by pick (which
 // reports false for a sample without the metric).
-func compareMetric(name string, m Metric, base, cur []Sample, th *benchmath.Thresholds, pick func(Sample) (float64, bool)) ComparisonRow {
+func compareMetric(name string, m Metric, base, cur []Sample, t reportkit.MannWhitney, pick func(Sample) (float64, bool)) ComparisonRow {
 	values := func(ss []Sample) []float64 {
 		var vs []float64
 		for _, s := range ss {
-			if v, ok := pick(s); ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
+			if v, ok := pick(s); ok {
 				vs = append(vs, v)
 			}
 		}
 		return vs
 	}
-	bv, cv := values(base), values(cur)
-	row := ComparisonRow{
-		Scenario: name, Metric: m,
-		Base: math.NaN(), Cur: math.NaN(), Ratio: math.NaN(), P: math.NaN(),
-		NBase: len(bv), NCur: len(cv),
-	}
-	// NewSample sorts its values in place; bv and cv are our own copies.
-	var bs, cs *benchmath.Sample
-	if len(bv) > 0 {
-		bs = benchmath.NewSample(bv, th)
-		row.Base = benchmath.AssumeNothing.Summary(bs, 0.95).Center
-	}
-	if len(cv) > 0 {
-		cs = benchmath.NewSample(cv, th)
-		row.Cur = benchmath.AssumeNothing.Summary(cs, 0.95).Center
-	}
-
-	switch {
-	case row.NBase < MinSamples || row.NCur < MinSamples:
-		row.Notes = append(row.Notes, fmt.Sprintf("need ≥ %d samples on each night, have %d (base) and %d (current)", MinSamples, row.NBase, row.NCur))
-		return row
-	case minUTestP(row.NBase, row.NCur) >= th.CompareAlpha:
-		row.Notes = append(row.Notes, fmt.Sprintf("%d+%d samples cannot reach p < %v", row.NBase, row.NCur, th.CompareAlpha))
-		return row
-	case row.Base <= 0:
-		row.Notes = append(row.Notes, "base median is not positive; no ratio")
-		return row
-	}
-
-	res := benchmath.AssumeNothing.Compare(bs, cs)
-	row.P = res.P
-	row.Ratio = row.Cur / row.Base
-	for _, w := range res.Warnings {
-		row.Notes = append(row.Notes, w.Error())
-	}
-	worse, better := row.Ratio < 1-NoiseFloor, row.Ratio > 1+NoiseFloor
+	better := reportkit.Higher
 	if m == MetricP99 {
-		worse, better = better, worse
+		better = reportkit.Lower
 	}
-	switch {
-	case res.P < res.Alpha && worse:
-		row.Verdict = VerdictRegressed
-	case res.P < res.Alpha && better:
-		row.Verdict = VerdictImproved
-	default:
-		row.Verdict = VerdictUnchanged
-	}
-	return row
-}
-
-// minUTestP is the smallest two-sided p-value the U test can give for
-// samples of sizes n1 and n2 without ties: 2/C(n1+n2, n1).
-func minUTestP(n1, n2 int) float64 {
-	lg := func(n int) float64 { v, _ := math.Lgamma(float64(n) + 1); return v }
-	return math.Min(1, 2*math.Exp(lg(n1)+lg(n2)-lg(n1+n2)))
+	return ComparisonRow{Scenario: name, Metric: m, Result: t.Compare(values(base), values(cur), better)}
 }
 
 // Markdown renders c as a Markdown section: the verdict, the method, a
@@ -242,10 +141,7 @@ func (c Comparison) Markdown() string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 
-	counts := map[Verdict]int{}
-	for _, r := range c.Rows {
-		counts[r.Verdict]++
-	}
+	counts := c.Tally()
 	p("## Comparison with the previous night: ")
 	if c.Regressed() {
 		p("REGRESSED\n\n")
@@ -253,14 +149,14 @@ func (c Comparison) Markdown() string {
 		p("no regression\n\n")
 	}
 	p("%d regressed, %d improved, %d unchanged, %d not judged (insufficient samples).\n\n",
-		counts[VerdictRegressed], counts[VerdictImproved], counts[VerdictUnchanged], counts[VerdictInsufficient])
+		counts[reportkit.Regressed], counts[reportkit.Improved], counts[reportkit.Unchanged], counts[reportkit.Insufficient])
 	if c.Base != nil && c.Cur != nil {
 		p("Base: seed %s, started %s. Current: seed %s, started %s.\n\n",
 			fmtSeed(c.Base.Seed), startedLine(c.Base), fmtSeed(c.Cur.Seed), startedLine(c.Cur))
 	}
 	p("Medians of per-interval samples, compared with the Mann-Whitney U test (benchmath, as benchstat does) at alpha = %v; changes within ±%.0f%% count as noise.\n\n",
 		c.Alpha, c.NoiseFloor*100)
-	for _, w := range c.Warnings {
+	for _, w := range c.Notes {
 		p("**Warning:** %s.\n\n", w)
 	}
 	if len(c.Rows) == 0 {
@@ -268,13 +164,11 @@ func (c Comparison) Markdown() string {
 		return b.String()
 	}
 
-	p("| scenario | metric | base | current | change | p | n | verdict |\n")
-	p("|---|---|--:|--:|--:|--:|--:|---|\n")
-	var notes []string
+	var rows []reportkit.TableRow
 	for _, r := range c.Rows {
-		format := fmtRate
+		format := reportkit.Rate
 		if r.Metric == MetricP99 {
-			format = fmtLatency
+			format = reportkit.Nanos
 		}
 		val := func(v float64) string {
 			if math.IsNaN(v) {
@@ -282,27 +176,20 @@ func (c Comparison) Markdown() string {
 			}
 			return format(v)
 		}
-		change, pv := "?", "—"
+		change := "?"
 		if !math.IsNaN(r.P) {
-			pv = fmt.Sprintf("%.3f", r.P)
 			change = "~"
 			if r.P < c.Alpha {
-				change = fmtPercent(r.Ratio)
+				change = reportkit.Percent(r.Change)
 			}
 		}
-		verdict := r.Verdict.String()
-		if r.Verdict == VerdictRegressed {
-			verdict = "**" + verdict + "**"
-		}
-		p("| %s | %s | %s | %s | %s | %s | %d+%d | %s |\n",
-			mdCell(r.Scenario), r.Metric, val(r.Base), val(r.Cur), change, pv, r.NBase, r.NCur, verdict)
-		for _, n := range r.Notes {
-			notes = append(notes, fmt.Sprintf("- %s %s: %s", mdInline(r.Scenario), r.Metric, n))
-		}
+		rows = append(rows, reportkit.TableRow{
+			Lead: [2]string{reportkit.MDCell(r.Scenario), string(r.Metric)},
+			Base: val(r.Base), Cur: val(r.Cur), Change: change,
+			Label: reportkit.MDInline(r.Scenario) + " " + string(r.Metric), Result: r.Result,
+		})
 	}
-	if len(notes) > 0 {
-		p("\nNotes:\n\n%s\n", strings.Join(notes, "\n"))
-	}
+	reportkit.CompareTable(&b, [2]string{"scenario", "metric"}, rows)
 	return b.String()
 }
 

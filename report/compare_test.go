@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nimsync/nimsync/internal/reportkit"
 	"github.com/nimsync/nimsync/report"
 )
 
@@ -59,25 +60,25 @@ func TestCompareFlagsRegression(t *testing.T) {
 	rs := rows(c)
 
 	thr := rs["chan/mpmc ops/s"]
-	assert.Equal(t, report.VerdictRegressed, thr.Verdict)
-	assert.InDelta(t, 0.7, thr.Ratio, 0.03)
+	assert.Equal(t, reportkit.Regressed, thr.Verdict)
+	assert.InDelta(t, 0.7, thr.Change, 0.03)
 	assert.InDelta(t, 1000, thr.Base, 30)
 	assert.InDelta(t, 700, thr.Cur, 30)
 	assert.Less(t, thr.P, 0.001)
 	assert.Equal(t, 30, thr.NBase)
 	assert.Equal(t, 30, thr.NCur)
-	assert.Equal(t, report.VerdictUnchanged, rs["chan/mpmc P99"].Verdict)
+	assert.Equal(t, reportkit.Unchanged, rs["chan/mpmc P99"].Verdict)
 
-	assert.Equal(t, report.VerdictUnchanged, rs["group ops/s"].Verdict)
+	assert.Equal(t, reportkit.Unchanged, rs["group ops/s"].Verdict)
 	lat := rs["group P99"]
-	assert.Equal(t, report.VerdictRegressed, lat.Verdict, "P99 rose")
-	assert.InDelta(t, 8.0/3, lat.Ratio, 0.1)
+	assert.Equal(t, reportkit.Regressed, lat.Verdict, "P99 rose")
+	assert.InDelta(t, 8.0/3, lat.Change, 0.1)
 
 	md := c.Markdown()
 	assert.Contains(t, md, "REGRESSED")
 	assert.Contains(t, md, "2 regressed, 0 improved, 2 unchanged, 0 not judged")
 	assert.Regexp(t, `\| chan/mpmc \| ops/s \| 99\d/s \| 69\d/s \| -3\d\.\d% \| 0\.000 \|`, md)
-	assert.Regexp(t, `\| group \| P99 \| 3\.\d+µs \| 7\.\d+µs \| \+16\d\.\d% \|`, md)
+	assert.Regexp(t, `\| group \| P99 \| 3(\.\d+)? µs \| 7\.\d+ µs \| \+16\d\.\d% \|`, md)
 	assert.Contains(t, md, "| 30+30 | **regressed** |")
 	assert.Contains(t, md, "alpha = 0.05")
 }
@@ -90,7 +91,7 @@ func TestCompareNoise(t *testing.T) {
 		require.NoError(t, err)
 		assert.False(t, c.Regressed(), "seed %d:\n%s", seed, c.Markdown())
 		for _, r := range c.Rows {
-			assert.Equal(t, report.VerdictUnchanged, r.Verdict, "seed %d %s", seed, r.Metric)
+			assert.Equal(t, reportkit.Unchanged, r.Verdict, "seed %d %s", seed, r.Metric)
 			assert.False(t, math.IsNaN(r.P))
 		}
 	}
@@ -104,7 +105,7 @@ func TestCompareNoiseFloor(t *testing.T) {
 	require.NoError(t, err)
 	row := rows(c)["s ops/s"]
 	assert.Less(t, row.P, 0.05, "the change is significant")
-	assert.Equal(t, report.VerdictUnchanged, row.Verdict, "but within the noise floor")
+	assert.Equal(t, reportkit.Unchanged, row.Verdict, "but within the noise floor")
 	assert.False(t, c.Regressed())
 }
 
@@ -115,8 +116,8 @@ func TestCompareImprovement(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, c.Regressed())
 	rs := rows(c)
-	assert.Equal(t, report.VerdictImproved, rs["s ops/s"].Verdict)
-	assert.Equal(t, report.VerdictImproved, rs["s P99"].Verdict)
+	assert.Equal(t, reportkit.Improved, rs["s ops/s"].Verdict)
+	assert.Equal(t, reportkit.Improved, rs["s P99"].Verdict)
 	assert.Contains(t, c.Markdown(), "no regression")
 }
 
@@ -129,7 +130,7 @@ func TestCompareInsufficient(t *testing.T) {
 	assert.False(t, c.Regressed(), "too few samples is never a regression")
 	require.Len(t, c.Rows, 6)
 	for _, r := range c.Rows {
-		assert.Equal(t, report.VerdictInsufficient, r.Verdict, "%s %s", r.Scenario, r.Metric)
+		assert.Equal(t, reportkit.Insufficient, r.Verdict, "%s %s", r.Scenario, r.Metric)
 		assert.True(t, math.IsNaN(r.P), "no test ran")
 		assert.NotEmpty(t, r.Notes)
 	}
@@ -157,14 +158,14 @@ func TestCompareInsufficient(t *testing.T) {
 	c, err = report.Compare(cur, cur, 0.05)
 	require.NoError(t, err)
 	rs = rows(c)
-	assert.Equal(t, report.VerdictUnchanged, rs["new ops/s"].Verdict)
-	assert.Equal(t, report.VerdictInsufficient, rs["new P99"].Verdict)
+	assert.Equal(t, reportkit.Unchanged, rs["new ops/s"].Verdict)
+	assert.Equal(t, reportkit.Insufficient, rs["new P99"].Verdict)
 	assert.Equal(t, 0, rs["new P99"].NBase)
 
 	// A tiny alpha needs more samples than MinSamples to ever be reached.
 	c, err = report.Compare(night(1, nightScenario{"s", 5, 1000, 5000}), night(2, nightScenario{"s", 5, 10, 5000}), 0.001)
 	require.NoError(t, err)
-	assert.Equal(t, report.VerdictInsufficient, c.Rows[0].Verdict)
+	assert.Equal(t, reportkit.Insufficient, c.Rows[0].Verdict)
 	assert.Contains(t, strings.Join(c.Rows[0].Notes, " "), "cannot reach p < 0.001")
 }
 
@@ -174,8 +175,8 @@ func TestCompareWarnsAndRejects(t *testing.T) {
 	cur.Machine.Cores = 64
 	c, err := report.Compare(base, cur, 0.05)
 	require.NoError(t, err)
-	require.Len(t, c.Warnings, 1)
-	assert.Contains(t, c.Warnings[0], "different machines")
+	require.Len(t, c.Notes, 1)
+	assert.Contains(t, c.Notes[0], "different machines")
 	assert.Contains(t, c.Markdown(), "**Warning:**")
 
 	for _, alpha := range []float64{0, 1, -0.1, math.NaN()} {
@@ -186,5 +187,5 @@ func TestCompareWarnsAndRejects(t *testing.T) {
 	assert.Error(t, err)
 	_, err = report.Compare(base, nil, 0.05)
 	assert.Error(t, err)
-	assert.Equal(t, "insufficient samples", report.Verdict(0).String(), "the zero Verdict is not a pass")
+	assert.Equal(t, "insufficient samples", reportkit.Verdict(0).String(), "the zero Verdict is not a pass")
 }

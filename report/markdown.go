@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"strings"
+
+	"github.com/nimsync/nimsync/internal/reportkit"
 )
 
 // markdown renders report.md: the verdict first, then the facts of the
@@ -27,7 +29,7 @@ func markdown(r *Report) []byte {
 
 	p("| | |\n|---|---|\n")
 	for _, f := range s.Facts {
-		p("| %s | %s |\n", f.Label, mdCell(f.Value))
+		p("| %s | %s |\n", f.Label, reportkit.MDCell(f.Value))
 	}
 
 	p("\n## Scenarios\n\n")
@@ -43,7 +45,7 @@ func markdown(r *Report) []byte {
 				fails = "**" + fails + "**"
 			}
 			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-				mdCell(row.Name), row.Runs, fails, row.Ops, row.OpsPerSec,
+				reportkit.MDCell(row.Name), row.Runs, fails, row.Ops, row.OpsPerSec,
 				row.P50, row.P95, row.P99, row.P999, row.Max)
 		}
 	}
@@ -67,45 +69,13 @@ func markdown(r *Report) []byte {
 		p("None.\n")
 	}
 	for i, f := range s.Fails {
-		p("%d. **%s**, %s, seed %s: %s\n", i+1, mdInline(f.Scenario), mdInline(f.Kind), f.Seed, mdCode(f.Line))
+		p("%d. **%s**, %s, seed %s: %s\n", i+1, reportkit.MDInline(f.Scenario), reportkit.MDInline(f.Kind), f.Seed, reportkit.MDCode(f.Line))
 		if f.Artifact != "" {
-			p("   - artifact: %s\n", mdCode(f.Artifact))
+			p("   - artifact: %s\n", reportkit.MDCode(f.Artifact))
 		}
 		if f.Repro != "" {
-			p("   - repro: %s\n", mdCode(firstLine(f.Repro, 1000)))
+			p("   - repro: %s\n", reportkit.MDCode(reportkit.FirstLine(f.Repro, 1000)))
 		}
 	}
 	return []byte(b.String())
-}
-
-// mdCell makes s safe inside a table cell: no pipes, no line breaks.
-func mdCell(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
-	s = strings.ReplaceAll(s, "\r", "")
-	return strings.ReplaceAll(s, "\n", " ")
-}
-
-// mdInline makes s safe as inline text on one line.
-func mdInline(s string) string {
-	if s == "" {
-		return "—"
-	}
-	return strings.NewReplacer("\n", " ", "*", `\*`, "_", `\_`, "`", "\\`").Replace(s)
-}
-
-// mdCode wraps s in a code span, with a fence longer than any run of
-// backticks inside it.
-func mdCode(s string) string {
-	if s == "" {
-		return "—"
-	}
-	s = strings.ReplaceAll(s, "\n", " ")
-	fence := "`"
-	for strings.Contains(s, fence) {
-		fence += "`"
-	}
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		return fence + " " + s + " " + fence
-	}
-	return fence + s + fence
 }

@@ -3,10 +3,8 @@ package report
 import (
 	"bytes"
 	"fmt"
-	"image/color"
 	"math"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -14,8 +12,9 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/nimsync/nimsync/internal/reportkit"
 )
 
 // This file draws the report's plots with gonum.org/v1/plot: throughput
@@ -30,36 +29,11 @@ import (
 type figure struct {
 	Name    string // file name stem: "throughput", "latency-chan_mpmc"
 	Caption string
-	Chart   *chart
+	Chart   *reportkit.Chart
 }
 
-// chart is a plot with its legend, which is drawn in a column to the right
-// of the plot so it never covers a line.
-type chart struct {
-	title   string
-	plot    *plot.Plot
-	legend  plot.Legend
-	legendW vg.Length // widest legend entry; 0 for no legend
-}
-
-// Plot size in the page and in PNG files.
-const (
-	figWidth  = 9 * vg.Inch
-	figHeight = 3.5 * vg.Inch
-	pngDPI    = 144
-	gap       = vg.Length(10) // between the plot and its legend, in points
-)
-
-// draw draws ch on c: the plot, and its legend to the right.
-func (ch *chart) draw(c draw.Canvas) {
-	if ch.legendW == 0 {
-		ch.plot.Draw(c)
-		return
-	}
-	w := ch.legendW + 2*gap
-	ch.plot.Draw(draw.Crop(c, 0, -w, 0, 0))
-	ch.legend.Draw(draw.Crop(c, c.Size().X-w+gap, 0, 0, 0))
-}
+// figHeight is the height of every plot.
+const figHeight = 3.5 * vg.Inch
 
 // timeAxis is the unit of the x axis, picked so the soak spans a readable
 // range.
@@ -94,7 +68,7 @@ func pickTimeAxis(r *Report) timeAxis {
 func figures(r *Report) ([]figure, error) {
 	ta := pickTimeAxis(r)
 	var figs []figure
-	add := func(name, caption string, ch *chart, err error) error {
+	add := func(name, caption string, ch *reportkit.Chart, err error) error {
 		if err != nil {
 			return fmt.Errorf("report: plot %s: %w", name, err)
 		}
@@ -112,7 +86,7 @@ func figures(r *Report) ([]figure, error) {
 		}
 		series = append(series, line{sc.Name, xy})
 	}
-	ch, err := lineChart("Throughput per scenario", ta, "ops/s", series, false, fmtCount)
+	ch, err := lineChart("Throughput per scenario", ta, "ops/s", series, false, reportkit.Count)
 	if err := add("throughput", "Throughput of each scenario per sampling interval.", ch, err); err != nil {
 		return nil, err
 	}
@@ -130,8 +104,8 @@ func figures(r *Report) ([]figure, error) {
 			p999 = append(p999, plotter.XY{X: x, Y: float64(s.Latency.P999)})
 		}
 		series := []line{{"P50", p50}, {"P99", p99}, {"P99.9", p999}}
-		ch, err := lineChart("Latency: "+sc.Name, ta, "latency", series, true, fmtLatency)
-		name := "latency-" + fileStem(sc.Name)
+		ch, err := lineChart("Latency: "+sc.Name, ta, "latency", series, true, reportkit.Nanos)
+		name := "latency-" + reportkit.FileStem(sc.Name)
 		if seen[name]++; seen[name] > 1 {
 			name = fmt.Sprintf("%s-%d", name, seen[name])
 		}
@@ -147,7 +121,7 @@ func figures(r *Report) ([]figure, error) {
 		heap = append(heap, plotter.XY{X: s.T / ta.div, Y: float64(s.HeapBytes)})
 		heapMax = math.Max(heapMax, float64(s.HeapBytes))
 	}
-	ch, err = lineChart("Goroutines", ta, "goroutines", []line{{"", gs}}, false, fmtCount)
+	ch, err = lineChart("Goroutines", ta, "goroutines", []line{{"", gs}}, false, reportkit.Count)
 	if err := add("goroutines", "Live goroutines over the soak.", ch, err); err != nil {
 		return nil, err
 	}
@@ -164,7 +138,7 @@ func figures(r *Report) ([]figure, error) {
 	for i := range heap {
 		heap[i].Y /= div
 	}
-	ch, err = lineChart("Heap", ta, "heap in use ("+unit+")", []line{{"", heap}}, false, fmtSig)
+	ch, err = lineChart("Heap", ta, "heap in use ("+unit+")", []line{{"", heap}}, false, reportkit.Sig)
 	if err := add("heap", "Heap in use after the last GC over the soak.", ch, err); err != nil {
 		return nil, err
 	}
@@ -180,16 +154,10 @@ type line struct {
 // lineChart draws series against time. Points that are not finite (or not
 // positive, on a log scale) are dropped; it returns nil when no point is
 // left. Y tick labels are formatted by yfmt.
-func lineChart(title string, ta timeAxis, ylabel string, series []line, logY bool, yfmt func(float64) string) (*chart, error) {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = ta.label
-	p.Y.Label.Text = ylabel
+func lineChart(title string, ta timeAxis, ylabel string, series []line, logY bool, yfmt func(float64) string) (*reportkit.Chart, error) {
+	ch := reportkit.NewChart(title, ta.label, ylabel, reportkit.FigWidth, figHeight)
+	p := ch.Plot
 	p.Add(plotter.NewGrid())
-	ch := &chart{title: title, plot: p, legend: plot.NewLegend()}
-	ch.legend.Top, ch.legend.Left = true, true
-	ch.legend.Padding = vg.Points(3)
-	ch.legend.YOffs = -p.Title.TextStyle.Rectangle(title).Size().Y - p.Title.Padding
 
 	lo, hi, points := math.Inf(1), math.Inf(-1), 0
 	for i, s := range series {
@@ -213,9 +181,7 @@ func lineChart(title string, ta timeAxis, ylabel string, series []line, logY boo
 		l.Width = vg.Points(1.2)
 		p.Add(l)
 		if s.name != "" {
-			ch.legend.Add(s.name, l)
-			w := ch.legend.ThumbnailWidth + ch.legend.TextStyle.Rectangle(" "+s.name).Max.X
-			ch.legendW = max(ch.legendW, w)
+			ch.AddLegend(s.name, l)
 		}
 		if len(xy) == 1 { // a lone point draws no line; mark it
 			sc, err := plotter.NewScatter(xy)
@@ -233,10 +199,10 @@ func lineChart(title string, ta timeAxis, ylabel string, series []line, logY boo
 		// 1.6 on each side makes the range wider than 2.5, the largest
 		// gap between labelled log ticks, so some tick gets a label.
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = logTicks{yfmt}
+		p.Y.Tick.Marker = reportkit.LogTicks{Format: yfmt}
 		p.Y.Min, p.Y.Max = lo/1.6, hi*1.6
 	} else {
-		p.Y.Tick.Marker = relabel{plot.DefaultTicks{}, yfmt}
+		p.Y.Tick.Marker = reportkit.Relabel{Ticker: plot.DefaultTicks{}, Format: yfmt}
 		p.Y.Min = math.Min(0, lo)
 		if hi <= p.Y.Min {
 			hi = p.Y.Min + 1
@@ -257,9 +223,9 @@ var svgFont = strings.NewReplacer(
 
 // svgOf renders ch as an <svg> element for inline use in HTML: the XML
 // prolog is dropped and fonts get fallbacks.
-func svgOf(ch *chart) (string, error) {
-	c := vgsvg.New(figWidth, figHeight)
-	ch.draw(draw.New(c))
+func svgOf(ch *reportkit.Chart) (string, error) {
+	c := vgsvg.New(ch.W, ch.H)
+	ch.Draw(draw.New(c))
 	var b bytes.Buffer
 	if _, err := c.WriteTo(&b); err != nil {
 		return "", err
@@ -267,20 +233,9 @@ func svgOf(ch *chart) (string, error) {
 	s := b.String()
 	i := strings.Index(s, "<svg")
 	if i < 0 {
-		return "", fmt.Errorf("report: plot %q: no <svg> element in output", ch.title)
+		return "", fmt.Errorf("report: plot %q: no <svg> element in output", ch.Title)
 	}
 	return svgFont.Replace(s[i:]), nil
-}
-
-// pngOf renders ch as a PNG image.
-func pngOf(ch *chart) ([]byte, error) {
-	c := vgimg.NewWith(vgimg.UseWH(figWidth, figHeight), vgimg.UseDPI(pngDPI), vgimg.UseBackgroundColor(color.White))
-	ch.draw(draw.New(c))
-	var b bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&b); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
 }
 
 // WritePlots writes each plot of r as a PNG file into dir (created if
@@ -300,7 +255,7 @@ func WritePlots(dir string, r *Report) ([]string, error) {
 	}
 	files := make([]file, 0, len(figs))
 	for _, f := range figs {
-		b, err := pngOf(f.Chart)
+		b, err := f.Chart.PNG()
 		if err != nil {
 			return nil, fmt.Errorf("report: plot %s: %w", f.Name, err)
 		}
@@ -314,16 +269,4 @@ func WritePlots(dir string, r *Report) ([]string, error) {
 		paths[i] = filepath.Join(dir, f.Name)
 	}
 	return paths, nil
-}
-
-var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
-// fileStem turns a scenario name into a safe file name stem.
-func fileStem(name string) string {
-	s := unsafeFileChars.ReplaceAllString(name, "_")
-	s = strings.Trim(s, ".")
-	if s == "" {
-		s = "_"
-	}
-	return s
 }

@@ -3,7 +3,11 @@
 // shards, and the comparison of a night with the one before.
 package report
 
-import "time"
+import (
+	"time"
+
+	"github.com/nimsync/nimsync/internal/reportkit"
+)
 
 // SchemaVersion is the version of the report.json schema this package
 // writes. Readers reject other versions with a clear error.
@@ -42,15 +46,9 @@ type Report struct {
 	Passed bool `json:"passed"`
 }
 
-// Machine names where the report was measured.
-type Machine struct {
-	CPU        string `json:"cpu"`
-	Cores      int    `json:"cores"`
-	GOMAXPROCS int    `json:"gomaxprocs"`
-	GoVersion  string `json:"go_version"`
-	OS         string `json:"os"`
-	Arch       string `json:"arch"`
-}
+// Machine names where the report was measured; the soak and the
+// performance report describe a machine alike.
+type Machine = reportkit.Machine
 
 // Scenario sums up all runs of one scenario.
 type Scenario struct {

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/nimsync/nimsync/internal/reportkit"
 )
 
 // This file builds the summary both report.md and report.html show: the
@@ -92,8 +94,8 @@ func summarize(r *Report) summary {
 	}
 	s.Facts = []fact{
 		{"Started", started},
-		{"Elapsed", fmtSeconds(r.Elapsed)},
-		{"Machine", machineLine(r.Machine)},
+		{"Elapsed", reportkit.Elapsed(r.Elapsed)},
+		{"Machine", r.Machine.Line()},
 		{"Go", r.Machine.GoVersion},
 		{"Seed", fmtSeed(r.Seed)},
 		{"Shards", shards},
@@ -107,13 +109,13 @@ func summarize(r *Report) summary {
 			Name:      sc.Name,
 			Runs:      fmt.Sprint(sc.Runs),
 			Failures:  fmt.Sprint(sc.Failures),
-			Ops:       fmtCount(float64(sc.Ops)),
-			OpsPerSec: fmtRate(sc.OpsPerSec),
-			P50:       fmtLatency(float64(l.P50)),
-			P95:       fmtLatency(float64(l.P95)),
-			P99:       fmtLatency(float64(l.P99)),
-			P999:      fmtLatency(float64(l.P999)),
-			Max:       fmtLatency(float64(l.Max)),
+			Ops:       reportkit.Count(float64(sc.Ops)),
+			OpsPerSec: reportkit.Rate(sc.OpsPerSec),
+			P50:       reportkit.Nanos(float64(l.P50)),
+			P95:       reportkit.Nanos(float64(l.P95)),
+			P99:       reportkit.Nanos(float64(l.P99)),
+			P999:      reportkit.Nanos(float64(l.P999)),
+			Max:       reportkit.Nanos(float64(l.Max)),
 			Failed:    sc.Failures > 0,
 		})
 	}
@@ -131,7 +133,7 @@ func summarize(r *Report) summary {
 	}
 	s.Leak.Rows = []leakRow{
 		leakLine("goroutines", lk.GoroutineSlope, lk.GoroutineTolerance, func(v float64) string { return fmt.Sprintf("%.3g/s", v) }),
-		leakLine("heap", lk.HeapSlope, lk.HeapTolerance, func(v float64) string { return fmtBytes(v) + "/s" }),
+		leakLine("heap", lk.HeapSlope, lk.HeapTolerance, func(v float64) string { return reportkit.Bytes(v) + "/s" }),
 	}
 
 	for i, f := range r.Failures {
@@ -141,7 +143,7 @@ func summarize(r *Report) summary {
 			Kind:     f.Kind,
 			Seed:     fmtSeed(f.Seed),
 			Error:    f.Error,
-			Line:     firstLine(f.Error, 200),
+			Line:     reportkit.FirstLine(f.Error, 200),
 			Artifact: f.Artifact,
 			Repro:    f.Repro,
 		})
@@ -152,7 +154,7 @@ func summarize(r *Report) summary {
 // leakLine is one row of the leak table. A slope is marked over when it
 // exceeds a positive tolerance; the report's own Leak.OK stays the verdict.
 func leakLine(metric string, slope, tol float64, format func(float64) string) leakRow {
-	row := leakRow{Metric: metric, Slope: fmtSigned(slope, format), Tolerance: "—", Mark: "—"}
+	row := leakRow{Metric: metric, Slope: reportkit.Signed(slope, format), Tolerance: "—", Mark: "—"}
 	if tol > 0 {
 		row.Tolerance = format(tol)
 		row.Mark = "within"
@@ -193,25 +195,4 @@ func reasons(r *Report) []string {
 		out = append(out, "marked failed with no recorded failure")
 	}
 	return out
-}
-
-// machineLine names the machine in one line.
-func machineLine(m Machine) string {
-	var parts []string
-	if m.CPU != "" {
-		parts = append(parts, m.CPU)
-	}
-	if m.Cores > 0 {
-		parts = append(parts, fmt.Sprintf("%d cores", m.Cores))
-	}
-	if m.GOMAXPROCS > 0 {
-		parts = append(parts, fmt.Sprintf("GOMAXPROCS=%d", m.GOMAXPROCS))
-	}
-	if m.OS != "" || m.Arch != "" {
-		parts = append(parts, m.OS+"/"+m.Arch)
-	}
-	if len(parts) == 0 {
-		return "—"
-	}
-	return strings.Join(parts, ", ")
 }

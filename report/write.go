@@ -1,11 +1,10 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
-	"math"
 
 	"github.com/nimsync/nimsync/internal/atomicfile"
+	"github.com/nimsync/nimsync/internal/reportkit"
 )
 
 // File names Write puts in a report's directory.
@@ -45,9 +44,9 @@ func Write(dir string, r *Report) error {
 	if c.Tool == "" {
 		c.Tool = "nimsync"
 	}
-	js, err := json.MarshalIndent(&c, "", "  ")
+	js, err := reportSchema.Encode(&c)
 	if err != nil {
-		return fmt.Errorf("report: encode %s: %w", JSONFile, err)
+		return err
 	}
 	page, err := renderHTML(&c)
 	if err != nil {
@@ -56,63 +55,40 @@ func Write(dir string, r *Report) error {
 	return writeFiles(dir, []file{
 		{Name: MarkdownFile, Data: markdown(&c)},
 		{Name: HTMLFile, Data: page},
-		{Name: JSONFile, Data: append(js, '\n')},
+		{Name: JSONFile, Data: js},
 	})
 }
 
 // checkFinite returns an error naming the first float of r that is NaN or
 // infinite.
 func checkFinite(r *Report) error {
-	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
-	fail := func(where, field string, v float64) error {
-		return fmt.Errorf("%s%s is %v; JSON cannot hold it", where, field, v)
-	}
-	if bad(r.Elapsed) {
-		return fail("", "elapsed_s", r.Elapsed)
-	}
-	for _, f := range []struct {
+	var f reportkit.Finite
+	f.Check(r.Elapsed, "elapsed_s")
+	for _, l := range []struct {
 		name string
 		v    float64
 	}{
 		{"goroutine_slope_per_s", r.Leak.GoroutineSlope}, {"heap_slope_bytes_per_s", r.Leak.HeapSlope},
 		{"goroutine_tolerance_per_s", r.Leak.GoroutineTolerance}, {"heap_tolerance_bytes_per_s", r.Leak.HeapTolerance},
 	} {
-		if bad(f.v) {
-			return fail("leak ", f.name, f.v)
-		}
+		f.Check(l.v, "leak %s", l.name)
 	}
 	for _, sc := range r.Scenarios {
-		where := fmt.Sprintf("scenario %q ", sc.Name)
-		switch {
-		case bad(sc.Seconds):
-			return fail(where, "seconds", sc.Seconds)
-		case bad(sc.OpsPerSec):
-			return fail(where, "ops_per_s", sc.OpsPerSec)
-		}
+		f.Check(sc.Seconds, "scenario %q seconds", sc.Name)
+		f.Check(sc.OpsPerSec, "scenario %q ops_per_s", sc.Name)
 		for i, s := range sc.Samples {
-			switch {
-			case bad(s.T):
-				return fail(fmt.Sprintf("%ssample %d ", where, i), "t_s", s.T)
-			case bad(s.OpsPerSec):
-				return fail(fmt.Sprintf("%ssample %d ", where, i), "ops_per_s", s.OpsPerSec)
-			}
+			f.Check(s.T, "scenario %q sample %d t_s", sc.Name, i)
+			f.Check(s.OpsPerSec, "scenario %q sample %d ops_per_s", sc.Name, i)
 		}
 	}
 	for i, run := range r.Runs {
-		where := fmt.Sprintf("run %d (%s) ", i, run.Scenario)
-		switch {
-		case bad(run.Start):
-			return fail(where, "start_s", run.Start)
-		case bad(run.Seconds):
-			return fail(where, "seconds", run.Seconds)
-		}
+		f.Check(run.Start, "run %d (%s) start_s", i, run.Scenario)
+		f.Check(run.Seconds, "run %d (%s) seconds", i, run.Scenario)
 	}
 	for i, s := range r.Runtime {
-		if bad(s.T) {
-			return fail(fmt.Sprintf("runtime sample %d ", i), "t_s", s.T)
-		}
+		f.Check(s.T, "runtime sample %d t_s", i)
 	}
-	return nil
+	return f.Err()
 }
 
 // file is one file of a report: its name within the directory and contents.

@@ -57,10 +57,10 @@ func TestWriteFiles(t *testing.T) {
 	assert.Contains(t, firstLines, "FAIL", "verdict up top")
 	assert.Contains(t, firstLines, "1 violation")
 	for _, want := range []string{
-		"| Seed | 42 |", "| Shards | 0/1 |", "swarm (failpoint build)", "Test CPU @ 3GHz, 8 cores, GOMAXPROCS=8, linux/amd64",
+		"| Seed | 42 |", "| Shards | 0/1 |", "swarm (failpoint build)", "Test CPU @ 3GHz, 8 cores, GOMAXPROCS 8, go1.26.0 linux/amd64",
 		"| chan/spsc |", "| chan/mpmc |", `| group\|scope |`,
-		"P99.9", "7.20µs", "27.0µs", "4.00ms", "1.00M/s",
-		"## Leak check: OK", "+12.0 B/s", "1.00 KiB/s",
+		"P99.9", "7.2 µs", "27 µs", "4 ms", "1M/s",
+		"## Leak check: OK", "+12 B/s", "1 KiB/s",
 		"## Failures (1)", "`failures/chan_mpmc-", "`go run ./cmd/nimsync replay -scenario chan/mpmc -seed ",
 		"`linearizability violation…`",
 	} {

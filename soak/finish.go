@@ -1,8 +1,6 @@
 package soak
 
 import (
-	"os"
-	"strings"
 	"time"
 
 	"github.com/nimsync/nimsync/chaos"
@@ -54,18 +52,4 @@ func (s *soak) finish() *report.Report {
 	}
 	r.Passed = len(r.Failures) == 0
 	return r
-}
-
-// cpuModel reads the CPU's model name where the system tells it.
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown"
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
 }

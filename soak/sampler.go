@@ -9,6 +9,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/reportkit"
 	"github.com/nimsync/nimsync/report"
 )
 
@@ -161,7 +162,7 @@ func (s *soak) progress(now time.Time) {
 		rate = float64(ops) / secs
 	}
 	line := fmt.Sprintf("soak %s: elapsed %v, remaining %s, runs %d, failures %d, now %s, %s ops/s",
-		s.shardName(), elapsed, remaining, runs, fails, name, si(rate))
+		s.shardName(), elapsed, remaining, runs, fails, name, reportkit.Count(rate))
 	s.progressMu.Lock()
 	defer s.progressMu.Unlock()
 	if s.c.Terminal {
@@ -177,19 +178,6 @@ func (s *soak) progressDone() {
 		defer s.progressMu.Unlock()
 		fmt.Fprintln(s.c.Progress)
 	}
-}
-
-// si renders x with a k/M/G suffix.
-func si(x float64) string {
-	switch {
-	case x >= 1e9:
-		return fmt.Sprintf("%.2fG", x/1e9)
-	case x >= 1e6:
-		return fmt.Sprintf("%.2fM", x/1e6)
-	case x >= 1e3:
-		return fmt.Sprintf("%.1fk", x/1e3)
-	}
-	return fmt.Sprintf("%.0f", x)
 }
 
 // leakPoint is the process's state between runs, after a GC: the points

@@ -17,11 +17,11 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"time"
 
 	"github.com/nimsync/nimsync/chaos"
+	"github.com/nimsync/nimsync/internal/reportkit"
 	"github.com/nimsync/nimsync/report"
 	"github.com/nimsync/nimsync/scenarios"
 )
@@ -177,16 +177,14 @@ func canonical(ss []scenarios.Scenario) []scenarios.Scenario {
 	return slices.CompactFunc(out, func(a, b scenarios.Scenario) bool { return a.Name == b.Name })
 }
 
-// Machine describes the machine the process runs on.
+// Machine describes the machine the process runs on; its CPU is "unknown"
+// where the system does not name it.
 func Machine() report.Machine {
-	return report.Machine{
-		CPU:        cpuModel(),
-		Cores:      runtime.NumCPU(),
-		GOMAXPROCS: runtime.GOMAXPROCS(0),
-		GoVersion:  runtime.Version(),
-		OS:         runtime.GOOS,
-		Arch:       runtime.GOARCH,
+	m := reportkit.DescribeMachine()
+	if m.CPU == "" {
+		m.CPU = "unknown"
 	}
+	return m
 }
 
 // Run runs the soak c describes and returns its report, also written to

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nimsync/nimsync/bench"
 	"github.com/nimsync/nimsync/chaos"
+	"github.com/nimsync/nimsync/internal/reportkit"
 )
 
 // benchCases lists the cases `nimsync bench` may run; tests replace it with
@@ -130,7 +131,7 @@ Flags:`)
 		len(cases), opts.Rounds, opts.BenchTime, max(est, time.Second), dir)
 	opts.Progress = func(round, rounds int, c *bench.Case, impl string, v float64) {
 		fmt.Fprintf(stderr, "bench: round %d/%d  %-12s %s impl=%s: %s\n",
-			round+1, rounds, c.Group, c.Name, impl, bench.FormatValue(c.Metric, v))
+			round+1, rounds, c.Group, c.Name, impl, reportkit.Value(c.Metric, v))
 	}
 
 	ctx, stop := signalContext()
