@@ -82,22 +82,25 @@ func TestGroupErrgroupFirstErrorAmongMany(t *testing.T) {
 	require.Same(t, err, context.Cause(g.Scope()), "the error that won is the scope's cause")
 }
 
+// errgroupDoom is the error of errgroupDoomCases.
+var errgroupDoom = errors.New("group_test: doomed")
+
+// errgroupDoomCases are the tasks' errors of errgroup's TestWithContext and
+// TestCancelCause, and the error Wait must return.
+var errgroupDoomCases = []struct {
+	errs []error
+	want error
+}{
+	{want: nil},
+	{errs: []error{nil}, want: nil},
+	{errs: []error{errgroupDoom}, want: errgroupDoom},
+	{errs: []error{errgroupDoom, nil}, want: errgroupDoom},
+}
+
 // Ports TestWithContext: Wait returns the error, and the group's context
 // is done after Wait.
 func TestGroupErrgroupWithContext(t *testing.T) {
-	errDoom := errors.New("group_test: doomed")
-
-	cases := []struct {
-		errs []error
-		want error
-	}{
-		{want: nil},
-		{errs: []error{nil}, want: nil},
-		{errs: []error{errDoom}, want: errDoom},
-		{errs: []error{errDoom, nil}, want: errDoom},
-	}
-
-	for _, tc := range cases {
+	for _, tc := range errgroupDoomCases {
 		g := core.NewGroup(context.Background())
 		ctx := g.Scope()
 
@@ -180,25 +183,13 @@ func TestGroupErrgroupGoLimit(t *testing.T) {
 // Ports TestCancelCause: after Wait the context's cause is the error, or
 // context.Canceled without one.
 func TestGroupErrgroupCancelCause(t *testing.T) {
-	errDoom := errors.New("group_test: doomed")
-
-	cases := []struct {
-		errs []error
-		want error
-	}{
-		{want: nil},
-		{errs: []error{nil}, want: nil},
-		{errs: []error{errDoom}, want: errDoom},
-		{errs: []error{errDoom, nil}, want: errDoom},
-	}
-
-	for _, tc := range cases {
+	for _, tc := range errgroupDoomCases {
 		g := core.NewGroup(context.Background())
 		ctx := g.Scope()
 
 		for _, err := range tc.errs {
 			// The result is ignored, as in the original: a TryGo after
-			// errDoom cancelled the group returns false.
+			// errgroupDoom cancelled the group returns false.
 			g.TryGo(func(context.Context) error { return err })
 		}
 
