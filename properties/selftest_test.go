@@ -232,9 +232,10 @@ var (
 
 func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 	s := seed(t)
-	old := episodeDeadline
+	old, oldSettle := episodeDeadline, settleBound
 	episodeDeadline = 2 * time.Second // a lost wakeup shows as a hang: do not wait 20 s
-	defer func() { episodeDeadline = old }()
+	settleBound = time.Second         // nor a Wait never woken 3 s
+	defer func() { episodeDeadline, settleBound = old, oldSettle }()
 	spsc, mpmc := flavors[0], flavors[3]
 	cases := []struct {
 		bug   string
