@@ -323,7 +323,7 @@ func TestChanLiveness(t *testing.T) {
 							return gopter.NewPropResult(true, "") // not followed (see skipShrink)
 						}
 						if err := checkLiveCase(lc); err != nil {
-							t.Logf("%v: %v", lc, err)
+							t.Logf("%v: %v", lc.norm(), err)
 							return noteFailure(gopter.NewPropResult(false, err.Error()))
 						}
 						return gopter.NewPropResult(true, "")
@@ -333,7 +333,7 @@ func TestChanLiveness(t *testing.T) {
 							return gopter.NewPropResult(true, "")
 						}
 						if err := checkTryTraffic(tc); err != nil {
-							t.Logf("%v: %v", tc, err)
+							t.Logf("%v: %v", tc.norm(), err)
 							return noteFailure(gopter.NewPropResult(false, err.Error()))
 						}
 						return gopter.NewPropResult(true, "")
