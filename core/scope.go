@@ -497,6 +497,14 @@ func (s *Scope) hook(f func(), async bool) (stop func() bool) {
 // that if s is already cancelled, f runs before OnCancel returns. The
 // returned stop prevents the call if it has not happened yet and reports
 // whether it did. OnCancel panics if f is nil.
+//
+// What it gives over context.AfterFunc(s, func() { f(context.Cause(s)) }):
+// f runs on the goroutine that cancels, not on a goroutine started per
+// hook, so the hooks of a subtree have all run when Cancel returns (cleanup
+// that must finish before the canceller goes on, such as releasing what a
+// test then checks), and a cancellation of many hooks starts no goroutine.
+// The price is the same as for any code run by Cancel: f must not block on
+// something only the canceller's caller would do.
 func (s *Scope) OnCancel(f func(cause error)) (stop func() bool) {
 	if f == nil {
 		panic("core: Scope.OnCancel: nil function")
@@ -511,6 +519,12 @@ func (s *Scope) OnCancel(f func(cause error)) (stop func() bool) {
 // but not its cancellation or deadline: work under it (cleanup, say) runs to
 // the end even when parent is cancelled, until the shielded scope itself is
 // cancelled. It panics if parent is nil.
+//
+// It is NewScope(context.WithoutCancel(parent)). What it gives over
+// context.WithoutCancel alone, which can never be cancelled: the cleanup
+// keeps a handle of its own to stop it (Cancel, with a cause), scopes,
+// groups and hooks hang under it and are cancelled with it, and its
+// Cancelled check is an atomic load (see [Scope.Cancelled]).
 func NewShieldedScope(parent context.Context) *Scope {
 	if parent == nil {
 		panic("core: NewShieldedScope: nil parent context")
