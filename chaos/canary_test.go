@@ -10,6 +10,7 @@ import (
 
 	"github.com/nimsync/nimsync/chaos"
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/failpoints"
 	"github.com/stretchr/testify/require"
 )
 
@@ -51,8 +52,8 @@ func TestCanary(t *testing.T) {
 	time.Sleep(20 * time.Millisecond) // workers poll, then park
 
 	fired := r.Fired()
-	for _, fp := range core.Failpoints() {
-		if fp.Kind == core.BugPoint {
+	for _, fp := range failpoints.All() {
+		if fp.Kind == failpoints.Bug {
 			require.Zero(t, fired[fp.Name], "%s fired without being enabled", fp.Name)
 			continue
 		}

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/failpoints"
 )
 
 // ActionKind is what an active marker does when it decides to act.
@@ -91,12 +92,12 @@ func NewPlan(seed uint64) Plan {
 	rng := rand.New(rand.NewPCG(seed, 0x6e696d73796e63)) // "nimsync"
 	p := Plan{Seed: seed, Points: map[string]Action{}, Consts: map[string]int{}}
 	probs := []float64{0.01, 0.05, 0.2, 0.5}
-	for _, fp := range core.Failpoints() {
-		if fp.Kind == core.BugPoint || fp.Kind == core.ContractPoint || rng.IntN(2) == 0 {
+	for _, fp := range failpoints.All() {
+		if fp.Kind == failpoints.Bug || fp.Kind == failpoints.Contract || rng.IntN(2) == 0 {
 			continue
 		}
 		a := Action{Prob: probs[rng.IntN(len(probs))]}
-		if fp.Kind == core.DecidePoint {
+		if fp.Kind == failpoints.Decide {
 			a.Kind = Decide
 		} else {
 			switch rng.IntN(8) {
@@ -134,15 +135,16 @@ func (p Plan) Const(name string, def int) int {
 	return def
 }
 
-// Validate checks every marker name against core.Failpoints and every
-// action against the marker's kind, and the tuning against core.Knobs
-// (names, ranges). Unknown names are errors, never silently ignored.
+// Validate checks every marker name against the table of core's markers
+// (internal/failpoints) and every action against the marker's kind, and
+// the tuning against core.Knobs (names, ranges). Unknown names are errors,
+// never silently ignored.
 func (p Plan) Validate() error {
 	if err := core.CheckTuning(p.Tuning); err != nil {
 		return fmt.Errorf("chaos: plan tuning: %w", err)
 	}
-	known := map[string]core.Failpoint{}
-	for _, fp := range core.Failpoints() {
+	known := map[string]failpoints.Point{}
+	for _, fp := range failpoints.All() {
 		known[fp.Name] = fp
 	}
 	check := func(name string, a Action, bugs bool) error {
@@ -150,10 +152,10 @@ func (p Plan) Validate() error {
 		if !ok {
 			return fmt.Errorf("chaos: unknown failpoint %q (known: %s)", name, strings.Join(Names(), ", "))
 		}
-		if fp.Kind == core.ContractPoint {
+		if fp.Kind == failpoints.Contract {
 			return fmt.Errorf("chaos: failpoint %q checks a contract in every chaos run: it takes no action", name)
 		}
-		if isBug := fp.Kind == core.BugPoint; isBug != bugs {
+		if isBug := fp.Kind == failpoints.Bug; isBug != bugs {
 			if isBug {
 				return fmt.Errorf("chaos: failpoint %q plants a bug: list it under \"bugs\", not \"points\"", name)
 			}
@@ -173,14 +175,14 @@ func (p Plan) Validate() error {
 			}
 		case Yield, Storm:
 		case Decide:
-			if fp.Kind == core.HookPoint {
+			if fp.Kind == failpoints.Hook {
 				return fmt.Errorf("chaos: failpoint %q has no decision to take: use sleep, yield, yields or storm", name)
 			}
 			return nil
 		default:
 			return fmt.Errorf("chaos: failpoint %q: unknown action %q (sleep, yield, yields, storm, decide)", name, a.Kind)
 		}
-		if fp.Kind != core.HookPoint {
+		if fp.Kind != failpoints.Hook {
 			return fmt.Errorf("chaos: failpoint %q takes only the action decide", name)
 		}
 		return nil
@@ -228,7 +230,7 @@ func ParsePlan(data []byte) (Plan, error) {
 // Names returns the names of core's failpoint markers, sorted.
 func Names() []string {
 	var names []string
-	for _, fp := range core.Failpoints() {
+	for _, fp := range failpoints.All() {
 		names = append(names, fp.Name)
 	}
 	sort.Strings(names)

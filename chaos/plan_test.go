@@ -8,6 +8,7 @@ import (
 
 	"github.com/nimsync/nimsync/chaos"
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/failpoints"
 	"github.com/stretchr/testify/require"
 )
 
@@ -35,8 +36,8 @@ func TestPlansDiffer(t *testing.T) {
 			active[name]++
 		}
 	}
-	for _, fp := range core.Failpoints() {
-		if fp.Kind == core.BugPoint || fp.Kind == core.ContractPoint {
+	for _, fp := range failpoints.All() {
+		if fp.Kind == failpoints.Bug || fp.Kind == failpoints.Contract {
 			require.Zero(t, active[fp.Name], fp.Name)
 			continue
 		}

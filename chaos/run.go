@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/failpoints"
 	"github.com/pingcap/failpoint"
 )
 
@@ -117,10 +118,10 @@ func Start(p Plan) (*Run, error) {
 	for name, a := range p.Bugs {
 		r.acts[name] = a
 	}
-	for _, fp := range core.Failpoints() {
+	for _, fp := range failpoints.All() {
 		name := fp.Name
 		r.counts[name] = new(atomic.Uint64)
-		if _, on := p.Bugs[name]; fp.Kind == core.BugPoint && !on {
+		if _, on := p.Bugs[name]; fp.Kind == failpoints.Bug && !on {
 			continue // a planted bug stays compiled out of the path unless enabled
 		}
 		h := fnv.New64a()
@@ -128,14 +129,14 @@ func Start(p Plan) (*Run, error) {
 		r.hashes[name] = h.Sum64()
 		var hook any
 		switch fp.Kind {
-		case core.HookPoint:
+		case failpoints.Hook:
 			hook = func() { r.hit(name) }
-		case core.ContractPoint:
+		case failpoints.Contract:
 			hook = func(ch any, enter bool) { r.contract(name, ch, enter) }
 		default:
 			hook = func(b *bool) { *b = r.decide(name) }
 		}
-		if err := failpoint.EnableCall(path(name), hook); err != nil {
+		if err := failpoint.EnableCall(failpoints.Path(name), hook); err != nil {
 			r.Stop()
 			return nil, fmt.Errorf("chaos: enabling %s: %w", name, err)
 		}
@@ -161,9 +162,7 @@ func Start(p Plan) (*Run, error) {
 }
 
 // canary is the marker every failpoint build passes when a scope is made.
-const canary = "scope/attach"
-
-func path(name string) string { return core.FailpointPackage + "/" + name }
+const canary = failpoints.ScopeAttach
 
 // Plan returns the run's plan.
 func (r *Run) Plan() Plan { return r.plan }
@@ -181,8 +180,8 @@ func (r *Run) SetStorm(f func(seed uint64)) { r.storm.Store(&f) }
 // tuning stays in effect: every value in it is one core is correct with.
 // It is safe to call more than once.
 func (r *Run) Stop() {
-	for _, fp := range core.Failpoints() {
-		_ = failpoint.Disable(path(fp.Name))
+	for _, fp := range failpoints.All() {
+		_ = failpoint.Disable(failpoints.Path(fp.Name))
 	}
 	r.storms.Wait()
 	if active.Load() == r {
@@ -198,8 +197,8 @@ func (r *Run) Stop() {
 // tuning.go, invariant 2). The process should end soon after; a later
 // Start of another plan fails while those goroutines keep the pool busy.
 func (r *Run) Abandon() {
-	for _, fp := range core.Failpoints() {
-		_ = failpoint.Disable(path(fp.Name))
+	for _, fp := range failpoints.All() {
+		_ = failpoint.Disable(failpoints.Path(fp.Name))
 	}
 	active.CompareAndSwap(r, nil)
 }
@@ -314,10 +313,10 @@ func Available() bool {
 		return true
 	}
 	var fired atomic.Bool
-	if failpoint.EnableCall(path(canary), func() { fired.Store(true) }) != nil {
+	if failpoint.EnableCall(failpoints.Path(canary), func() { fired.Store(true) }) != nil {
 		return false
 	}
 	core.NewScope(context.Background()).Cancel(nil)
-	_ = failpoint.Disable(path(canary))
+	_ = failpoint.Disable(failpoints.Path(canary))
 	return fired.Load()
 }

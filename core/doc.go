@@ -57,7 +57,7 @@
 // concurrent sender on an SPMC channel breaks only its ordering promise. Use
 // [MPMC] when in doubt. A build with failpoints (scripts/chaos-test,
 // scripts/nimsync) checks these rules and reports a violation with both
-// goroutines' stacks (failpoints.go).
+// goroutines' stacks (the contract/ markers of internal/failpoints).
 //
 // # Counters
 //

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/failpoints"
 	"github.com/nimsync/nimsync/scenarios"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -72,8 +72,8 @@ func TestRulesTable(t *testing.T) {
 	chaosTests := sources(t, "../chaos", "_test.go")
 	scenarioSrc := sources(t, "../scenarios", ".go")
 	bugs := map[string]bool{} // planted bug → named by a rule
-	for _, fp := range core.Failpoints() {
-		if fp.Kind == core.BugPoint {
+	for _, fp := range failpoints.All() {
+		if fp.Kind == failpoints.Bug {
 			bugs[fp.Name] = false
 		}
 	}

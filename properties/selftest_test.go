@@ -24,6 +24,7 @@ import (
 	"github.com/leanovate/gopter/commands"
 	"github.com/nimsync/nimsync/chaos"
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/failpoints"
 	"github.com/nimsync/nimsync/scenarios"
 	"go.uber.org/goleak"
 )
@@ -285,8 +286,8 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 		{"bug/contract-left-before-wait", 1, contractEpisode},
 	}
 	planted := 0
-	for _, fp := range core.Failpoints() {
-		if fp.Kind == core.BugPoint {
+	for _, fp := range failpoints.All() {
+		if fp.Kind == failpoints.Bug {
 			planted++
 		}
 	}
