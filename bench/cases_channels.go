@@ -14,28 +14,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/chantest"
 )
-
-// chanFlavor is one of nimsync's channel flavors.
-type chanFlavor struct {
-	name   string
-	multiP bool // allows concurrent senders
-	multiC bool // allows concurrent receivers
-	new    func(capacity int) core.Chan[int]
-}
-
-var chanFlavors = []chanFlavor{
-	{"spsc", false, false, func(n int) core.Chan[int] { return core.NewSPSC[int](n) }},
-	{"mpsc", true, false, func(n int) core.Chan[int] { return core.NewMPSC[int](n) }},
-	{"spmc", false, true, func(n int) core.Chan[int] { return core.NewSPMC[int](n) }},
-	{"mpmc", true, true, func(n int) core.Chan[int] { return core.NewMPMC[int](n) }},
-}
-
-// allows reports whether f may run with p senders and c receivers.
-func (f chanFlavor) allows(p, c int) bool {
-	return (p == 1 || f.multiP) && (c == 1 || f.multiC)
-}
 
 // chanTopos are the topologies measured: p senders, c receivers.
 var chanTopos = []struct{ p, c int }{{1, 1}, {2, 1}, {1, 2}, {2, 2}, {8, 8}}
@@ -74,16 +54,16 @@ var chanQuick = map[string]bool{
 // channelCases returns the channels group.
 func channelCases() []Case {
 	var cases []Case
-	for _, f := range chanFlavors {
+	for _, f := range chantest.Flavors {
 		for _, t := range chanTopos {
-			if !f.allows(t.p, t.c) {
+			if !f.Allows(t.p, t.c) {
 				continue
 			}
 			for _, capacity := range []int{64, 1024} {
-				key := fmt.Sprintf("%s/%dp%dc/%d", f.name, t.p, t.c, capacity)
+				key := fmt.Sprintf("%s/%dp%dc/%d", f, t.p, t.c, capacity)
 				cases = append(cases, Case{
 					Group:  "channels",
-					Name:   fmt.Sprintf("Chan/flavor=%s/topo=%dp%dc/cap=%d", f.name, t.p, t.c, capacity),
+					Name:   fmt.Sprintf("Chan/flavor=%s/topo=%dp%dc/cap=%d", f, t.p, t.c, capacity),
 					Metric: "items/s",
 					Higher: true,
 					Impls:  chanImpls(f, t.p, t.c, capacity),
@@ -95,18 +75,12 @@ func channelCases() []Case {
 	}
 	// Batches: each flavor in its claim topology; the primary peer is the
 	// Go channel, beside it nimsync's own single-value operations.
-	for _, f := range chanFlavors {
-		p, c := 1, 1
-		if f.multiP {
-			p = 2
-		}
-		if f.multiC {
-			c = 2
-		}
+	for _, f := range chantest.Flavors {
+		p, c := f.Senders(2), f.Receivers(2)
 		const capacity, batch = 1024, 64
 		cases = append(cases, Case{
 			Group:  "channels",
-			Name:   fmt.Sprintf("ChanBatch/flavor=%s/topo=%dp%dc/cap=%d/batch=%d", f.name, p, c, capacity, batch),
+			Name:   fmt.Sprintf("ChanBatch/flavor=%s/topo=%dp%dc/cap=%d/batch=%d", f, p, c, capacity, batch),
 			Metric: "items/s",
 			Higher: true,
 			Impls: []Contender{
@@ -117,7 +91,7 @@ func channelCases() []Case {
 				{"nimsync-single", func(b *testing.B) { runChan(b, f, p, c, capacity, 1) }},
 				{"gochan", func(b *testing.B) { runGoChan(b, p, c, capacity) }},
 			},
-			Quick: f.name == "spsc",
+			Quick: f == chantest.SPSC,
 		})
 	}
 	return cases
@@ -125,7 +99,7 @@ func channelCases() []Case {
 
 // chanImpls returns nimsync's flavor f, a Go channel and the third-party
 // queues, each moving values from p senders to c receivers.
-func chanImpls(f chanFlavor, p, c, capacity int) []Contender {
+func chanImpls(f chantest.Flavor, p, c, capacity int) []Contender {
 	impls := []Contender{
 		{"nimsync", func(b *testing.B) { runChan(b, f, p, c, capacity, 1) }},
 		{"gochan", func(b *testing.B) { runGoChan(b, p, c, capacity) }},
@@ -196,9 +170,9 @@ func runGoChan(b *testing.B, p, c, capacity int) {
 // runChan moves b.N ints through a nimsync channel of flavor f with p
 // senders and c receivers, in batches of batch values when batch > 1
 // (SendBatch, RecvBatch), and reports items/s.
-func runChan(b *testing.B, f chanFlavor, p, c, capacity, batch int) {
+func runChan(b *testing.B, f chantest.Flavor, p, c, capacity, batch int) {
 	b.ReportAllocs()
-	ch := f.new(capacity)
+	ch := f.New(capacity)
 	ctx := context.Background()
 	var wgP, wgC sync.WaitGroup
 	counts := make([]int, c)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/chantest"
 )
 
 // memObjects is how many objects a memory benchmark keeps alive at once.
@@ -34,9 +35,9 @@ var memClaim = &Claim{Text: "Per-Channel Overhead: <1KB memory usage", Value: 10
 func memoryCases() []Case {
 	var cases []Case
 	for _, capacity := range []int{1, 64} {
-		for _, f := range chanFlavors {
+		for _, f := range chantest.Flavors {
 			for _, metric := range []string{"B/channel", "MiB"} {
-				name := fmt.Sprintf("ChanMem/flavor=%s/cap=%d", f.name, capacity)
+				name := fmt.Sprintf("ChanMem/flavor=%s/cap=%d", f, capacity)
 				var claim *Claim
 				if metric == "B/channel" {
 					if capacity == 1 {
@@ -46,18 +47,18 @@ func memoryCases() []Case {
 					// The seed report's "stable with 10K+ channels
 					// active": what 10K channels of capacity 64 of int
 					// take in all (read from the same run).
-					name = fmt.Sprintf("ChanMem10K/flavor=%s/cap=%d", f.name, capacity)
+					name = fmt.Sprintf("ChanMem10K/flavor=%s/cap=%d", f, capacity)
 				} else {
 					continue
 				}
-				key := fmt.Sprintf("chanmem/%s/%d/", f.name, capacity)
+				key := fmt.Sprintf("chanmem/%s/%d/", f, capacity)
 				cases = append(cases, Case{
 					Group:  "memory",
 					Name:   name,
 					Metric: metric,
 					Impls: []Contender{
 						sharedImplOnce("nimsync", key+"nimsync", metric, true, func(b *testing.B, r reporter) {
-							chanMem(r, func() any { return f.new(capacity) })
+							chanMem(r, func() any { return f.New(capacity) })
 						}),
 						sharedImplOnce("gochan", key+"gochan", metric, true, func(b *testing.B, r reporter) {
 							chanMem(r, func() any { return make(chan int, capacity) })

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+
+	"github.com/nimsync/nimsync/internal/chantest"
 )
 
 // Cases returns the table of cases `nimsync bench` runs, grouped by report
@@ -45,13 +47,13 @@ func scalingCases() []Case {
 	var cases []Case
 	for _, procs := range scalingProcs() {
 		for _, ch := range []struct {
-			f    chanFlavor
+			f    chantest.Flavor
 			p, c int
-		}{{chanFlavors[0], 1, 1}, {chanFlavors[3], 2, 2}} {
+		}{{chantest.SPSC, 1, 1}, {chantest.MPMC, 2, 2}} {
 			const capacity = 1024
 			cases = append(cases, Case{
 				Group:  "scaling",
-				Name:   fmt.Sprintf("Chan/flavor=%s/topo=%dp%dc/cap=%d/procs=%d", ch.f.name, ch.p, ch.c, capacity, procs),
+				Name:   fmt.Sprintf("Chan/flavor=%s/topo=%dp%dc/cap=%d/procs=%d", ch.f, ch.p, ch.c, capacity, procs),
 				Metric: "items/s",
 				Higher: true,
 				Impls: []Contender{

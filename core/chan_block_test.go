@@ -10,15 +10,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/chantest"
 )
 
 func TestChanBlocking(t *testing.T) {
-	forEachChanFlavor(t, func(t *testing.T, fl chanFlavor) {
+	forEachChanFlavor(t, func(t *testing.T, fl chantest.Flavor) {
 		// A receive on an empty channel parks and is woken by any send.
 		for _, recv := range chanBlockingRecvOps {
 			for _, send := range []chanOp{chanSend, chanTrySend, chanSendBatch} {
 				t.Run(recv.name+" parks until "+send.name, func(t *testing.T) {
-					c := fl.open(t, 4)
+					c := openChan(t, fl, 4)
 					res := goOp(func() opResult { return recv.do(context.Background(), c, nil) })
 					waitParked(t, c, 0, 1, res)
 					vals := []int{42}
@@ -44,7 +45,7 @@ func TestChanBlocking(t *testing.T) {
 			for _, recv := range chanRecvOneOps {
 				t.Run(send.name+" parks until "+recv.name, func(t *testing.T) {
 					ctx := chanTestCtx(t)
-					c := fl.open(t, 2)
+					c := openChan(t, fl, 2)
 					require.NoError(t, c.TrySend(0))
 					require.NoError(t, c.TrySend(1))
 					vals := []int{2}
@@ -77,7 +78,7 @@ func TestChanBlocking(t *testing.T) {
 		// unless the ring tells them apart.
 		t.Run("capacity 1", func(t *testing.T) {
 			ctx := chanTestCtx(t)
-			c := fl.open(t, 1)
+			c := openChan(t, fl, 1)
 			for i := 0; i < 6; i += 2 {
 				require.NoError(t, c.TrySend(i))
 				require.ErrorIs(t, c.TrySend(-1), core.ErrFull, "TrySend on a full channel of capacity 1")
@@ -97,11 +98,8 @@ func TestChanBlocking(t *testing.T) {
 		})
 
 		t.Run("Close wakes parked receivers", func(t *testing.T) {
-			receivers := 1
-			if fl.multiRecv {
-				receivers = 4
-			}
-			c := fl.open(t, 4)
+			receivers := fl.Receivers(4)
+			c := openChan(t, fl, 4)
 			results := make([]<-chan opResult, receivers)
 			for i := range results {
 				op := chanBlockingRecvOps[i%len(chanBlockingRecvOps)]
@@ -118,11 +116,8 @@ func TestChanBlocking(t *testing.T) {
 		})
 
 		t.Run("Close wakes parked senders", func(t *testing.T) {
-			senders := 1
-			if fl.multiSend {
-				senders = 4
-			}
-			c := fl.open(t, 2)
+			senders := fl.Senders(4)
+			c := openChan(t, fl, 2)
 			require.NoError(t, c.TrySend(0))
 			require.NoError(t, c.TrySend(1))
 			results := make([]<-chan opResult, senders)
@@ -147,7 +142,7 @@ func TestChanBlocking(t *testing.T) {
 		})
 
 		t.Run("Close wakes a partly sent SendBatch", func(t *testing.T) {
-			c := fl.open(t, 2)
+			c := openChan(t, fl, 2)
 			require.NoError(t, c.TrySend(0))
 			res := goOp(func() opResult { return chanSendBatch.do(context.Background(), c, []int{1, 2, 3}) })
 			waitParked(t, c, 1, 0, res)
@@ -165,7 +160,7 @@ func TestChanBlocking(t *testing.T) {
 		// context.Canceled; the channel is unaffected.
 		for _, recv := range chanBlockingRecvOps {
 			t.Run("cancel wakes parked "+recv.name, func(t *testing.T) {
-				c := fl.open(t, 2)
+				c := openChan(t, fl, 2)
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
 				res := goOp(func() opResult { return recv.do(ctx, c, nil) })
@@ -184,7 +179,7 @@ func TestChanBlocking(t *testing.T) {
 		}
 		for _, send := range []chanOp{chanSend, chanSendBatch} {
 			t.Run("cancel wakes parked "+send.name, func(t *testing.T) {
-				c := fl.open(t, 2)
+				c := openChan(t, fl, 2)
 				require.NoError(t, c.TrySend(0))
 				require.NoError(t, c.TrySend(1))
 				ctx, cancel := context.WithCancel(context.Background())
@@ -203,7 +198,7 @@ func TestChanBlocking(t *testing.T) {
 			})
 		}
 		t.Run("cancel wakes a partly sent SendBatch", func(t *testing.T) {
-			c := fl.open(t, 2)
+			c := openChan(t, fl, 2)
 			require.NoError(t, c.TrySend(0))
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -232,11 +227,11 @@ func TestChanBlocking(t *testing.T) {
 			}
 			var ops []pending
 			for _, recv := range chanBlockingRecvOps {
-				c := fl.open(t, 2)
+				c := openChan(t, fl, 2)
 				ops = append(ops, pending{recv.name, c, goOp(func() opResult { return recv.do(ctx, c, nil) }), false})
 			}
 			for _, send := range []chanOp{chanSend, chanSendBatch} {
-				c := fl.open(t, 2)
+				c := openChan(t, fl, 2)
 				require.NoError(t, c.TrySend(0))
 				require.NoError(t, c.TrySend(1))
 				ops = append(ops, pending{send.name, c, goOp(func() opResult { return send.do(ctx, c, []int{2, 3}) }), true})
@@ -260,7 +255,7 @@ func TestChanBlocking(t *testing.T) {
 		// A cancellation racing with a send: the parked receiver either
 		// gets the value or returns Canceled and leaves it buffered.
 		t.Run("cancel racing with a send loses no value", func(t *testing.T) {
-			c := fl.open(t, 2)
+			c := openChan(t, fl, 2)
 			for i := range 100 {
 				ctx, cancel := context.WithCancel(context.Background())
 				recv := chanBlockingRecvOps[i%2]
@@ -285,7 +280,7 @@ func TestChanBlocking(t *testing.T) {
 		// A cancellation racing with a receive: the parked sender either
 		// sends its value or returns Canceled having sent nothing.
 		t.Run("cancel racing with a receive", func(t *testing.T) {
-			c := fl.open(t, 2)
+			c := openChan(t, fl, 2)
 			for i := range 100 {
 				x0, x1, a := 3*i, 3*i+1, 3*i+2
 				require.NoError(t, c.TrySend(x0))
@@ -316,12 +311,12 @@ func TestChanBlocking(t *testing.T) {
 			}
 		})
 
-		if fl.multiRecv {
+		if fl.MultiRecv() {
 			t.Run("cancelled receiver does not swallow a wakeup", func(t *testing.T) {
 				testNoSwallowedRecvWakeup(t, fl)
 			})
 		}
-		if fl.multiSend {
+		if fl.MultiSend() {
 			t.Run("cancelled sender does not swallow a wakeup", func(t *testing.T) {
 				testNoSwallowedSendWakeup(t, fl)
 			})
@@ -334,8 +329,8 @@ func TestChanBlocking(t *testing.T) {
 // waits for r1 to return before sending; the others cancel and send back to
 // back, so that the send's wakeup often goes to r1 (first in the queue) while
 // r1 is returning Canceled, and r1 must pass it on.
-func testNoSwallowedRecvWakeup(t *testing.T, fl chanFlavor) {
-	c := fl.open(t, 2)
+func testNoSwallowedRecvWakeup(t *testing.T, fl chantest.Flavor) {
+	c := openChan(t, fl, 2)
 	var passedOn, tookIt int
 	for i := range 200 {
 		ctx1, cancel1 := context.WithCancel(context.Background())
@@ -381,9 +376,9 @@ func testNoSwallowedRecvWakeup(t *testing.T, fl chanFlavor) {
 // testNoSwallowedSendWakeup is testNoSwallowedRecvWakeup for senders: two
 // senders park on a full channel, the first is cancelled and a value is
 // received; the second must then send.
-func testNoSwallowedSendWakeup(t *testing.T, fl chanFlavor) {
+func testNoSwallowedSendWakeup(t *testing.T, fl chantest.Flavor) {
 	ctx := chanTestCtx(t)
-	c := fl.open(t, 2)
+	c := openChan(t, fl, 2)
 	var passedOn, sentIt int
 	for i := range 200 {
 		x0, x1, a, b := 4*i, 4*i+1, 4*i+2, 4*i+3
@@ -458,9 +453,9 @@ func TestChanDoneContext(t *testing.T) {
 		{"expired", expired, context.DeadlineExceeded},
 	} {
 		t.Run(dc.name, func(t *testing.T) {
-			forEachChanFlavor(t, func(t *testing.T, fl chanFlavor) {
+			forEachChanFlavor(t, func(t *testing.T, fl chantest.Flavor) {
 				ctx := dc.ctx
-				c := fl.open(t, 4)
+				c := openChan(t, fl, 4)
 
 				// Would not block: succeed.
 				require.NoError(t, c.Send(ctx, 0))

@@ -12,12 +12,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/chantest"
 )
 
 func TestChanAllocs(t *testing.T) {
-	forEachChanFlavor(t, func(t *testing.T, fl chanFlavor) {
+	forEachChanFlavor(t, func(t *testing.T, fl chantest.Flavor) {
 		ctx := context.Background()
-		c := fl.open(t, 16)
+		c := openChan(t, fl, 16)
 		var failed error
 		for _, tc := range []struct {
 			name string
@@ -73,7 +74,7 @@ var chanAllocSrc, chanAllocDst [16]int
 // would never be cleared, which requireCollected reports. Element types cover
 // every kind of pointerful value the ring may have to zero.
 func TestChanReceivedValuesAreNotRetained(t *testing.T) {
-	forEachChanFlavor(t, func(t *testing.T, fl chanFlavor) {
+	forEachChanFlavor(t, func(t *testing.T, fl chantest.Flavor) {
 		t.Run("type=pointer", func(t *testing.T) {
 			testNotRetained(t, fl,
 				func(p *chanPayload) *chanPayload { return p },
@@ -106,7 +107,7 @@ func TestChanReceivedValuesAreNotRetained(t *testing.T) {
 	})
 }
 
-func testNotRetained[T any](t *testing.T, fl chanFlavor, wrap func(*chanPayload) T, unwrap func(T) *chanPayload) {
+func testNotRetained[T any](t *testing.T, fl chantest.Flavor, wrap func(*chanPayload) T, unwrap func(T) *chanPayload) {
 	const n = 4 // every slot of a ring of capacity 4
 	recvs := []struct {
 		name string
@@ -141,7 +142,7 @@ func testNotRetained[T any](t *testing.T, fl chanFlavor, wrap func(*chanPayload)
 	}
 	for _, r := range recvs {
 		t.Run(r.name, func(t *testing.T) {
-			c := chanOf[T](fl, 4)
+			c := chantest.New[T](fl, 4)
 			// Two laps: the second reuses the slots of the first.
 			for range 2 {
 				wps := sendPayloads(t, c, n, wrap)
@@ -159,7 +160,7 @@ func testNotRetained[T any](t *testing.T, fl chanFlavor, wrap func(*chanPayload)
 	// operation on a channel of its own, as they would use the same slot.
 	for _, send := range []string{"TrySend", "Send", "SendBatch"} {
 		t.Run(send+" rejected after Close", func(t *testing.T) {
-			c := chanOf[T](fl, 4)
+			c := chantest.New[T](fl, 4)
 			require.NoError(t, c.Close())
 			wp := rejectPayload(t, c, send, wrap)
 			requireCollected(t, []weak.Pointer[chanPayload]{wp})
@@ -227,14 +228,14 @@ func requireCollected(t *testing.T, wps []weak.Pointer[chanPayload]) {
 // of int, all alive, take at most 16 MiB in all, for every flavor.
 func TestChanMemory10K(t *testing.T) {
 	const n, budget = 10_000, 16 << 20
-	for _, f := range chanFlavors {
-		t.Run("flavor="+f.name, func(t *testing.T) {
+	for _, f := range chantest.Flavors {
+		t.Run("flavor="+f.String(), func(t *testing.T) {
 			chans := make([]core.Chan[int], n)
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
 			for i := range chans {
-				chans[i] = f.new(64)
+				chans[i] = f.New(64)
 			}
 			runtime.ReadMemStats(&after)
 			used := after.TotalAlloc - before.TotalAlloc

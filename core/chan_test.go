@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/chantest"
 )
 
 // chanWaitTimeout bounds every wait for another goroutine.
@@ -34,59 +35,17 @@ type chanPayload struct {
 	_  [56]byte
 }
 
-type chanFlavor struct {
-	name      string
-	ctor      string // constructor name, expected in panic messages
-	multiSend bool   // concurrent senders allowed
-	multiRecv bool   // concurrent receivers allowed
-	new       func(capacity int) core.Chan[int]
-}
-
-// chanOf returns a channel of fl's flavor for values of type T.
-func chanOf[T any](fl chanFlavor, capacity int) core.Chan[T] {
-	switch fl.name {
-	case "spsc":
-		return core.NewSPSC[T](capacity)
-	case "mpsc":
-		return core.NewMPSC[T](capacity)
-	case "spmc":
-		return core.NewSPMC[T](capacity)
-	case "mpmc":
-		return core.NewMPMC[T](capacity)
-	}
-	panic("unknown flavor " + fl.name)
-}
-
-var chanFlavors = []chanFlavor{
-	{
-		name: "spsc", ctor: "NewSPSC",
-		new: func(n int) core.Chan[int] { return core.NewSPSC[int](n) },
-	},
-	{
-		name: "mpsc", ctor: "NewMPSC", multiSend: true,
-		new: func(n int) core.Chan[int] { return core.NewMPSC[int](n) },
-	},
-	{
-		name: "spmc", ctor: "NewSPMC", multiRecv: true,
-		new: func(n int) core.Chan[int] { return core.NewSPMC[int](n) },
-	},
-	{
-		name: "mpmc", ctor: "NewMPMC", multiSend: true, multiRecv: true,
-		new: func(n int) core.Chan[int] { return core.NewMPMC[int](n) },
-	},
-}
-
 // forEachChanFlavor runs f as the subtest flavor=<name> for every flavor.
-func forEachChanFlavor(t *testing.T, f func(t *testing.T, fl chanFlavor)) {
-	for _, fl := range chanFlavors {
-		t.Run("flavor="+fl.name, func(t *testing.T) { f(t, fl) })
+func forEachChanFlavor(t *testing.T, f func(t *testing.T, fl chantest.Flavor)) {
+	for _, fl := range chantest.Flavors {
+		t.Run("flavor="+fl.String(), func(t *testing.T) { f(t, fl) })
 	}
 }
 
-// open returns a new channel that is closed when the test ends, so that a
-// goroutine left parked by a failing test is released.
-func (fl chanFlavor) open(t *testing.T, capacity int) core.Chan[int] {
-	c := fl.new(capacity)
+// openChan returns a new channel of flavor fl that is closed when the test
+// ends, so that a goroutine left parked by a failing test is released.
+func openChan(t *testing.T, fl chantest.Flavor, capacity int) core.Chan[int] {
+	c := fl.New(capacity)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
@@ -261,7 +220,8 @@ func recoverPanic(f func()) (r any) {
 }
 
 func TestChanConstructor(t *testing.T) {
-	forEachChanFlavor(t, func(t *testing.T, fl chanFlavor) {
+	forEachChanFlavor(t, func(t *testing.T, fl chantest.Flavor) {
+		ctor := "New" + fl.Type()
 		t.Run("invalid capacity panics", func(t *testing.T) {
 			bad := []int{0, -1, -100, math.MinInt}
 			if strconv.IntSize == 64 {
@@ -269,13 +229,13 @@ func TestChanConstructor(t *testing.T) {
 				bad = append(bad, int(tooBig))
 			}
 			for _, n := range bad {
-				r := recoverPanic(func() { fl.new(n) })
-				require.NotNil(t, r, "%s(%d) did not panic", fl.ctor, n)
+				r := recoverPanic(func() { fl.New(n) })
+				require.NotNil(t, r, "%s(%d) did not panic", ctor, n)
 				msg := fmt.Sprint(r)
-				assert.Contains(t, msg, fl.ctor, "panic message of %s(%d)", fl.ctor, n)
+				assert.Contains(t, msg, ctor, "panic message of %s(%d)", ctor, n)
 				// The value as a whole number, not as part of another.
 				num := regexp.MustCompile(`(^|[^0-9-])` + regexp.QuoteMeta(strconv.Itoa(n)) + `([^0-9]|$)`)
-				assert.Regexp(t, num, msg, "panic message of %s(%d) names the value", fl.ctor, n)
+				assert.Regexp(t, num, msg, "panic message of %s(%d) names the value", ctor, n)
 			}
 		})
 
@@ -283,15 +243,15 @@ func TestChanConstructor(t *testing.T) {
 			for _, tc := range []struct{ capacity, want int }{
 				{1, 1}, {2, 2}, {3, 4}, {4, 4}, {5, 8}, {64, 64}, {65, 128}, {100, 128}, {1000, 1024},
 			} {
-				c := fl.new(tc.capacity)
-				assert.Equal(t, tc.want, c.Cap(), "%s(%d).Cap()", fl.ctor, tc.capacity)
-				assert.Zero(t, c.Len(), "%s(%d).Len()", fl.ctor, tc.capacity)
+				c := fl.New(tc.capacity)
+				assert.Equal(t, tc.want, c.Cap(), "%s(%d).Cap()", ctor, tc.capacity)
+				assert.Zero(t, c.Len(), "%s(%d).Len()", ctor, tc.capacity)
 			}
 		})
 
 		t.Run("Len tracks sends and receives", func(t *testing.T) {
 			ctx := chanTestCtx(t)
-			c := fl.open(t, 8)
+			c := openChan(t, fl, 8)
 			require.Equal(t, 0, c.Len())
 			require.NoError(t, c.Send(ctx, 1))
 			require.Equal(t, 1, c.Len())
@@ -323,12 +283,12 @@ func TestChanConstructor(t *testing.T) {
 }
 
 func TestChanFIFO(t *testing.T) {
-	forEachChanFlavor(t, func(t *testing.T, fl chanFlavor) {
+	forEachChanFlavor(t, func(t *testing.T, fl chantest.Flavor) {
 		// Capacity 4 and 1000 values: the indices wrap around the ring
 		// hundreds of times, at every fill level, with every operation.
 		const total = 1000
 		ctx := chanTestCtx(t)
-		c := fl.open(t, 4)
+		c := openChan(t, fl, 4)
 		dst := make([]int, 4)
 		sent, want := 0, 0
 		for round := 0; want < total; round++ {
@@ -386,10 +346,10 @@ func TestChanFIFO(t *testing.T) {
 }
 
 func TestChanTrySendTryRecv(t *testing.T) {
-	forEachChanFlavor(t, func(t *testing.T, fl chanFlavor) {
+	forEachChanFlavor(t, func(t *testing.T, fl chantest.Flavor) {
 		for _, capacity := range []int{1, 4, 5} {
 			t.Run(fmt.Sprintf("capacity=%d", capacity), func(t *testing.T) {
-				c := fl.open(t, capacity)
+				c := openChan(t, fl, capacity)
 				cp := c.Cap()
 				v, err := c.TryRecv()
 				require.ErrorIs(t, err, core.ErrEmpty)
@@ -433,9 +393,9 @@ func TestChanTrySendTryRecv(t *testing.T) {
 }
 
 func TestChanClose(t *testing.T) {
-	forEachChanFlavor(t, func(t *testing.T, fl chanFlavor) {
+	forEachChanFlavor(t, func(t *testing.T, fl chantest.Flavor) {
 		t.Run("second Close", func(t *testing.T) {
-			c := fl.open(t, 4)
+			c := openChan(t, fl, 4)
 			require.NoError(t, c.Close())
 			require.ErrorIs(t, c.Close(), core.ErrClosed)
 			require.ErrorIs(t, c.Close(), core.ErrClosed)
@@ -443,7 +403,7 @@ func TestChanClose(t *testing.T) {
 
 		t.Run("empty", func(t *testing.T) {
 			ctx := chanTestCtx(t)
-			c := fl.open(t, 4)
+			c := openChan(t, fl, 4)
 			require.NoError(t, c.Close())
 			requireSendsClosed(t, ctx, c)
 			requireRecvsClosed(t, ctx, c)
@@ -456,7 +416,7 @@ func TestChanClose(t *testing.T) {
 		for _, op := range chanRecvOneOps {
 			t.Run("buffered values are delivered by "+op.name, func(t *testing.T) {
 				ctx := chanTestCtx(t)
-				c := fl.open(t, 8)
+				c := openChan(t, fl, 8)
 				n, err := c.SendBatch(ctx, seq(0, 5))
 				require.NoError(t, err)
 				require.Equal(t, 5, n)
@@ -479,7 +439,7 @@ func TestChanClose(t *testing.T) {
 
 		t.Run("RecvBatch drains in chunks", func(t *testing.T) {
 			ctx := chanTestCtx(t)
-			c := fl.open(t, 8)
+			c := openChan(t, fl, 8)
 			n, err := c.SendBatch(ctx, seq(0, 7))
 			require.NoError(t, err)
 			require.Equal(t, 7, n)
@@ -502,7 +462,7 @@ func TestChanClose(t *testing.T) {
 			// A closed full channel rejects sends with ErrClosed, not
 			// ErrFull, and Send must not block on it.
 			ctx := chanTestCtx(t)
-			c := fl.open(t, 4)
+			c := openChan(t, fl, 4)
 			for i := range 4 {
 				require.NoError(t, c.TrySend(i))
 			}
@@ -548,10 +508,10 @@ func requireRecvsClosed(t *testing.T, ctx context.Context, c core.Chan[int]) {
 }
 
 func TestChanBatch(t *testing.T) {
-	forEachChanFlavor(t, func(t *testing.T, fl chanFlavor) {
+	forEachChanFlavor(t, func(t *testing.T, fl chantest.Flavor) {
 		t.Run("empty batches", func(t *testing.T) {
 			ctx := chanTestCtx(t)
-			c := fl.open(t, 4)
+			c := openChan(t, fl, 4)
 			for _, vs := range [][]int{nil, {}} {
 				n, err := c.SendBatch(ctx, vs)
 				require.NoError(t, err)
@@ -575,7 +535,7 @@ func TestChanBatch(t *testing.T) {
 
 		t.Run("without blocking", func(t *testing.T) {
 			ctx := chanTestCtx(t)
-			c := fl.open(t, 8)
+			c := openChan(t, fl, 8)
 			n, err := c.SendBatch(ctx, seq(0, 5))
 			require.NoError(t, err)
 			require.Equal(t, 5, n)
@@ -602,7 +562,7 @@ func TestChanBatch(t *testing.T) {
 		t.Run("larger than the capacity", func(t *testing.T) {
 			const total = 1000
 			ctx := chanTestCtx(t)
-			c := fl.open(t, 8)
+			c := openChan(t, fl, 8)
 			sender := goOp(func() opResult {
 				n, err := c.SendBatch(ctx, seq(0, total))
 				return opResult{n: n, err: err}

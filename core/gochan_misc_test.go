@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/chantest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -24,11 +25,11 @@ import (
 // receiver at a time and all four flavors run.
 func TestGoChanFIFO(t *testing.T) {
 	const N = 10
-	for _, f := range gcAllFlavors {
+	for _, f := range chantest.Flavors {
 		t.Run("flavor="+f.String(), func(t *testing.T) {
 			t.Run("fifo=asynch", func(t *testing.T) {
 				ctx := context.Background()
-				ch := gcMake[int](f, N)
+				ch := chantest.New[int](f, N)
 				for i := 0; i < N; i++ {
 					require.NoError(t, ch.Send(ctx, i))
 				}
@@ -42,7 +43,7 @@ func TestGoChanFIFO(t *testing.T) {
 
 			t.Run("fifo=synch", func(t *testing.T) {
 				g := gcStart(t)
-				mk := func() core.Chan[int] { return gcMake[int](f, 1) }
+				mk := func() core.Chan[int] { return chantest.New[int](f, 1) }
 				chain := func(ch core.Chan[int], val int, in, out core.Chan[int]) {
 					g.Go(fmt.Sprintf("Chain(%d)", val), func() error {
 						gcRecv(g, in)
@@ -88,7 +89,7 @@ func TestGoChanFIFO(t *testing.T) {
 // Every channel has one sender and one receiver, so all four flavors run.
 func TestGoChanGoroutines(t *testing.T) {
 	const n = 10000
-	for _, fl := range gcAllFlavors {
+	for _, fl := range chantest.Flavors {
 		t.Run("flavor="+fl.String(), func(t *testing.T) {
 			g := gcStart(t)
 			f := func(left, right core.Chan[int]) {
@@ -98,11 +99,11 @@ func TestGoChanGoroutines(t *testing.T) {
 				})
 			}
 
-			leftmost := gcMake[int](fl, 1)
+			leftmost := chantest.New[int](fl, 1)
 			right := leftmost
 			left := leftmost
 			for i := 0; i < n; i++ {
-				right = gcMake[int](fl, 1)
+				right = chantest.New[int](fl, 1)
 				f(left, right)
 				left = right
 			}
@@ -147,9 +148,9 @@ func TestGoChanGoroutines(t *testing.T) {
 // the buffered value is drained). On the channel under test one goroutine
 // sends and one receives at a time (the strobe orders them), so all four
 // flavors run; the strobe itself has two senders, so it gets
-// flavor|gcMultiSend.
+// flavor.WithMultiSend().
 func TestGoChanNonBlock(t *testing.T) {
-	for _, f := range gcAllFlavors {
+	for _, f := range chantest.Flavors {
 		for _, capacity := range []int{1, 4} {
 			for _, parked := range []bool{true, false} {
 				peer := "running"
@@ -163,7 +164,7 @@ func TestGoChanNonBlock(t *testing.T) {
 					// test starts XXsender once it has received
 					// XXreceiver's value, possibly before
 					// XXreceiver's Send has returned: two senders.
-					strobe := gcMake[bool](f|gcMultiSend, 1)
+					strobe := chantest.New[bool](f.WithMultiSend(), 1)
 					gcNonblock(t, g, f, capacity, parked, strobe, "i32", int32(123), int32(234), int32(-1))
 					gcNonblock(t, g, f, capacity, parked, strobe, "i64", int64(123456), int64(234567), int64(-1))
 					gcNonblock(t, g, f, capacity, parked, strobe, "b", true, true, false)
@@ -177,10 +178,10 @@ func TestGoChanNonBlock(t *testing.T) {
 // gcNonblock runs nonblock.go's steps for one type: the XXreceiver goroutine
 // expects toRecv, the XXsender goroutine sends toSend, and filler fills the
 // channel so that the sender blocks.
-func gcNonblock[T comparable](t *testing.T, g *gcGroup, f gcFlavor, capacity int, parked bool,
+func gcNonblock[T comparable](t *testing.T, g *gcGroup, f chantest.Flavor, capacity int, parked bool,
 	strobe core.Chan[bool], typ string, toRecv, toSend, filler T) {
 	t.Helper()
-	c := gcMake[T](f, capacity)
+	c := chantest.New[T](f, capacity)
 	awaitStrobe := func() {
 		t.Helper()
 		_, err := strobe.Recv(g.ctx)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/chantest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -42,10 +43,10 @@ import (
 // Channels: every series has one consumer at a time, except Ones and Twos,
 // which every operator reads (their request channel has many senders, their
 // data channel many receivers), and the shared request channel of a split
-// (three senders). Those get flavor|gcMultiSend or flavor|gcMultiRecv; all
+// (three senders). Those get flavor.WithMultiSend() or flavor.WithMultiRecv(); all
 // other channels have the flavor of the subtest, so all four flavors run.
 func TestGoChanPowser(t *testing.T) {
-	for _, f := range gcAllFlavors {
+	for _, f := range chantest.Flavors {
 		t.Run("flavor="+f.String(), func(t *testing.T) {
 			p := &gcPowser{t: t, g: gcStart(t), flavor: f}
 			p.Init()
@@ -187,7 +188,7 @@ type psDch struct {
 type gcPowser struct {
 	t      *testing.T
 	g      *gcGroup
-	flavor gcFlavor
+	flavor chantest.Flavor
 	seqno  atomic.Int64 // incremented by every get
 
 	zero, one, finis psRat
@@ -198,19 +199,19 @@ type gcPowser struct {
 func (p *gcPowser) mkdch(shared bool) *psDch {
 	reqf, datf := p.flavor, p.flavor
 	if shared {
-		reqf |= gcMultiSend
-		datf |= gcMultiRecv
+		reqf = reqf.WithMultiSend()
+		datf = datf.WithMultiRecv()
 	}
-	return &psDch{req: gcMake[psReq](reqf, 1), dat: gcMake[psRat](datf, 1)}
+	return &psDch{req: chantest.New[psReq](reqf, 1), dat: chantest.New[psRat](datf, 1)}
 }
 
 // mkdch2 makes the two outputs of a split, sharing one request channel, to
 // which both consumers and the split's fetcher send.
 func (p *gcPowser) mkdch2() *[2]*psDch {
-	req := gcMake[psReq](p.flavor|gcMultiSend, 1)
+	req := chantest.New[psReq](p.flavor.WithMultiSend(), 1)
 	return &[2]*psDch{
-		{req: req, dat: gcMake[psRat](p.flavor, 1), out: 0},
-		{req: req, dat: gcMake[psRat](p.flavor, 1), out: 1},
+		{req: req, dat: chantest.New[psRat](p.flavor, 1), out: 0},
+		{req: req, dat: chantest.New[psRat](p.flavor, 1), out: 1},
 	}
 }
 
@@ -251,7 +252,7 @@ func (p *gcPowser) tryGet(in *psDch) (psRat, error) {
 // get2 gets one rat from each of 2 demand channels, concurrently, as getn's
 // select does: in1 is read by a helper goroutine.
 func (p *gcPowser) get2(in0, in1 *psDch) [2]psRat {
-	res := gcMake[psRat](p.flavor, 1)
+	res := chantest.New[psRat](p.flavor, 1)
 	p.spawn("getn", func() { gcSend(p.g, res, p.get(in1)) })
 	var out [2]psRat
 	out[0] = p.get(in0)
@@ -277,7 +278,7 @@ func (p *gcPowser) repeat(dat psRat, out *psDch) {
 // replaces the original's generations of dosplit.
 func (p *gcPowser) split(in *psDch, out *[2]*psDch) {
 	events := out[0].req // shared with out[1]
-	fetch := gcMake[struct{}](p.flavor, 1)
+	fetch := chantest.New[struct{}](p.flavor, 1)
 	p.spawn("split fetcher", func() {
 		for {
 			gcRecv(p.g, fetch)

@@ -38,47 +38,13 @@ import (
 	"testing"
 
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/chantest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // ---------------------------------------------------------------------------
 // Shared helpers.
-
-// gcFlavor names a channel flavor by the concurrency it allows.
-type gcFlavor uint8
-
-const (
-	gcMultiSend gcFlavor = 1 << iota // several concurrent senders
-	gcMultiRecv                      // several concurrent receivers
-
-	gcSPSC = gcFlavor(0)
-	gcMPSC = gcMultiSend
-	gcSPMC = gcMultiRecv
-	gcMPMC = gcMultiSend | gcMultiRecv
-)
-
-var gcAllFlavors = []gcFlavor{gcSPSC, gcMPSC, gcSPMC, gcMPMC}
-
-func (f gcFlavor) String() string {
-	return [...]string{"spsc", "mpsc", "spmc", "mpmc"}[f]
-}
-
-// gcMake returns a channel of flavor f. A program that needs more than f
-// allows on some channel asks for it with f|gcMultiSend or f|gcMultiRecv and
-// gets the least flavor that allows both.
-func gcMake[T any](f gcFlavor, capacity int) core.Chan[T] {
-	switch f {
-	case gcSPSC:
-		return core.NewSPSC[T](capacity)
-	case gcMPSC:
-		return core.NewMPSC[T](capacity)
-	case gcSPMC:
-		return core.NewSPMC[T](capacity)
-	default:
-		return core.NewMPMC[T](capacity)
-	}
-}
 
 // gcStop is the panic value with which gcRecv and gcSend end a goroutine of a
 // gcGroup when a channel operation fails; gcGroup.Go recovers it.
@@ -201,10 +167,10 @@ var gcPrimesTo100 = []int{2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47
 func TestGoChanSieve1(t *testing.T) {
 	want := gcFirstPrimes(100)
 	require.Equal(t, gcPrimesTo100, want[:len(gcPrimesTo100)])
-	for _, f := range gcAllFlavors {
+	for _, f := range chantest.Flavors {
 		t.Run("flavor="+f.String(), func(t *testing.T) {
 			g := gcStart(t)
-			mk := func() core.Chan[int] { return gcMake[int](f, 1) }
+			mk := func() core.Chan[int] { return chantest.New[int](f, 1) }
 
 			// Send the sequence 2, 3, 4, ... to channel 'ch'.
 			generate := func(ch core.Chan[int]) {
@@ -274,7 +240,7 @@ func TestGoChanSieve1(t *testing.T) {
 func TestGoChanSieve2(t *testing.T) {
 	want := gcFirstPrimes(100)
 	require.Equal(t, gcPrimesTo100, want[:len(gcPrimesTo100)])
-	for _, f := range gcAllFlavors {
+	for _, f := range chantest.Flavors {
 		t.Run("flavor="+f.String(), func(t *testing.T) {
 			g := gcStart(t)
 			primes := gcSieve2(t, g, f)
@@ -307,10 +273,10 @@ func (h *gcPeekChHeap) Pop() (v any) {
 func (h *gcPeekChHeap) Push(v any) { *h = append(*h, v.(*gcPeekCh)) }
 
 // gcSieve2 is sieve2.go's Sieve: it returns a channel of primes.
-func gcSieve2(t *testing.T, g *gcGroup, f gcFlavor) core.Chan[int] {
+func gcSieve2(t *testing.T, g *gcGroup, f chantest.Flavor) core.Chan[int] {
 	// Return a chan of odd numbers, starting from 5.
 	odds := func() core.Chan[int] {
-		out := gcMake[int](f, 50)
+		out := chantest.New[int](f, 50)
 		g.Go("odds", func() error {
 			for n := 5; ; n += 2 {
 				gcSend(g, out, n)
@@ -321,7 +287,7 @@ func gcSieve2(t *testing.T, g *gcGroup, f gcFlavor) core.Chan[int] {
 
 	// Return a chan of odd multiples of the prime number p, starting from p*p.
 	multiples := func(p int) core.Chan[int] {
-		out := gcMake[int](f, 10)
+		out := chantest.New[int](f, 10)
 		g.Go(fmt.Sprintf("multiples(%d)", p), func() error {
 			for n := p * p; ; n += 2 * p {
 				gcSend(g, out, n)
@@ -334,8 +300,8 @@ func gcSieve2(t *testing.T, g *gcGroup, f gcFlavor) core.Chan[int] {
 	// Use goroutines to receive values from 'proxy' and store them
 	// in an expanding buffer, so that sending to 'proxy' never blocks.
 	sendproxy := func(out core.Chan[int]) core.Chan[int] {
-		proxy := gcMake[int](f, 10)
-		doorbell := gcMake[struct{}](f, 1)
+		proxy := chantest.New[int](f, 10)
+		doorbell := chantest.New[struct{}](f, 1)
 		var mu sync.Mutex
 		n := 16 // the allocated size of the circular queue
 		first := ring.New(n)
@@ -381,15 +347,15 @@ func gcSieve2(t *testing.T, g *gcGroup, f gcFlavor) core.Chan[int] {
 	}
 
 	// The output values.
-	out := gcMake[int](f, 10)
+	out := chantest.New[int](f, 10)
 	require.NoError(t, out.Send(g.ctx, 2))
 	require.NoError(t, out.Send(g.ctx, 3))
 
 	// The channel of all composites to be eliminated in increasing order.
-	composites := gcMake[int](f, 50)
+	composites := chantest.New[int](f, 50)
 
 	// The feedback loop.
-	primes := gcMake[int](f, 10)
+	primes := chantest.New[int](f, 10)
 	require.NoError(t, primes.Send(g.ctx, 3))
 
 	// Merge channels of multiples of 'primes' into 'composites'.

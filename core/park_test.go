@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/chantest"
 )
 
 // cpuTime returns the CPU time (user+system) this process has used.
@@ -32,17 +33,11 @@ func TestParkedUsesNoCPU(t *testing.T) {
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	var chans []core.Chan[int]
-	for _, f := range chanFlavors {
-		empty, full := f.new(1), f.new(1)
+	for _, f := range chantest.Flavors {
+		empty, full := f.New(1), f.New(1)
 		require.NoError(t, full.TrySend(0))
 		chans = append(chans, empty, full)
-		receivers, senders := 1, 1
-		if f.multiRecv {
-			receivers = n
-		}
-		if f.multiSend {
-			senders = n
-		}
+		receivers, senders := f.Receivers(n), f.Senders(n)
 		for range receivers {
 			wg.Add(1)
 			go func() {

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/chantest"
 )
 
 // stressSeed returns the seed of a stress test: NIMSYNC_SEED if set, or a
@@ -159,18 +160,12 @@ func (l *ledger) receiver(t *testing.T, order *error) func(int) {
 
 func TestStressExactlyOnce(t *testing.T) {
 	seed := stressSeed(t)
-	for _, f := range chanFlavors {
+	for _, f := range chantest.Flavors {
 		for _, capacity := range []int{1, 2, 64} {
-			t.Run(fmt.Sprintf("flavor=%s/cap=%d", f.name, capacity), func(t *testing.T) {
-				senders, receivers := 1, 1
-				if f.multiSend {
-					senders = 4
-				}
-				if f.multiRecv {
-					receivers = 4
-				}
+			t.Run(fmt.Sprintf("flavor=%s/cap=%d", f, capacity), func(t *testing.T) {
+				senders, receivers := f.Senders(4), f.Receivers(4)
 				n := scaled(20000)
-				c := f.new(capacity)
+				c := f.New(capacity)
 				l := newLedger(senders, n)
 				ctx := context.Background()
 				var wgS, wgR sync.WaitGroup
@@ -225,19 +220,13 @@ func TestStressExactlyOnce(t *testing.T) {
 func TestStressCloseRace(t *testing.T) {
 	seed := stressSeed(t)
 	rounds := scaled(200)
-	for _, f := range chanFlavors {
-		t.Run("flavor="+f.name, func(t *testing.T) {
+	for _, f := range chantest.Flavors {
+		t.Run("flavor="+f.String(), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 7))
 			for round := range rounds {
-				senders, receivers := 1, 1
-				if f.multiSend {
-					senders = 3
-				}
-				if f.multiRecv {
-					receivers = 3
-				}
+				senders, receivers := f.Senders(3), f.Receivers(3)
 				n := 2000
-				c := f.new(1 << rng.IntN(6))
+				c := f.New(1 << rng.IntN(6))
 				l := newLedger(senders, n)
 				ctx := context.Background()
 				sent := make([]int, senders)
@@ -294,17 +283,11 @@ func TestStressCloseRace(t *testing.T) {
 // a value stuck in the channel with a receiver parked, and the test times out.
 func TestStressCancelStorm(t *testing.T) {
 	seed := stressSeed(t)
-	for _, f := range chanFlavors {
-		t.Run("flavor="+f.name, func(t *testing.T) {
-			senders, receivers := 1, 1
-			if f.multiSend {
-				senders = 4
-			}
-			if f.multiRecv {
-				receivers = 4
-			}
+	for _, f := range chantest.Flavors {
+		t.Run("flavor="+f.String(), func(t *testing.T) {
+			senders, receivers := f.Senders(4), f.Receivers(4)
 			n := scaled(5000)
-			c := f.new(2)
+			c := f.New(2)
 			l := newLedger(senders, n)
 			var cancels sync.Map // goroutine id -> context.CancelFunc
 			stop := make(chan struct{})
@@ -399,12 +382,12 @@ func TestStressCancelStorm(t *testing.T) {
 func TestStressTrySendBelowCapacity(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(16)) // more preemption points
 	const senders = 8
-	for _, f := range chanFlavors {
-		if !f.multiSend {
+	for _, f := range chantest.Flavors {
+		if !f.MultiSend() {
 			continue
 		}
-		t.Run("flavor="+f.name, func(t *testing.T) {
-			c := f.new(64)
+		t.Run("flavor="+f.String(), func(t *testing.T) {
+			c := f.New(64)
 			ctx := context.Background()
 			var consumed [senders]atomic.Int64
 			var wg sync.WaitGroup

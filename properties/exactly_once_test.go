@@ -19,6 +19,7 @@ import (
 	"github.com/leanovate/gopter/gen"
 	"github.com/leanovate/gopter/prop"
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/chantest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -29,7 +30,7 @@ type stream struct {
 }
 
 func genStream(maxValues int) gopter.Gen {
-	return gopter.CombineGens(gen.IntRange(0, len(flavors)-1), gen.IntRange(1, maxValues), gen.IntRange(1, 64), gen.IntRange(1, 64)).
+	return gopter.CombineGens(gen.IntRange(0, len(chantest.Flavors)-1), gen.IntRange(1, maxValues), gen.IntRange(1, 64), gen.IntRange(1, 64)).
 		Map(func(v []any) stream { return stream{v[0].(int), v[1].(int), v[2].(int), v[3].(int)} })
 }
 
@@ -153,10 +154,10 @@ func TestExactlyOnceAndOrder(t *testing.T) {
 	for i := uint64(0); i == 0 || time.Now().Before(deadline); i++ {
 		checkProps(t, s+i, runs, func(ps *gopter.Properties) {
 			ps.Property(fmt.Sprintf("exactly once and in order, cap %d", capacity), prop.ForAll(func(st stream) *gopter.PropResult {
-				f := flavors[st.Flavor]
-				senders, receivers := f.senders(plan.Const("senders", 2)), f.receivers(plan.Const("receivers", 2))
-				if err := deliver(f.make(capacity), senders, receivers, st.Values, st.SendBatch, st.RecvBatch); err != nil {
-					t.Logf("%s, %d senders, %d receivers, %+v: %v", f.name, senders, receivers, st, err)
+				f := chantest.Flavors[st.Flavor]
+				senders, receivers := f.Senders(plan.Const("senders", 2)), f.Receivers(plan.Const("receivers", 2))
+				if err := deliver(f.New(capacity), senders, receivers, st.Values, st.SendBatch, st.RecvBatch); err != nil {
+					t.Logf("%s, %d senders, %d receivers, %+v: %v", f.Type(), senders, receivers, st, err)
 					return gopter.NewPropResult(false, err.Error())
 				}
 				return gopter.NewPropResult(true, "")
@@ -175,7 +176,7 @@ func TestScale10KChannels(t *testing.T) {
 	g := core.NewGroup(context.Background())
 	var received atomic.Int64
 	for i := range channels {
-		c := flavors[i%len(flavors)].make(capacity)
+		c := chantest.Flavors[i%len(chantest.Flavors)].New(capacity)
 		g.Go(func(ctx context.Context) error {
 			for v := range values {
 				if err := c.Send(ctx, i*values+v); err != nil {

@@ -27,6 +27,7 @@ import (
 	"github.com/leanovate/gopter/gen"
 	"github.com/leanovate/gopter/prop"
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/chantest"
 )
 
 type opKind int
@@ -76,24 +77,6 @@ func decodeStep(v int, send bool, batch int) step {
 	default:
 		return step{Kind: kRecvBatch, N: n}
 	}
-}
-
-// flavor is a channel type and the roles its contract allows.
-type flavor struct {
-	name      string
-	make      func(capacity int) core.Chan[int]
-	senders   func(want int) int // how many sending goroutines the contract allows
-	receivers func(want int) int
-}
-
-func one(int) int    { return 1 }
-func many(n int) int { return n }
-
-var flavors = []flavor{
-	{"SPSC", func(c int) core.Chan[int] { return core.NewSPSC[int](c) }, one, one},
-	{"MPSC", func(c int) core.Chan[int] { return core.NewMPSC[int](c) }, many, one},
-	{"SPMC", func(c int) core.Chan[int] { return core.NewSPMC[int](c) }, one, many},
-	{"MPMC", func(c int) core.Chan[int] { return core.NewMPMC[int](c) }, many, many},
 }
 
 // Model input and output.
@@ -479,10 +462,10 @@ func TestLinearizable(t *testing.T) {
 	}
 	deadline := time.Now().Add(budget(t))
 	for i := uint64(0); i == 0 || time.Now().Before(deadline); i++ {
-		for _, f := range flavors {
-			t.Run(f.name, func(t *testing.T) {
-				senders := f.senders(plan.Const("senders", 2))
-				receivers := f.receivers(plan.Const("receivers", 2))
+		for _, f := range chantest.Flavors {
+			t.Run(f.Type(), func(t *testing.T) {
+				senders := f.Senders(plan.Const("senders", 2))
+				receivers := f.Receivers(plan.Const("receivers", 2))
 				ops, batch := episodeOps, batch
 				if senders > 1 {
 					ops, batch = multiSenderOps, min(batch, 2)
@@ -490,15 +473,15 @@ func TestLinearizable(t *testing.T) {
 				opsEach := ops / (senders + receivers)
 				var inconclusive int
 				checkProps(t, s+i, runs, func(ps *gopter.Properties) {
-					ps.Property(fmt.Sprintf("%s cap %d, %d senders, %d receivers, batches up to %d", f.name, capacity, senders, receivers, batch),
+					ps.Property(fmt.Sprintf("%s cap %d, %d senders, %d receivers, batches up to %d", f.Type(), capacity, senders, receivers, batch),
 						prop.ForAll(func(progs [][]step) *gopter.PropResult {
 							if skipShrink() {
 								return gopter.NewPropResult(true, "") // not followed (see skipShrink)
 							}
-							c := f.make(capacity)
+							c := f.New(capacity)
 							ops, err := runEpisode(c, progs)
 							if err != nil {
-								t.Logf("%s: %v", f.name, err)
+								t.Logf("%s: %v", f.Type(), err)
 								return noteFailure(gopter.NewPropResult(false, err.Error()))
 							}
 							model := fifoModel(c.Cap())
@@ -510,7 +493,7 @@ func TestLinearizable(t *testing.T) {
 								inconclusive++ // never a pass: gopter discards it
 								return undecided()
 							}
-							name := fmt.Sprintf("linearizability-%s-seed%d-%d", f.name, s+i, time.Now().UnixNano())
+							name := fmt.Sprintf("linearizability-%s-seed%d-%d", f.Type(), s+i, time.Now().UnixNano())
 							hist, _ := json.MarshalIndent(ops, "", " ")
 							hpath := writeArtifact(t, name+".json", hist)
 							vpath := writeArtifact(t, name+".html", nil)

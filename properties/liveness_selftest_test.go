@@ -9,6 +9,8 @@ import (
 	"math/rand"
 
 	"github.com/leanovate/gopter"
+
+	"github.com/nimsync/nimsync/internal/chantest"
 )
 
 // livenessEpisode checks n scenarios generated from seed, on each flavor in
@@ -18,7 +20,7 @@ func livenessEpisode(n int, shape func(*liveCase)) episode {
 		p := gopter.DefaultGenParameters()
 		p.Rng = rand.New(rand.NewSource(int64(seed >> 1)))
 		for i := range n {
-			v, ok := genLiveCase(i%len(flavors), 4)(p).Retrieve()
+			v, ok := genLiveCase(i%len(chantest.Flavors), 4)(p).Retrieve()
 			if !ok {
 				continue
 			}
@@ -36,16 +38,10 @@ func livenessEpisode(n int, shape func(*liveCase)) episode {
 
 // tryTrafficEpisode checks Try traffic on flavor f: senders and receivers
 // (as many as f allows), a seed-chosen capacity of 2 to 8 and 2000 values.
-func tryTrafficEpisode(f flavor, senders, receivers int) episode {
-	fi := 0
-	for i := range flavors {
-		if flavors[i].name == f.name {
-			fi = i
-		}
-	}
+func tryTrafficEpisode(f chantest.Flavor, senders, receivers int) episode {
 	return episode{"TestChanLiveness", func(seed uint64) (bool, string) {
 		r := rand.New(rand.NewSource(int64(seed >> 1)))
-		tc := tryCase{Flavor: fi, Capacity: 2 + r.Intn(7), Senders: senders, Receivers: receivers, Values: 2000}.norm()
+		tc := tryCase{Flavor: int(f), Capacity: 2 + r.Intn(7), Senders: senders, Receivers: receivers, Values: 2000}.norm()
 		if err := checkTryTraffic(tc); err != nil {
 			return true, fmt.Sprintf("%v: %v", tc, err)
 		}

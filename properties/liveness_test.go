@@ -56,6 +56,7 @@ import (
 	"github.com/leanovate/gopter/gen"
 	"github.com/leanovate/gopter/prop"
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/chantest"
 )
 
 // The events of a scenario.
@@ -90,7 +91,7 @@ const (
 // liveCase is one generated scenario. norm maps any field values (shrunk
 // ones included) to a valid scenario, and a valid one to itself.
 type liveCase struct {
-	Flavor   int  // index into flavors
+	Flavor   int  // index into chantest.Flavors
 	Capacity int  // requested capacity (1 in about a fifth of the cases)
 	Fill     int  // values buffered before the probe (at most Cap)
 	Probe    int  // the prelude's probe with a done context
@@ -111,18 +112,18 @@ type liveCase struct {
 
 func (lc liveCase) norm() liveCase {
 	pos := func(v, n int) int { return (v%n + n) % n }
-	lc.Flavor = pos(lc.Flavor, len(flavors))
+	lc.Flavor = pos(lc.Flavor, len(chantest.Flavors))
 	lc.Capacity = max(lc.Capacity, 1)
 	room := roundPow2(lc.Capacity)
 	lc.Fill = clamp(lc.Fill, 0, room)
 	lc.Probe = pos(lc.Probe, nProbes)
 	lc.ProbeN = clamp(lc.ProbeN, 1, room+2)
 	lc.Batch = clamp(lc.Batch, 0, 3)
-	f := flavors[lc.Flavor]
+	f := chantest.Flavors[lc.Flavor]
 	if lc.Waiters = clamp(lc.Waiters, 1, 4); lc.Senders {
-		lc.Waiters = f.senders(lc.Waiters)
+		lc.Waiters = f.Senders(lc.Waiters)
 	} else {
-		lc.Waiters = f.receivers(lc.Waiters)
+		lc.Waiters = f.Receivers(lc.Waiters)
 	}
 	lc.Event = pos(lc.Event, nEvents)
 	lc.Size = pos(lc.Size, 6)
@@ -166,10 +167,10 @@ func (lc liveCase) String() string {
 		ev += ", on one P"
 	}
 	return fmt.Sprintf("%s cap %d (fill %d, probe %d/%d): %d %s in %s, %s; then %s",
-		flavors[lc.Flavor].name, lc.Capacity, lc.Fill, lc.Probe, lc.ProbeN, lc.Waiters, side, op, state, ev)
+		chantest.Flavors[lc.Flavor].Type(), lc.Capacity, lc.Fill, lc.Probe, lc.ProbeN, lc.Waiters, side, op, state, ev)
 }
 
-// genLiveCase generates scenarios on flavors[flavor]; planCap, the plan's
+// genLiveCase generates scenarios on chantest.Flavors[flavor]; planCap, the plan's
 // capacity (at most 64), is one of the capacities drawn.
 func genLiveCase(flavor, planCap int) gopter.Gen {
 	return gen.Struct(reflect.TypeOf(liveCase{}), map[string]gopter.Gen{
@@ -210,7 +211,7 @@ var doneCtx = func() context.Context {
 func checkLiveCase(lc liveCase) error {
 	lc = lc.norm()
 	return bounded(8*liveBound(), func(ctx context.Context) error {
-		r := &liveRun{liveCase: lc, ctx: ctx, c: flavors[lc.Flavor].make(lc.Capacity), exact: -1}
+		r := &liveRun{liveCase: lc, ctx: ctx, c: chantest.Flavors[lc.Flavor].New(lc.Capacity), exact: -1}
 		defer r.stop()
 		return r.run()
 	})
@@ -315,10 +316,10 @@ func TestChanLiveness(t *testing.T) {
 	}
 	deadline := time.Now().Add(budget(t))
 	for i := uint64(0); i == 0 || time.Now().Before(deadline); i++ {
-		for fi, f := range flavors {
-			t.Run(f.name, func(t *testing.T) {
+		for fi, f := range chantest.Flavors {
+			t.Run(f.Type(), func(t *testing.T) {
 				checkProps(t, s+i, runs, func(ps *gopter.Properties) {
-					ps.Property(f.name+": waiters spinning or parked, then Close, a batch or cancellations", prop.ForAll(func(lc liveCase) *gopter.PropResult {
+					ps.Property(f.Type()+": waiters spinning or parked, then Close, a batch or cancellations", prop.ForAll(func(lc liveCase) *gopter.PropResult {
 						if skipShrink() {
 							return gopter.NewPropResult(true, "") // not followed (see skipShrink)
 						}
@@ -328,7 +329,7 @@ func TestChanLiveness(t *testing.T) {
 						}
 						return gopter.NewPropResult(true, "")
 					}, fresh(genLiveCase(fi, planCap))))
-					ps.Property(f.name+": TrySend with room and TryRecv with a value succeed", prop.ForAll(func(tc tryCase) *gopter.PropResult {
+					ps.Property(f.Type()+": TrySend with room and TryRecv with a value succeed", prop.ForAll(func(tc tryCase) *gopter.PropResult {
 						if skipShrink() {
 							return gopter.NewPropResult(true, "")
 						}

@@ -23,6 +23,7 @@ import (
 	"github.com/leanovate/gopter"
 	"github.com/leanovate/gopter/gen"
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/chantest"
 )
 
 // tryCase is one generated run of Try traffic.
@@ -31,18 +32,18 @@ type tryCase struct {
 }
 
 func (tc tryCase) norm() tryCase {
-	tc.Flavor = (tc.Flavor%len(flavors) + len(flavors)) % len(flavors)
-	f := flavors[tc.Flavor]
+	tc.Flavor = (tc.Flavor%len(chantest.Flavors) + len(chantest.Flavors)) % len(chantest.Flavors)
+	f := chantest.Flavors[tc.Flavor]
 	tc.Capacity = max(tc.Capacity, 1)
-	tc.Senders = f.senders(max(tc.Senders, 1))
-	tc.Receivers = f.receivers(max(tc.Receivers, 1))
+	tc.Senders = f.Senders(max(tc.Senders, 1))
+	tc.Receivers = f.Receivers(max(tc.Receivers, 1))
 	tc.Values = max(tc.Values, 1)
 	return tc
 }
 
 func (tc tryCase) String() string {
 	return fmt.Sprintf("%s cap %d, %d senders, %d receivers, %d values of Try traffic",
-		flavors[tc.Flavor].name, tc.Capacity, tc.Senders, tc.Receivers, tc.Values)
+		chantest.Flavors[tc.Flavor].Type(), tc.Capacity, tc.Senders, tc.Receivers, tc.Values)
 }
 
 func genTryCase(flavor, planCap int) gopter.Gen {
@@ -65,7 +66,7 @@ func tryTraffic(ctx context.Context, tc tryCase) error {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	base := core.ReadStats().ParkedWaiters
-	c := flavors[tc.Flavor].make(tc.Capacity)
+	c := chantest.Flavors[tc.Flavor].New(tc.Capacity)
 	room := make(chan struct{}, c.Cap())
 	for range c.Cap() {
 		room <- struct{}{}

@@ -24,6 +24,7 @@ import (
 	"github.com/leanovate/gopter/commands"
 	"github.com/nimsync/nimsync/chaos"
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/chantest"
 	"github.com/nimsync/nimsync/internal/failpoints"
 	"github.com/nimsync/nimsync/scenarios"
 	"go.uber.org/goleak"
@@ -39,7 +40,7 @@ type episode struct {
 }
 
 // linearizabilityEpisode checks one generated episode on flavor f.
-func linearizabilityEpisode(f flavor, capacity, senders, receivers, ops int) episode {
+func linearizabilityEpisode(f chantest.Flavor, capacity, senders, receivers, ops int) episode {
 	return episode{"TestLinearizable", func(seed uint64) (bool, string) {
 		p := gopter.DefaultGenParameters()
 		p.Rng = rand.New(rand.NewSource(int64(seed >> 1)))
@@ -47,7 +48,7 @@ func linearizabilityEpisode(f flavor, capacity, senders, receivers, ops int) epi
 		if !ok {
 			return false, "no programs generated"
 		}
-		c := f.make(capacity)
+		c := f.New(capacity)
 		hist, err := runEpisode(c, v.([][]step))
 		if err != nil {
 			return true, err.Error()
@@ -62,11 +63,11 @@ func linearizabilityEpisode(f flavor, capacity, senders, receivers, ops int) epi
 // deliveryEpisode runs one exactly-once delivery on flavor f, of a
 // seed-chosen number of values (up to values per sender) in seed-chosen
 // batches.
-func deliveryEpisode(f flavor, capacity, senders, receivers, values int) episode {
+func deliveryEpisode(f chantest.Flavor, capacity, senders, receivers, values int) episode {
 	return episode{"TestExactlyOnceAndOrder", func(seed uint64) (bool, string) {
 		r := rand.New(rand.NewSource(int64(seed >> 1)))
 		n, sb, rb := 1+r.Intn(values), 1+r.Intn(64), 1+r.Intn(64)
-		if err := deliver(f.make(capacity), f.senders(senders), f.receivers(receivers), n, sb, rb); err != nil {
+		if err := deliver(f.New(capacity), f.Senders(senders), f.Receivers(receivers), n, sb, rb); err != nil {
 			return true, err.Error()
 		}
 		return false, ""
@@ -237,7 +238,7 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 	episodeDeadline = 2 * time.Second // a lost wakeup shows as a hang: do not wait 20 s
 	settleBound = time.Second         // nor a Wait never woken 3 s
 	defer func() { episodeDeadline, settleBound = old, oldSettle }()
-	spsc, mpmc := flavors[0], flavors[3]
+	spsc, mpmc := chantest.SPSC, chantest.MPMC
 	cases := []struct {
 		bug   string
 		prob  float64
@@ -269,7 +270,7 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 		{"bug/goexit-worker-count-lost", 1, groupModelEpisode},
 		{"bug/cancelled-scope-stays-linked", 1, scopeModelEpisode},
 		{"bug/close-twice-returns-nil", 1, livenessEpisode(4, nil)},
-		{"bug/trysend-full-on-stale-tail", 1, tryTrafficEpisode(flavors[1], 3, 1)},
+		{"bug/trysend-full-on-stale-tail", 1, tryTrafficEpisode(chantest.MPSC, 3, 1)},
 		{"bug/recheck-misses-close", 1, livenessEpisode(20, closeWhileSpinning)},
 		{"bug/cancel-loses-value", 1, livenessEpisode(20, cancelAsValuesArrive)},
 		{"bug/batch-wakes-one", 1, livenessEpisode(8, batchForSeveral)},

@@ -27,6 +27,7 @@ import (
 	"sync"
 
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/chantest"
 )
 
 // channels10K keeps 10K channels (at scale 1) of mixed flavors and small
@@ -50,7 +51,7 @@ func channels10K(ctx context.Context, cfg Config) error {
 		workers, per, block := 2+r.IntN(7), 4+r.IntN(13), 1<<r.IntN(3)
 		chans := make([]core.Chan[item], nch)
 		for i := range chans {
-			chans[i] = newChan[item](flavor(r.IntN(4)), 1+r.IntN(8))
+			chans[i] = chantest.New[item](drawFlavor(r), 1+r.IntN(8))
 		}
 		l := newLedger(e.f, nch, per)
 		label := fmt.Sprintf("round %d (%d channels, %d workers, %d values each in blocks of %d)", round, nch, workers, per, block)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sync"
+
+	"github.com/nimsync/nimsync/internal/chantest"
 )
 
 // channels200 runs 200 to 250 channels (at scale 1) at once under heavy
@@ -27,18 +29,18 @@ func channels200(ctx context.Context, cfg Config) error {
 		flows := make([]flow, nch)
 		sources := 0
 		for i := range flows {
-			f := flavor(r.IntN(4))
+			f := drawFlavor(r)
 			senders, receivers := 1, 1
-			if f.allows(2, 1) {
+			if f.MultiSend() {
 				senders = 1 + r.IntN(3)
 			}
-			if f.allows(1, 2) {
+			if f.MultiRecv() {
 				receivers = 1 + r.IntN(3)
 			}
 			capacity := drawCap(r)
 			flows[i] = flow{
-				label: fmt.Sprintf("round %d, channel %d (%v, %d senders, %d receivers, cap %d)", round, i, f, senders, receivers, capacity),
-				c:     newChan[item](f, capacity), senders: senders, receivers: receivers, src0: sources,
+				label: fmt.Sprintf("round %d, channel %d (%v, %d senders, %d receivers, cap %d)", round, i, f.Type(), senders, receivers, capacity),
+				c:     chantest.New[item](f, capacity), senders: senders, receivers: receivers, src0: sources,
 			}
 			sources += senders
 		}

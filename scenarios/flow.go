@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/chantest"
 )
 
 const (
@@ -111,44 +112,17 @@ func (e *env) item(src, seq int) item {
 	return it
 }
 
-// flavor is one of core's four channel flavors.
-type flavor int
-
-const (
-	spsc flavor = iota
-	mpsc
-	spmc
-	mpmc
-)
-
-func (f flavor) String() string { return [...]string{"SPSC", "MPSC", "SPMC", "MPMC"}[f] }
-
-// allows reports whether f may have that many senders and receivers at once.
-func (f flavor) allows(senders, receivers int) bool {
-	return (senders <= 1 || f == mpsc || f == mpmc) && (receivers <= 1 || f == spmc || f == mpmc)
-}
-
 // fit draws a flavor that allows senders and receivers.
-func fit(r *rand.Rand, senders, receivers int) flavor {
+func fit(r *rand.Rand, senders, receivers int) chantest.Flavor {
 	for {
-		if f := flavor(r.IntN(4)); f.allows(senders, receivers) {
+		if f := drawFlavor(r); f.Allows(senders, receivers) {
 			return f
 		}
 	}
 }
 
-func newChan[T any](f flavor, capacity int) core.Chan[T] {
-	switch f {
-	case spsc:
-		return core.NewSPSC[T](capacity)
-	case mpsc:
-		return core.NewMPSC[T](capacity)
-	case spmc:
-		return core.NewSPMC[T](capacity)
-	default:
-		return core.NewMPMC[T](capacity)
-	}
-}
+// drawFlavor draws one of the four flavors.
+func drawFlavor(r *rand.Rand) chantest.Flavor { return chantest.Flavors[r.IntN(len(chantest.Flavors))] }
 
 // capacities are the capacities a run draws from: 1 makes every operation a
 // hand-off, 4096 lets a sender run far ahead.

@@ -38,6 +38,7 @@ import (
 	"sync/atomic"
 
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/chantest"
 )
 
 // pitem is a pipeline value: its sequence number, the stages it went
@@ -121,8 +122,8 @@ func newPipe(e *env, r *rand.Rand, round int, tg *targets) *pipe {
 			receivers = p.stages[k]
 		}
 		f, capacity := fit(r, senders, receivers), drawCap(r)
-		p.chans = append(p.chans, newChan[pitem](f, capacity))
-		desc += fmt.Sprintf(" %v/%d", f, capacity)
+		p.chans = append(p.chans, chantest.New[pitem](f, capacity))
+		desc += fmt.Sprintf(" %s/%d", f.Type(), capacity)
 		if k < len(p.stages) {
 			desc += fmt.Sprintf(" [%d]", p.stages[k])
 		}
