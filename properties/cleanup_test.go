@@ -209,9 +209,7 @@ func cleanupHolds(tr tree) (bool, string) {
 	}
 	// A hook runs on the goroutine that cancelled its scope first, which
 	// may be a storm still finishing its walk: wait for stragglers.
-	for t0 := time.Now(); r.hooksRun.Load() < r.hooks.Load() && time.Since(t0) < 2*time.Second; {
-		time.Sleep(100 * time.Microsecond)
-	}
+	waitUntil(2*time.Second, func() bool { return r.hooksRun.Load() >= r.hooks.Load() })
 	if h, run := r.hooks.Load(), r.hooksRun.Load(); h != run {
 		r.violate("%d OnCancel hooks registered, %d ran", h, run)
 	}

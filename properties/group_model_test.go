@@ -90,9 +90,6 @@ const (
 
 func (f fault) String() string { return [...]string{"ok", "error", "panic", "Goexit"}[f] }
 
-// waitFor polls cond for up to the settle bound.
-func waitFor(cond func() bool) bool { return waitUntil(settleBound, cond) }
-
 // canGo is the precondition of a Go: it would not block (the held tasks
 // leave a slot of the limit free) and Wait has not returned.
 func canGo(st commands.State) bool {
@@ -212,7 +209,7 @@ func goTask(id int, f fault, held bool) commands.Command {
 				return result(why)
 			}
 			if f != faultNone && (f == faultPanic || !sut.allErrors) {
-				if !waitFor(sut.scope().Cancelled) {
+				if !waitUntil(settleBound, sut.scope().Cancelled) {
 					return result(fmt.Sprintf("a task's %v did not cancel the group within %v", f, settleBound))
 				}
 			}
@@ -266,7 +263,7 @@ func goRange(id, n, at int, f fault) commands.Command {
 			}
 			// The failure is recorded a moment after the item returned
 			// (a panic or Goexit when it unwinds): settle, as Go does.
-			if why == "" && at >= 0 && (f == faultPanic || !sut.allErrors) && !waitFor(sut.scope().Cancelled) {
+			if why == "" && at >= 0 && (f == faultPanic || !sut.allErrors) && !waitUntil(settleBound, sut.scope().Cancelled) {
 				why = fmt.Sprintf("item %d's %v did not cancel the group within %v", at, f, settleBound)
 			}
 			return result(strings.TrimPrefix(why, "; "))
@@ -601,9 +598,8 @@ func tryGo(id int, want bool) commands.Command {
 				return v, nil
 			})
 			ok := sut.tryGo(task)
-			for t0 := time.Now(); want && !ok && time.Since(t0) < settleBound; {
-				time.Sleep(20 * time.Microsecond)
-				ok = sut.tryGo(task)
+			if want && !ok {
+				ok = waitUntil(settleBound, func() bool { return sut.tryGo(task) })
 			}
 			if ok != want {
 				return result(fmt.Sprintf("TryGo = %v, want %v", ok, want))

@@ -5,12 +5,9 @@ package properties_test
 // of every function it was given.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"runtime"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -318,23 +315,4 @@ func catchWait(wait func() ([]int, error)) (o waitOutcome) {
 	}()
 	vals, err := wait()
 	return waitOutcome{vals: vals, err: err}
-}
-
-// goid returns the calling goroutine's id, read from its stack header.
-func goid() int64 {
-	var buf [64]byte
-	b := buf[:runtime.Stack(buf[:], false)]
-	b = bytes.TrimPrefix(b, []byte("goroutine "))
-	id, _ := strconv.ParseInt(string(b[:bytes.IndexByte(b, ' ')]), 10, 64)
-	return id
-}
-
-// waitUntil polls cond until it holds or bound passes; it reports cond.
-func waitUntil(bound time.Duration, cond func() bool) bool {
-	for t0 := time.Now(); time.Since(t0) < bound; time.Sleep(20 * time.Microsecond) {
-		if cond() {
-			return true
-		}
-	}
-	return cond()
 }

@@ -261,15 +261,12 @@ func writeArtifactFile(name string, data []byte) (string, error) {
 // counters that are not.
 func settle(base core.Stats) error {
 	var st core.Stats
-	for t0 := time.Now(); ; time.Sleep(100 * time.Microsecond) {
+	if waitUntil(time.Second, func() bool {
 		st = core.ReadStats()
-		if st.ParkedWaiters == base.ParkedWaiters && st.QueuedTasks == base.QueuedTasks &&
-			st.LiveTasks == base.LiveTasks && st.LiveScopes == base.LiveScopes {
-			return nil
-		}
-		if time.Since(t0) > time.Second {
-			break
-		}
+		return st.ParkedWaiters == base.ParkedWaiters && st.QueuedTasks == base.QueuedTasks &&
+			st.LiveTasks == base.LiveTasks && st.LiveScopes == base.LiveScopes
+	}) {
+		return nil
 	}
 	return fmt.Errorf("runtime counters not back to baseline: parked waiters %d (was %d), queued tasks %d (was %d), live tasks %d (was %d), live scopes %d (was %d)",
 		st.ParkedWaiters, base.ParkedWaiters, st.QueuedTasks, base.QueuedTasks,

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
-	"time"
 
 	"github.com/nimsync/nimsync/core"
 )
@@ -105,16 +104,6 @@ func (r *liveRun) wait(w *liveWaiter) {
 		r.led.receive(w.vals...)
 	}
 	w.done.Store(true)
-}
-
-// spinUntil is waitUntil without sleeps: it yields between polls.
-func spinUntil(bound time.Duration, cond func() bool) bool {
-	for t0 := time.Now(); !cond(); runtime.Gosched() {
-		if time.Since(t0) > bound {
-			return cond()
-		}
-	}
-	return true
 }
 
 // cancel cancels the first Cancel waiters' contexts.
