@@ -200,25 +200,6 @@ func drain(t *testing.T, c core.Chan[int]) ([]int, error) {
 	}
 }
 
-// seq returns [from, from+n).
-func seq(from, n int) []int {
-	if n == 0 {
-		return nil // as drain and append return for nothing
-	}
-	s := make([]int, n)
-	for i := range s {
-		s[i] = from + i
-	}
-	return s
-}
-
-// recoverPanic returns the value f panics with, or nil.
-func recoverPanic(f func()) (r any) {
-	defer func() { r = recover() }()
-	f()
-	return nil
-}
-
 func TestChanConstructor(t *testing.T) {
 	forEachChanFlavor(t, func(t *testing.T, fl chantest.Flavor) {
 		ctor := "New" + fl.Type()

@@ -8,9 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// noop is a task that does nothing; as a func value it needs no closure.
-func noop(context.Context) error { return nil }
-
 // TestGroupGoAllocs: a task costs no allocation beyond its closure, with or
 // without a limit, and GoRange costs one closure per chunk, not per item.
 func TestGroupGoAllocs(t *testing.T) {

@@ -16,15 +16,6 @@ import (
 	"github.com/nimsync/nimsync/core"
 )
 
-func isClosed(c <-chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
-	}
-}
-
 func requireCancelled(t *testing.T, s *core.Scope, cause error) {
 	t.Helper()
 	require.True(t, s.Cancelled())

@@ -56,7 +56,7 @@ func TestStatsLiveTasks(t *testing.T) {
 	block := make(chan struct{})
 	g.Go(func(context.Context) error { <-block; return errors.New("boom") })
 	for range 100 {
-		g.Go(func(context.Context) error { return nil })
+		g.Go(noop)
 	}
 	g.Cancel(nil) // queued tasks are skipped; they still finish
 	close(block)

@@ -10,13 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -24,27 +21,6 @@ import (
 	"github.com/nimsync/nimsync/core"
 	"github.com/nimsync/nimsync/internal/chantest"
 )
-
-// stressSeed returns the seed of a stress test: NIMSYNC_SEED if set, or a
-// fresh one. It logs the seed and the command that reruns the test.
-func stressSeed(t *testing.T) uint64 {
-	t.Helper()
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("NIMSYNC_SEED"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		require.NoError(t, err, "NIMSYNC_SEED")
-		seed = v
-	}
-	t.Logf("seed %d: rerun with NIMSYNC_SEED=%d go test -run '^%s$' ./core", seed, seed, t.Name())
-	return seed
-}
-
-func scaled(n int) int {
-	if raceEnabled || testing.Short() {
-		return max(n/10, 1)
-	}
-	return n
-}
 
 // encode packs a sender id and its sequence number into one value.
 func encode(sender, seq int) int     { return sender<<32 | seq }
