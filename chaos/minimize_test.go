@@ -43,7 +43,7 @@ func TestMinimize(t *testing.T) {
 
 	// A failure that needs one tuned knob keeps it, and only it; knobs at
 	// their defaults go without a run.
-	p.Tuning = map[string]int{"pool/batch-max": 1, "park/active-spins": 0, "pool/grow-min": 64}
+	p.Tuning = map[string]int{"pool/batch-max": 1, "park/active-spins": 0, "pool/min-queue": 256}
 	needsKnob := func(q chaos.Plan) bool { return q.Tuning["pool/batch-max"] == 1 }
 	m, runs = chaos.Minimize(p, 1, needsKnob)
 	require.Equal(t, map[string]int{"pool/batch-max": 1}, m.Tuning)

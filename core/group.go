@@ -155,20 +155,16 @@ const (
 // Tasks run on pool goroutines that are reused across tasks and groups: a
 // task costs no goroutine start and no allocation beyond its closure, and
 // tasks start in roughly the order they were submitted. The pool keeps up to
-// GOMAXPROCS workers, which take queued tasks in small batches. When tasks
-// block (on I/O, on each other), queued tasks are not stranded: a batch
-// whose worker started nothing for a tick goes back to the queue, and when
-// no worker takes a queued task for two ticks while the CPUs have time to
-// spare, the pool starts temporary workers (at least 64, doubling every
-// tick), which exit as soon as the queue is empty. A tick lasts about a
-// millisecond. So a blocked task delays the start of queued ones by a few
-// milliseconds: on the 2-core development machine, 100 tasks that all
-// block were all running after about 5 ms, and 100K after about 0.2 s (a go
-// statement each: about 0.05 s). Long CPU-bound tasks keep the CPUs busy
-// and make the pool grow only slowly: while tasks wait behind them, one
-// temporary worker every 16 ticks (so that a task other goroutines' CPU use
-// would otherwise starve still starts). Idle workers exit after 100 ms,
-// within the retry budget of goleak.VerifyNone.
+// GOMAXPROCS workers, which take queued tasks in small batches. Tasks may
+// block on anything, each other included, and never deadlock where the
+// same functions started by go statements would not: a task that blocks
+// in this package (a channel operation, Wait, a Go waiting for a limit
+// slot) lets another worker take the queued tasks at once, and when a
+// whole tick of the pool's monitor passes in which no task started (the
+// workers block on something else: I/O, locks, Go channels, or compute
+// longer than a tick), every queued task gets a goroutine of its own.
+// CPU-bound tasks shorter than a tick run on GOMAXPROCS goroutines. Idle
+// workers exit within the retry budget of goleak.VerifyNone.
 type Group struct {
 	scope  Scope
 	limit  int64 // 0: no limit (read-only after NewGroup)
@@ -311,7 +307,7 @@ func (g *Group) acquire(block bool) bool {
 			g.lwait.Add(-1)
 			continue
 		}
-		tasks.kick() // a worker blocking here is a runner less
+		tasks.handoff() // a worker blocking here is a runner less (pool.go)
 		select {
 		case <-g.slot:
 		case <-g.scope.Done():
@@ -463,7 +459,7 @@ func (g *Group) wait() {
 		if s&waiterBit == 0 && !g.state.CompareAndSwap(s, s|waiterBit) {
 			continue
 		}
-		tasks.kick() // a worker blocking here is a runner less
+		tasks.handoff() // a worker blocking here is a runner less (pool.go)
 		failpoint.InjectCall(fpGroupWait)
 		<-ch
 		break

@@ -1543,7 +1543,7 @@ func TestGroupNestedCancelAnyTime(t *testing.T) {
 func TestGroupTasksWaitingForTheLastTask(t *testing.T) {
 	// n tasks wait on a channel that the last submitted task closes: the
 	// pool must start the last task although every worker is blocked (the
-	// starvation monitor), and Wait must not block on it either. A
+	// pool's monitor), and Wait must not block on it either. A
 	// deadlock is detected after a second and released, so that the test
 	// fails instead of hanging.
 	for _, n := range []int{1, 2, 3, 8, 64} {

@@ -246,6 +246,7 @@ func (q *waitq) park(ctx context.Context, ready func() bool) error {
 		waiterPool.Put(w)
 		return nil
 	}
+	tasks.handoff() // a pool worker blocking here is a runner less (pool.go)
 	if done := ctx.Done(); done == nil {
 		<-w.token
 	} else {

@@ -91,9 +91,10 @@ func revTask(ran *atomic.Int32) (func(context.Context) error, weak.Pointer[[1 <<
 	}, weak.Make(obj)
 }
 
-// CPU-bound tasks longer than the monitor's tick take nothing from the
-// queue for a while, but keep the CPUs busy: the pool must not take that
-// for blocked workers and start temporary ones (cpusBusy in pool.go).
+// CPU-bound tasks take nothing from the queue for a while, but while each
+// is shorter than a monitor tick the workers claim a task every tick: the
+// pool must not take that for blocked workers and start temporary ones
+// (pool.go, invariant 7).
 func TestPoolNoGrowthForCPUBoundTasks(t *testing.T) {
 	revPoolIdle(t)
 	revProcs(t, 2)

@@ -2,8 +2,8 @@ package core
 
 // Tuning: core's magic numbers, in one table. The spin policy's counts and
 // shifts and the bounds of the adaptive spin level (park.go, ops.go), the
-// task pool's batch size, tick, thresholds and idle timeout (pool.go), and
-// GoRange's chunking (group.go).
+// task pool's batch size, monitor tick, idle timeout and minimum queue
+// (pool.go), and GoRange's chunking (group.go).
 //
 // A plain build compiles each knob as a typed constant (tuning_const.go):
 // the code that reads one costs what a literal would. A chaos build
@@ -69,17 +69,12 @@ const (
 	// is shorter than goleak's default retry budget (about 0.4 s), so a
 	// leak check that runs after a group's Wait sees the workers gone.
 	defaultIdleTimeout = 100 * time.Millisecond
-	// monitorTick is how often the monitor checks for progress.
-	defaultMonitorTick = 200 * time.Microsecond
-	// growMin is the fewest temporary workers the monitor starts when it
-	// finds every worker blocked: a tick lasts about a millisecond on
-	// Linux (the timer's resolution, whatever monitorTick says), so growth
-	// by doubling from GOMAXPROCS alone would take ~10 ms for 1K tasks.
-	defaultGrowMin int = 64
-	// starveTicks is how many ticks a queued task may wait, with nothing
-	// taken and the Ps busy, before the monitor starts a temporary worker
-	// for it anyway (see monitor).
-	defaultStarveTicks int = 16
+	// monitorTick is how often the monitor checks for progress: queued
+	// tasks wait at most a tick in which no task starts before each gets a
+	// goroutine (pool.go's liveness rule). It is longer than the
+	// scheduler's 10 ms time slice, so that CPU-bound tasks of up to a tick
+	// keep GOMAXPROCS workers claiming tasks and never make the pool grow.
+	defaultMonitorTick = 20 * time.Millisecond
 	// minQueue is the queue capacity the pool shrinks back to when idle
 	// (a power of two).
 	defaultMinQueue int = 256
@@ -112,11 +107,9 @@ var knobs = []Knob{
 	{Name: "park/spin-shift", Default: defaultSpinShift, Min: 0, Max: 8},
 	{Name: "park/yield-spins", Default: defaultYieldSpins, Min: 0, Max: 8},
 	{Name: "pool/batch-max", Default: defaultBatchMax, Min: 1, Max: 1024},
-	{Name: "pool/grow-min", Default: defaultGrowMin, Min: 1, Max: 1024},
 	{Name: "pool/idle-timeout-us", Default: micros(defaultIdleTimeout), Min: 0, Max: micros(defaultIdleTimeout)},
 	{Name: "pool/min-queue", Default: defaultMinQueue, Min: 1, Max: 4096, PowerOfTwo: true},
-	{Name: "pool/monitor-tick-us", Default: micros(defaultMonitorTick), Min: 10, Max: 10000},
-	{Name: "pool/starve-ticks", Default: defaultStarveTicks, Min: 1, Max: 64},
+	{Name: "pool/monitor-tick-us", Default: micros(defaultMonitorTick), Min: 10, Max: micros(defaultMonitorTick)},
 }
 
 func micros(d time.Duration) int { return int(d / time.Microsecond) }

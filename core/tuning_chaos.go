@@ -20,8 +20,6 @@ var (
 	batchMax    = defaultBatchMax
 	idleTimeout = defaultIdleTimeout
 	monitorTick = defaultMonitorTick
-	growMin     = defaultGrowMin
-	starveTicks = defaultStarveTicks
 	minQueue    = defaultMinQueue
 
 	rangeChunk = defaultRangeChunk
@@ -39,9 +37,7 @@ var knobVars = map[string]*int{
 	"park/spin-shift":   &spinShift,
 	"park/yield-spins":  &yieldSpins,
 	"pool/batch-max":    &batchMax,
-	"pool/grow-min":     &growMin,
 	"pool/min-queue":    &minQueue,
-	"pool/starve-ticks": &starveTicks,
 }
 
 // knobDurations maps the duration knobs, whose values are in µs.

@@ -15,8 +15,6 @@ const (
 	batchMax    = defaultBatchMax
 	idleTimeout = defaultIdleTimeout
 	monitorTick = defaultMonitorTick
-	growMin     = defaultGrowMin
-	starveTicks = defaultStarveTicks
 	minQueue    = defaultMinQueue
 
 	rangeChunk = defaultRangeChunk

@@ -41,7 +41,7 @@ func TestCheckTuningRejects(t *testing.T) {
 		{map[string]int{"pool/batch-max": 1 << 16}, `is outside`},
 		{map[string]int{"park/park-first": 1}, `"park/park-first": 1 is outside [-8, 0]`},
 		{map[string]int{"pool/idle-timeout-us": 200000}, `outside [0, 100000]`},
-		{map[string]int{"pool/monitor-tick-us": 0}, `outside [10, 10000]`},
+		{map[string]int{"pool/monitor-tick-us": 0}, `outside [10, 20000]`},
 		{map[string]int{"pool/min-queue": 3}, `"pool/min-queue": 3 is not a power of two`},
 	} {
 		require.ErrorContains(t, core.CheckTuning(tc.m), tc.want, "%v", tc.m)
