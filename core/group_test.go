@@ -1618,7 +1618,7 @@ func TestGroupTaskWaitingForAnEarlierTaskStarts(t *testing.T) {
 
 func TestGroupWaitFromAnotherGroupsTask(t *testing.T) {
 	// Tasks blocked in Wait on groups whose tasks are still queued: Wait
-	// kicks the pool so that the queued tasks run.
+	// hands off to the pool so that the queued tasks run.
 	outer := core.NewGroup(context.Background())
 	var ran atomic.Int32
 	for range 16 {

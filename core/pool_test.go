@@ -123,7 +123,7 @@ func TestPoolNoGrowthForCPUBoundTasks(t *testing.T) {
 	}
 	require.NoError(t, revWait(t, g, nil))
 	t.Logf("16 CPU-bound tasks ran on %d goroutines, at most %d in progress at once (GOMAXPROCS 2)", len(gids), most.Load())
-	// 2 permanent workers, plus at most one temporary worker that Wait's kick starts.
+	// 2 permanent workers, plus at most one temporary worker that Wait's handoff starts.
 	require.LessOrEqual(t, len(gids), 3, "temporary workers started although no task blocked")
 }
 
@@ -274,5 +274,38 @@ func TestPoolNoStarvationWhileCPUsBusy(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		stop.Store(true)
 		require.Fail(t, "the task the workers wait for starved in the queue while the CPUs were busy")
+	}
+}
+
+// TestPoolTasksChainedOnCoreChannels: tasks that block in core channels,
+// each waiting for the task submitted after it, the first value sent by the
+// last task. Every blocked receiver hands off (park calls the pool's
+// handoff), so the chain never waits for a goroutine; and it must finish
+// whatever GOMAXPROCS is (pool.go, invariant 7).
+func TestPoolTasksChainedOnCoreChannels(t *testing.T) {
+	for _, procs := range []int{1, 2} {
+		revProcs(t, procs)
+		const n = 64
+		chans := make([]core.Chan[int], n+1)
+		for i := range chans {
+			chans[i] = core.NewMPMC[int](1)
+		}
+		g := core.NewGroup(context.Background())
+		for i := range n {
+			g.Go(func(ctx context.Context) error {
+				v, err := chans[i].Recv(ctx)
+				if err != nil {
+					return err
+				}
+				return chans[i+1].Send(ctx, v+1)
+			})
+		}
+		g.Go(func(ctx context.Context) error { return chans[0].Send(ctx, 0) })
+		start := time.Now()
+		require.NoError(t, revWait(t, g, func() { g.Cancel(nil) }))
+		v, err := chans[n].Recv(context.Background())
+		require.NoError(t, err)
+		require.Equal(t, n, v)
+		t.Logf("GOMAXPROCS %d: %d chained tasks done in %v", procs, n, time.Since(start))
 	}
 }
