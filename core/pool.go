@@ -62,29 +62,31 @@ package core
 //     way and it waits for it.
 //  5. qlen mirrors the queue's length. It is written only under mu and read
 //     without it by searching workers and handoff, as a hint.
-//  6. The queue keeps tasks in submission order: submit pushes at the tail,
-//     stealLocked and exit put a batch's unclaimed entries back at the head,
-//     and tasks are taken from the head. taken counts the tasks ever taken
-//     from the queue (by workers and by the monitor); a worker runs the
-//     first entry of a batch it takes before anything else.
+//  6. Older first. While a task X is queued, every task ahead of it in the
+//     queue and every unclaimed batch entry was submitted before X: submit
+//     pushes at the tail; a batch is taken from the head, so its entries are
+//     older than every task left in the queue; and stealLocked and exit put
+//     a batch's unclaimed entries back at the head. A worker claims the
+//     first entry of a batch it takes before anything else. taken counts
+//     the tasks ever taken from the queue, by workers and by the monitor.
 //  7. Liveness: every submitted task starts. At every tick the monitor
 //     first steals each batch that did not advance during the tick
 //     (invariant 3); then, if taken did not change and no batch advanced,
 //     it takes every queued task and starts a temporary worker for each.
-//     Proof sketch: take a task X. While X is queued, the monitor runs or a
-//     searcher will take from the head (invariant 2), and every tick either
-//     starts X (the rule) or takes from the queue or advances a batch; a
-//     batch holds at most batchMax entries and is refilled only by a take,
-//     and X has finitely many tasks ahead of it (invariant 6), so X is
-//     eventually taken into a batch. There it is claimed, and runs on the
-//     claiming worker, unless an entry ahead of it blocks its worker for a
-//     whole tick; then X goes back to the head of the queue. That entry is
-//     older than X and has started, so X goes back at most once per task
-//     older than X, and X starts. A started task runs on its own goroutine
-//     until it returns, so tasks that wait for each other (a task for one
-//     queued behind it, a Wait inside a task, channels between tasks)
-//     deadlock on the pool only if they would deadlock as goroutines
-//     started by go statements.
+//     Proof sketch, by induction on submission order: let every task
+//     submitted before X start, by some time T. After T no older task is
+//     unclaimed, so nothing is ahead of X (invariant 6). If X is in a
+//     batch, its worker claims it next, or claims nothing for a whole tick
+//     (blocked in an older task) and the monitor puts X at the head of the
+//     queue. At the head, X is the first entry of the next batch taken,
+//     claimed at once; and a take comes: a searcher is on its way or the
+//     monitor runs (invariant 2), and every tick without a take either
+//     advances a batch, which can happen only finitely often before the
+//     next take, or starts X on a goroutine of its own. A started task runs
+//     on its own goroutine until it returns, so tasks that wait for each
+//     other (a task for one queued behind it, a Wait inside a task,
+//     channels between tasks) deadlock on the pool only if they would
+//     deadlock as goroutines started by go statements.
 //
 // The tuning knobs (batchMax, idleTimeout, monitorTick, minQueue; tuning.go)
 // may take any value in their ranges: no invariant depends on them. The
