@@ -44,7 +44,9 @@
 // failure cancels the group and is what [Group.Wait] returns; a task's panic
 // is re-raised by Wait as a [*PanicError] with the task's stack. Tasks run on a
 // shared pool of reused goroutines (pool.go), so spawning costs a queue slot,
-// not a goroutine. Options: [WithLimit] bounds the tasks pending at once,
+// not a goroutine; tasks may block on anything, each other included, since
+// a queued task waits for a goroutine only while other tasks are starting
+// (see [Group]). Options: [WithLimit] bounds the tasks pending at once,
 // [WithAllErrors] collects every error. [Group.TryGo] never blocks,
 // [Group.GoRange] runs an index range in chunks, [Run] is a nursery, and
 // [ResultGroup] collects typed results in submission order (group.go).
