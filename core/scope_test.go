@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -142,8 +143,6 @@ func TestScopeForeignParent(t *testing.T) {
 	s2 := core.NewScope(ctx)
 	requireCancelled(t, s2, cause)
 }
-
-type ctxKey struct{}
 
 func TestScopeDeadline(t *testing.T) {
 	s := core.NewScopeWithTimeout(context.Background(), 20*time.Millisecond)
@@ -381,4 +380,148 @@ func TestScopeErrOnlyOnceDone(t *testing.T) {
 		}
 	}
 	require.Zero(t, open, "scopes whose Err was non-nil while Done was still open")
+}
+
+func TestNewShieldedScope(t *testing.T) {
+	parent, cancel := context.WithTimeout(context.WithValue(context.Background(), ctxKey{}, "v"), time.Hour)
+	s := core.NewShieldedScope(parent)
+	child := core.NewScope(s)
+	cancel()
+	require.Error(t, parent.Err())
+	requireLive(t, s)
+	requireLive(t, child)
+	require.Equal(t, "v", s.Value(ctxKey{}), "keeps the parent's values")
+	_, ok := s.Deadline()
+	require.False(t, ok, "drops the parent's deadline")
+
+	// Work under it runs to the end after the parent is gone.
+	g := core.NewGroup(s)
+	var ran atomic.Bool
+	g.Go(func(ctx context.Context) error {
+		assert.NoError(t, ctx.Err())
+		ran.Store(true)
+		return nil
+	})
+	require.NoError(t, grpWait(t, g))
+	require.True(t, ran.Load())
+
+	boom := errors.New("done")
+	s.Cancel(boom)
+	requireCancelled(t, s, boom)
+	requireCancelled(t, child, boom)
+	require.Zero(t, core.Children(s))
+
+	// A scope parent is shielded the same way.
+	root := core.NewScope(context.Background())
+	sh := core.NewShieldedScope(root)
+	root.Cancel(nil)
+	requireLive(t, sh)
+	require.Zero(t, core.Children(root))
+	sh.Cancel(nil)
+}
+
+func TestScopeOnCancel(t *testing.T) {
+	t.Run("once with the cause", func(t *testing.T) {
+		s := core.NewScope(context.Background())
+		var calls atomic.Int32
+		var got error
+		s.OnCancel(func(cause error) {
+			calls.Add(1)
+			got = cause
+		})
+		require.Zero(t, calls.Load())
+		boom := errors.New("boom")
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if i == 0 {
+					s.Cancel(boom)
+				} else {
+					s.Cancel(fmt.Errorf("other %d", i))
+				}
+			}()
+		}
+		wg.Wait()
+		require.EqualValues(t, 1, calls.Load())
+		require.Equal(t, context.Cause(s), got, "the hook gets the winning cause")
+	})
+	t.Run("runs before Cancel returns", func(t *testing.T) {
+		s := core.NewScope(context.Background())
+		child := core.NewScope(s)
+		var got error
+		child.OnCancel(func(cause error) {
+			require.True(t, s.Cancelled(), "after the whole subtree is cancelled")
+			got = cause
+		})
+		boom := errors.New("boom")
+		s.Cancel(boom)
+		require.Same(t, boom, got, "a descendant's hook sees the cause")
+	})
+	t.Run("nil cause", func(t *testing.T) {
+		s := core.NewScope(context.Background())
+		var got error
+		s.OnCancel(func(cause error) { got = cause })
+		s.Cancel(nil)
+		require.Equal(t, context.Canceled, got)
+	})
+	t.Run("stop", func(t *testing.T) {
+		s := core.NewScope(context.Background())
+		var calls atomic.Int32
+		stop := s.OnCancel(func(error) { calls.Add(1) })
+		require.True(t, stop(), "stop prevents the call")
+		require.False(t, stop(), "only once")
+		s.Cancel(nil)
+		require.Zero(t, calls.Load())
+		require.Zero(t, core.Children(s))
+	})
+	t.Run("stop after the call", func(t *testing.T) {
+		s := core.NewScope(context.Background())
+		var calls atomic.Int32
+		stop := s.OnCancel(func(error) { calls.Add(1) })
+		s.Cancel(nil)
+		require.False(t, stop(), "too late")
+		require.EqualValues(t, 1, calls.Load())
+	})
+	t.Run("already cancelled", func(t *testing.T) {
+		s := core.NewScope(context.Background())
+		boom := errors.New("boom")
+		s.Cancel(boom)
+		var got error
+		stop := s.OnCancel(func(cause error) { got = cause })
+		require.Same(t, boom, got, "runs before OnCancel returns")
+		require.False(t, stop())
+	})
+	t.Run("foreign parent", func(t *testing.T) {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		s := core.NewScope(ctx)
+		got := make(chan error, 1)
+		s.OnCancel(func(cause error) { got <- cause })
+		boom := errors.New("boom")
+		cancel(boom)
+		select {
+		case c := <-got:
+			require.Same(t, boom, c)
+		case <-time.After(grpTimeout):
+			t.Fatal("hook not called")
+		}
+	})
+	t.Run("group scope", func(t *testing.T) {
+		g := core.NewGroup(context.Background())
+		var got error
+		g.Scope().OnCancel(func(cause error) { got = cause })
+		boom := errors.New("boom")
+		g.Go(func(context.Context) error { return boom })
+		require.Same(t, boom, grpWait(t, g))
+		require.Same(t, boom, got)
+	})
+	t.Run("many hooks stopped leave no children", func(t *testing.T) {
+		s := core.NewScope(context.Background())
+		for range 1000 {
+			s.OnCancel(func(error) {})()
+		}
+		require.Zero(t, core.Children(s))
+		s.Cancel(nil)
+	})
 }
