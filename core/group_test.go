@@ -172,7 +172,9 @@ func TestGroupWaitIdempotentAndConcurrent(t *testing.T) {
 			errs[i] = g.Wait()
 		}()
 	}
-	time.Sleep(5 * time.Millisecond) // let the waiters block
+	waitUntil(t, func() bool {
+		return parkedIn("core.(*Group).wait", "TestGroupWaitIdempotentAndConcurrent") == waiters
+	}, "the waiters to park in Wait")
 	close(release)
 	grpReturns(t, "concurrent Waits", wg.Wait)
 	for i, err := range errs {
@@ -235,7 +237,8 @@ func TestGroupGoFromTaskWhileWaiting(t *testing.T) {
 		return func(context.Context) error {
 			ran.Add(1)
 			if d > 1 {
-				time.Sleep(50 * time.Microsecond) // Wait is likely blocked by now
+				// Go while Wait is parked, not only likely to be.
+				waitUntil(t, func() bool { return parkedIn("core.(*Group).wait", "core_test.grpWait") > 0 }, "Wait to park")
 				g.Go(spawn(d - 1))
 			}
 			return nil

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -169,3 +170,51 @@ func (g *grpGauge) enter() {
 }
 
 func (g *grpGauge) leave() { g.cur.Add(-1) }
+
+// waitUntil polls cond until it holds and reports whether it did. If cond
+// does not hold within grpTimeout, it fails the test with what it waited
+// for, and returns false: it never hangs. It fails with t.Errorf, so it may
+// be called from any goroutine, a task's too.
+func waitUntil(t *testing.T, cond func() bool, what string) bool {
+	t.Helper()
+	for t0 := time.Now(); !cond(); time.Sleep(50 * time.Microsecond) {
+		if time.Since(t0) > grpTimeout {
+			t.Errorf("waited %v for %s", grpTimeout, what)
+			return false
+		}
+	}
+	return true
+}
+
+// parkedIn counts the goroutines blocked on a channel (a send, a receive
+// or a select) with every one of frames in their stack (a frame is a
+// substring of a function's name, such as "core.(*Group).wait"), so that
+// a test can wait for a goroutine to block where a sleep only makes it
+// likely. It stops the world to read the stacks: poll it, don't spin on
+// it.
+func parkedIn(frames ...string) int {
+	buf := make([]byte, 64<<10)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+next:
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		header, _, _ := strings.Cut(g, "\n")
+		if !strings.Contains(header, "[chan receive") && !strings.Contains(header, "[chan send") && !strings.Contains(header, "[select") {
+			continue
+		}
+		for _, f := range frames {
+			if !strings.Contains(g, f) {
+				continue next
+			}
+		}
+		count++
+	}
+	return count
+}
