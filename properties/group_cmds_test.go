@@ -304,13 +304,21 @@ func waitCmd(id int, end bodyEnd, spawn int) commands.Command {
 			if spawn > 0 {
 				cancelled := sut.scope().Cancelled()
 				fid := sut.submit(1 + spawn)
+				// Waits parked before this one: those of groups that an
+				// earlier failed run left behind.
+				parked, bound := parkedIn("core.(*Group).wait"), settleBound // read here: the self-test sets settleBound
 				sut.goFn(sut.task(fid, cancelled, 0, func(context.Context) (int, error) {
-					// Let Wait start waiting: spinning, or parked (after a
-					// few µs), depending on the command.
+					// Let Wait start waiting: one command in four spawns
+					// while Wait spins (or is about to be called), the
+					// others once it has parked. Wait parks, since this
+					// task is pending; the bound is for a broken Wait,
+					// whose outcome the command checks.
 					for range 3 {
 						runtime.Gosched()
 					}
-					time.Sleep(time.Duration(id%4) * 200 * time.Microsecond)
+					if id%4 != 0 {
+						waitUntil(bound, func() bool { return parkedIn("core.(*Group).wait") > parked })
+					}
 					for k := 1; k <= spawn; k++ {
 						sut.goFn(sut.task(fid+k, cancelled, 0, func(context.Context) (int, error) { return spawnValue(id, k), nil }))
 					}
