@@ -28,6 +28,7 @@ import (
 // benchBases are the base names of the cases, one Benchmark function each.
 var benchBases = []string{
 	"Chan", "ChanBatch", "LatencyWake", "LatencyPingPong", "Spawn", "SpawnRate",
+	"FanOut",
 	"ScopeCheck", "ScopeCancel", "ScopeWake", "ChanMem", "ChanMem10K", "ScopeMem",
 	"ParkedTaskMem", "Stress", "StressPeakHeap",
 }
@@ -38,6 +39,7 @@ func BenchmarkLatencyWake(b *testing.B)     { runCases(b, "LatencyWake") }
 func BenchmarkLatencyPingPong(b *testing.B) { runCases(b, "LatencyPingPong") }
 func BenchmarkSpawn(b *testing.B)           { runCases(b, "Spawn") }
 func BenchmarkSpawnRate(b *testing.B)       { runCases(b, "SpawnRate") }
+func BenchmarkFanOut(b *testing.B)          { runCases(b, "FanOut") }
 func BenchmarkScopeCheck(b *testing.B)      { runCases(b, "ScopeCheck") }
 func BenchmarkScopeCancel(b *testing.B)     { runCases(b, "ScopeCancel") }
 func BenchmarkScopeWake(b *testing.B)       { runCases(b, "ScopeWake") }

@@ -6,7 +6,8 @@ package bench
 // offers without a library), errgroup, conc's pool and an ants pool.
 //
 // One benchmark run reports both ns/task and tasks/s; the two cases share
-// it (cases_shared.go).
+// it (cases_shared.go). The tasks that block, in waves, are in
+// cases_fanout.go.
 
 import (
 	"context"
@@ -99,7 +100,8 @@ var spawnClaims = map[string]*Claim{
 	"tasks/s": {Text: "Task Spawn Rate: 500K+ tasks per second", Value: 500e3},
 }
 
-// taskCases returns the tasks group.
+// taskCases returns the tasks group: the spawn cases, then the fan-out
+// cases (cases_fanout.go).
 func taskCases() []Case {
 	var cases []Case
 	for _, n := range []int{100_000, 16} {
@@ -108,7 +110,7 @@ func taskCases() []Case {
 			cases = append(cases, spawnCase("tasks", fmt.Sprintf("SpawnRate/tasks=%d", n), n, "tasks/s", 0, spawners))
 		}
 	}
-	return cases
+	return append(cases, fanOutCases()...)
 }
 
 // spawnCase returns the case name: spawn+wait of n tasks by each of ss,
