@@ -159,12 +159,15 @@ const (
 // block on anything, each other included, and never deadlock where the
 // same functions started by go statements would not: a task that blocks
 // in this package (a channel operation, Wait, a Go waiting for a limit
-// slot) lets another worker take the queued tasks at once, and when a
-// whole tick of the pool's monitor passes in which no task started (the
-// workers block on something else: I/O, locks, Go channels, or compute
-// longer than a tick), every queued task gets a goroutine of its own.
-// CPU-bound tasks shorter than a tick run on GOMAXPROCS goroutines. Idle
-// workers exit within the retry budget of goleak.VerifyNone.
+// slot) lets another worker take the queued tasks at once. When workers
+// block on something else (I/O, locks, Go channels, timers) while a P is
+// idle, every waiting task gets a goroutine of its own within a short
+// tick or two of the pool's monitor (200 µs each, about a millisecond when
+// the process is otherwise idle); and when a whole 20 ms tick passes in
+// which no task started (the workers compute for longer, or block while
+// every P is busy), likewise. CPU-bound tasks shorter than 20 ms run on
+// GOMAXPROCS goroutines. Idle workers exit within the retry budget of
+// goleak.VerifyNone.
 type Group struct {
 	scope  Scope
 	limit  int64 // 0: no limit (read-only after NewGroup)

@@ -8,8 +8,10 @@ package core
 // when there is nothing to do, and exit after idleTimeout parked. No
 // goroutine is started per task while workers keep up.
 //
-// The liveness rule: after a monitor tick in which no task left the queue
-// and no batch advanced, every queued task gets a goroutine of its own.
+// The liveness rule: after a stalled monitor tick (20 ms in which no task
+// left the queue and no batch advanced, or 200 µs at both ends of which a
+// permanent worker was blocked while a P was idle), every waiting task
+// gets a goroutine of its own.
 //
 // So a task waits for a goroutine only while other tasks are being started,
 // whatever the running tasks block on (invariant 7). It is Go's scheduler's
@@ -17,8 +19,11 @@ package core
 // goroutine enters a syscall (handoffp), and sysmon retakes a P stuck there.
 // A goroutine about to block in core (a channel's park, Group.Wait, a Go
 // waiting for a limit slot) calls handoff, which puts a worker on the queue
-// at once; the tick covers what core cannot see (Go channels, locks, I/O,
-// long computations). handoff only saves the tick: no invariant needs it.
+// at once; the monitor covers what core cannot see (Go channels, locks,
+// I/O, timers, long computations): within a short tick or two when a worker
+// blocks and a P is idle (the scheduler's counts say so; pool_monitor.go),
+// within a long tick when the tasks compute or the Ps are busy. handoff
+// only saves a tick: no invariant needs it.
 //
 // Every field of pool is guarded by pool.mu unless it says otherwise.
 //
@@ -47,10 +52,10 @@ package core
 //     by whoever claimed it. Batch entries are claimed one at a time by a
 //     CAS on the worker's claim word, by the worker before it runs one, or
 //     by the monitor, under mu, for all of them at once (stealLocked): when
-//     a worker's claim word did not change for a whole tick (its task
-//     blocks, perhaps waiting for one behind it in its batch), the monitor
-//     puts the rest of its batch back at the head of the queue, since they
-//     are older than every queued task. all links the workers that hold a
+//     a worker's claim word did not change for a whole long tick (its task
+//     blocks, perhaps waiting for one behind it in its batch), or after a
+//     stall, the monitor puts the rest of its batch back at the head of the
+//     queue, since they are older than every queued task. all links the workers that hold a
 //     batch of more than one task; the monitor runs while any of them has
 //     unclaimed entries, and unlinks it once the batch is fully claimed
 //     (listed says whether a worker is linked).
@@ -69,10 +74,12 @@ package core
 //     a batch's unclaimed entries back at the head. A worker claims the
 //     first entry of a batch it takes before anything else. taken counts
 //     the tasks ever taken from the queue, by workers and by the monitor.
-//  7. Liveness: every submitted task starts. At every tick the monitor
-//     first steals each batch that did not advance during the tick
-//     (invariant 3); then, if taken did not change and no batch advanced,
-//     it takes every queued task and starts a temporary worker for each.
+//  7. Liveness: every submitted task starts. At the end of every tick the
+//     monitor first steals each batch that did not advance during the tick,
+//     or every batch if the tick stalled on a blocked worker (invariant 3);
+//     then, if the tick stalled, or taken did not change and no batch
+//     advanced, it takes every queued task and starts a temporary worker
+//     for each. A tick ends within monitorTick (and a wake).
 //     Proof sketch, by induction on submission order: let every task
 //     submitted before X start, by some time T. After T no older task is
 //     unclaimed, so nothing is ahead of X (invariant 6). If X is in a
@@ -88,11 +95,11 @@ package core
 //     channels between tasks) deadlock on the pool only if they would
 //     deadlock as goroutines started by go statements.
 //
-// The tuning knobs (batchMax, idleTimeout, monitorTick, minQueue; tuning.go)
-// may take any value in their ranges: no invariant depends on them. The
-// knobs a worker reads are read under mu, while it is counted as searching
-// (poll), or by the monitor: the moments tuning.go's invariant 2 keeps free
-// of SetTuning.
+// The tuning knobs (batchMax, idleTimeout, monitorTick, shortTick,
+// minQueue; tuning.go) may take any value in their ranges: no invariant
+// depends on them. The knobs a worker reads are read under mu, while it is
+// counted as searching (poll), or by the monitor: the moments tuning.go's
+// invariant 2 keeps free of SetTuning.
 
 import (
 	"context"
@@ -117,6 +124,7 @@ type pool struct {
 	buf        []task // ring of queued tasks, len a power of two
 	head, n    int    // first queued task and count
 	idle       *worker
+	parked     int     // workers in the idle list
 	all        *worker // workers holding a batch of more than one task (invariant 3)
 	workers    int     // permanent workers (invariant 1)
 	procs      int     // GOMAXPROCS as last read (off the hot path: reading it takes the scheduler's lock)

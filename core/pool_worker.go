@@ -134,6 +134,7 @@ func (p *pool) parkLocked(w *worker) {
 		p.idle.prev = w
 	}
 	p.idle = w
+	p.parked++
 }
 
 // poll watches the queue for a little while before a searcher parks: a
@@ -220,6 +221,7 @@ func (p *pool) unlinkIdleLocked(w *worker) {
 		w.next.prev = w.prev
 	}
 	w.next, w.prev, w.parked = nil, nil, false
+	p.parked--
 }
 
 // exit runs when a worker goroutine ends: normally after its idle timeout

@@ -2,7 +2,7 @@ package core
 
 // Tuning: core's magic numbers, in one table. The spin policy's counts and
 // shifts and the bounds of the adaptive spin level (park.go, ops.go), the
-// task pool's batch size, monitor tick, idle timeout and minimum queue
+// task pool's batch size, monitor ticks, idle timeout and minimum queue
 // (pool.go), and GoRange's chunking (group.go).
 //
 // A plain build compiles each knob as a typed constant (tuning_const.go):
@@ -23,8 +23,10 @@ package core
 //     length are 16 bits of the claim word (pool.go, invariant 3).
 //     minQueue is a power of two: the queue's ring indexes by mask.
 //     parkFirst <= 0 <= maxLevel: a side's spin level starts at 0, between
-//     the bounds. monitorTick > 0: a monitor that never slept would hold a
-//     P. idleTimeout <= 100 ms: idle workers exit inside goleak's retries.
+//     the bounds. monitorTick > 0 and shortTick > 0: a monitor that never
+//     slept would hold a P (either may exceed the other: the monitor wakes
+//     every min(shortTick, monitorTick)). idleTimeout <= 100 ms: idle
+//     workers exit inside goleak's retries.
 //     SetTuning refuses anything else (CheckTuning).
 //  2. A knob changes only while core is quiet, so that plain reads of it
 //     never race with its write: SetTuning writes under the pool's lock,
@@ -75,6 +77,16 @@ const (
 	// scheduler's 10 ms time slice, so that CPU-bound tasks of up to a tick
 	// keep GOMAXPROCS workers claiming tasks and never make the pool grow.
 	defaultMonitorTick = 20 * time.Millisecond
+	// shortTick is how often the monitor wakes, while it runs, to read the
+	// scheduler's counts (about 70 ns a read on the 2-core development VM);
+	// two wakes in a row that find a permanent worker blocked with a P idle
+	// make a stalled tick (pool.go's liveness rule). So tasks queued behind
+	// workers that wait on I/O, Go channels, locks or timers wait about two
+	// short ticks for goroutines of their own: at 200 µs, short beside the
+	// millisecond or more of an I/O call, for 5000 wakes a second. (While
+	// the process is otherwise idle, Go's timers fire on the millisecond,
+	// so a wake then comes about a millisecond after the last.)
+	defaultShortTick = 200 * time.Microsecond
 	// minQueue is the queue capacity the pool shrinks back to when idle
 	// (a power of two).
 	defaultMinQueue int = 256
@@ -110,6 +122,7 @@ var knobs = []Knob{
 	{Name: "pool/idle-timeout-us", Default: micros(defaultIdleTimeout), Min: 0, Max: micros(defaultIdleTimeout)},
 	{Name: "pool/min-queue", Default: defaultMinQueue, Min: 1, Max: 4096, PowerOfTwo: true},
 	{Name: "pool/monitor-tick-us", Default: micros(defaultMonitorTick), Min: 10, Max: micros(defaultMonitorTick)},
+	{Name: "pool/short-tick-us", Default: micros(defaultShortTick), Min: 10, Max: micros(defaultShortTick)},
 }
 
 func micros(d time.Duration) int { return int(d / time.Microsecond) }

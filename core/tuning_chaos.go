@@ -20,6 +20,7 @@ var (
 	batchMax    = defaultBatchMax
 	idleTimeout = defaultIdleTimeout
 	monitorTick = defaultMonitorTick
+	shortTick   = defaultShortTick
 	minQueue    = defaultMinQueue
 
 	rangeChunk = defaultRangeChunk
@@ -44,6 +45,7 @@ var knobVars = map[string]*int{
 var knobDurations = map[string]*time.Duration{
 	"pool/idle-timeout-us": &idleTimeout,
 	"pool/monitor-tick-us": &monitorTick,
+	"pool/short-tick-us":   &shortTick,
 }
 
 // quietWait bounds how long SetTuning waits for the task pool to be quiet.

@@ -15,6 +15,7 @@ const (
 	batchMax    = defaultBatchMax
 	idleTimeout = defaultIdleTimeout
 	monitorTick = defaultMonitorTick
+	shortTick   = defaultShortTick
 	minQueue    = defaultMinQueue
 
 	rangeChunk = defaultRangeChunk
