@@ -449,8 +449,7 @@ func (g *Group) wait() {
 			break // PLANTED: leaves the tasks to whoever waits for the parent
 		}
 		if i < 8 {
-			for j := 1 << min(spinShift+i, maxShift); j > 0; j-- {
-			}
+			busyWait(min(spinShift+i, maxShift))
 			continue
 		}
 		g.mu.Lock()

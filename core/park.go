@@ -69,11 +69,30 @@ func spin(i, level int) {
 		if i == 0 {
 			shift = spinShift + max(level, 0) // the first round waits for a batch
 		}
-		for j := 1 << min(shift, maxShift); j > 0; j-- {
-		}
+		busyWait(min(shift, maxShift))
 		return
 	}
 	runtime.Gosched()
+}
+
+// busyWait waits 2^shift iterations of an empty loop: core's one busy wait,
+// for a peer on another core that is about to finish (a spin round of a
+// blocked operation here, a lost CAS on a ring index in ring.go, the last
+// tasks of a group in Group.wait). The caller caps shift; it must not be
+// negative. It inlines: its cost is the loop alone, about a cycle an
+// iteration (2^12 iterations, maxShift's default, are about a microsecond).
+//
+// Why an empty loop. runtime.Gosched is the next step, not a shorter one:
+// it goes through the scheduler and gives the P to another goroutine, which
+// the spin policy does only after the busy rounds. The runtime's procyield
+// (the PAUSE instruction) is internal to the runtime, and a PAUSE costs
+// ten times more on some CPU models than on others, whereas an iteration of
+// the loop costs about a cycle wherever it runs. The loop touches no memory,
+// so it takes from the peer none of the cache lines it is writing. The
+// compiler keeps an empty loop; the countdown bounds it.
+func busyWait(shift int) {
+	for j := 1 << shift; j > 0; j-- {
+	}
 }
 
 // spinning reports whether attempt i should spin rather than park.

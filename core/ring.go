@@ -92,8 +92,7 @@ func (r *ring[T]) init(fn string, capacity int) {
 // on two cores do not pass the index's cache line back and forth on every
 // retry: a few dozen loop iterations, growing with i.
 func contended(i int) {
-	for j := 16 << min(i, 4); j > 0; j-- {
-	}
+	busyWait(4 + min(i, 4)) // 16 << min(i, 4)
 }
 
 // backoff waits a little for an in-flight peer (invariant 5).
