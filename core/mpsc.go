@@ -40,7 +40,6 @@ package core
 
 import (
 	"context"
-	"runtime"
 	"sync/atomic"
 
 	"github.com/pingcap/failpoint"
@@ -109,14 +108,8 @@ func (c *MPSC[T]) trySend(v T) error {
 		if t&closedBit != 0 {
 			return ErrClosed
 		}
-		if planted(fpBugStaleFull) {
-			// PLANTED: preempted between its loads of tail and head,
-			// it takes a head that passed t for a full ring and does
-			// not re-check tail (invariant 6).
-			runtime.Gosched()
-			if t-c.head.Load() > c.mask {
-				return errWouldBlock
-			}
+		if plantedBugs && planted(fpBugStaleFull) && c.bugTrySendFullOnStaleTail(t) {
+			return errWouldBlock
 		}
 		if c.room(t, 1) == 0 {
 			if c.tail.Load() != t {

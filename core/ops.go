@@ -83,8 +83,7 @@ func recvSlow[T any, C receiver[T]](ctx context.Context, c C, st *spinState, rec
 				sendq.wake(1)
 				st.adapt(lv, i < activeSpins, c.moreValues())
 				if plantedBugs && !spinning(i) && ctx.Err() != nil && planted(fpBugCancelLosesValue) {
-					var zero T
-					return zero, ctx.Err() // PLANTED: the value is taken and dropped
+					return bugCancelLosesValue[T](ctx)
 				}
 			}
 			return v, err
@@ -151,13 +150,13 @@ func recvBatch[T any, C receiver[T]](ctx context.Context, c C, dst []T, recvq, s
 		k, err := c.tryRecvBatch(dst)
 		if err != errWouldBlock {
 			if k > 0 {
+				wakes := k
 				if plantedBugs && k > 1 && planted(fpBugBatchWakesOne) {
-					sendq.wake(1) // PLANTED: one wakeup for the whole run
-				} else {
-					sendq.wake(k)
+					wakes = 1 // PLANTED: one wakeup for the whole run
 				}
+				sendq.wake(wakes)
 				if plantedBugs && i > 0 && !spinning(i-1) && ctx.Err() != nil && planted(fpBugCancelLosesValue) {
-					return 0, ctx.Err() // PLANTED: the values are taken and dropped
+					return bugCancelLosesValue[int](ctx)
 				}
 			}
 			return k, err

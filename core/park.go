@@ -163,13 +163,9 @@ func (q *waitq) wake(k int) {
 }
 
 func (q *waitq) wakeSlow(k int) {
-	failpoint.Inject(fpBugLostWakeup, func() {
-		var bug bool
-		failpoint.InjectCall(fpBugLostWakeup, &bug)
-		if bug {
-			failpoint.Return()
-		}
-	})
+	if plantedBugs && planted(fpBugLostWakeup) {
+		return // PLANTED: the wakeups owed are skipped
+	}
 	q.mu.Lock()
 	var woken *waiter // unlinked waiters, chained through next
 	for ; k > 0 && q.first != nil; k-- {
@@ -272,11 +268,8 @@ func (q *waitq) park(ctx context.Context, ready func() bool) error {
 		select {
 		case <-w.token:
 		case <-done:
-			if planted(fpBugCancelStaysLinked) {
-				// PLANTED: w stays linked and counted; the waker
-				// that unlinks it sends its token to nobody (w is
-				// abandoned, never reused).
-				return ctx.Err()
+			if plantedBugs && planted(fpBugCancelStaysLinked) {
+				return ctx.Err() // PLANTED: w stays linked and counted; its waker's token goes to nobody
 			}
 			if !q.leave(w) {
 				q.wake(1) // invariant 4: pass the consumed wakeup on

@@ -194,13 +194,9 @@ func (r *ring[T]) tryRecv() (T, error) {
 			if t&^closedBit == h {
 				var zero T
 				if t&closedBit != 0 {
-					failpoint.Inject(fpBugRecvRunaway, func() {
-						var bug bool
-						failpoint.InjectCall(fpBugRecvRunaway, &bug)
-						if bug { // re-deliver the slot of position h-1 (zeroed: see invariant 3)
-							failpoint.Return(r.slots[(h-1)&r.mask].val, nil)
-						}
-					})
+					if plantedBugs && planted(fpBugRecvRunaway) {
+						return r.bugRecvAfterCloseRunaway(h)
+					}
 					return zero, ErrClosed
 				}
 				return zero, errWouldBlock
@@ -231,17 +227,9 @@ func (r *ring[T]) tryRecvBatch(dst []T) (int, error) {
 				t := r.tail.Load()
 				if t&^closedBit == h {
 					if t&closedBit != 0 {
-						failpoint.Inject(fpBugRecvRunaway, func() {
-							var bug bool
-							failpoint.InjectCall(fpBugRecvRunaway, &bug)
-							if bug { // re-deliver the slots of the last lap, h-cap .. h-1
-								k := min(uint64(len(dst)), r.mask+1)
-								for j := uint64(0); j < k; j++ {
-									dst[j] = r.slots[(h+j)&r.mask].val
-								}
-								failpoint.Return(int(k), nil)
-							}
-						})
+						if plantedBugs && planted(fpBugRecvRunaway) {
+							return r.bugRecvBatchAfterCloseRunaway(h, dst)
+						}
 						return 0, ErrClosed
 					}
 					return 0, errWouldBlock
@@ -352,15 +340,9 @@ func (r *ring[T]) RecvBatch(ctx context.Context, dst []T) (int, error) {
 // Close implements [Chan.Close]. It may be called from any goroutine.
 func (r *ring[T]) Close() error {
 	err := closeRing(&r.tail, &r.recvq, &r.sendq)
-	failpoint.Inject(fpBugCloseDrops, func() {
-		var bug bool
-		failpoint.InjectCall(fpBugCloseDrops, &bug)
-		for bug && err == nil {
-			if _, e := r.tryRecv(); e != nil {
-				break
-			}
-		}
-	})
+	if plantedBugs && err == nil && planted(fpBugCloseDrops) {
+		r.bugCloseDropsValues()
+	}
 	return err
 }
 

@@ -36,7 +36,6 @@ package core
 
 import (
 	"context"
-	"runtime"
 	"sync/atomic"
 
 	"github.com/pingcap/failpoint"
@@ -93,20 +92,9 @@ func (c *SPSC[T]) trySend(v T) error {
 		}
 	}
 	i := t & c.mask
-	failpoint.Inject(fpBugEarlyPub, func() {
-		var bug bool
-		failpoint.InjectCall(fpBugEarlyPub, &bug)
-		if bug { // publish first, then write: a receiver may read a stale slot
-			c.stail = t + 1
-			if !c.tail.CompareAndSwap(t, t+1) {
-				c.stail = t
-				failpoint.Return(ErrClosed)
-			}
-			runtime.Gosched()
-			c.buf[i] = v
-			failpoint.Return(nil)
-		}
-	})
+	if plantedBugs && planted(fpBugEarlyPub) {
+		return c.bugPublishBeforeWrite(t, v)
+	}
 	c.buf[i] = v
 	failpoint.InjectCall(fpSendReserved)
 	c.stail = t + 1                     // before the publish: see invariant 4

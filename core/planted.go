@@ -1,0 +1,77 @@
+package core
+
+// The planted bugs' actions, for the harness's self-test (properties,
+// TestSelfTestCatchesPlantedBugs): each function here is what one planted
+// bug does instead of the right thing, named after the bug (its marker in
+// internal/failpoints, without the "bug/" prefix). The marker stays at the
+// site, tested after the condition under which the bug acts, so that it
+// fires only where the bug acts:
+//
+//	if plantedBugs && cond && planted(fpBugX) {
+//		return bugX(…)
+//	}
+//
+// In a build without the chaos tag plantedBugs is the constant false, the
+// branch is dead and the compiler drops it with the call: these functions
+// cost the hot paths nothing. A bug whose action is a single statement
+// (return nil, k = 1, continue) keeps it at the site.
+
+import (
+	"context"
+	"runtime"
+)
+
+// bugCancelLosesValue: a receive that waited and finds its context ended as
+// it takes a value drops the value and returns ctx.Err() (ops.go).
+func bugCancelLosesValue[T any](ctx context.Context) (T, error) {
+	var zero T
+	return zero, ctx.Err()
+}
+
+// bugPublishBeforeWrite: an SPSC send publishes position t before it writes
+// the value, so the receiver may read the slot's old contents (spsc.go).
+func (c *SPSC[T]) bugPublishBeforeWrite(t uint64, v T) error {
+	c.stail = t + 1
+	if !c.tail.CompareAndSwap(t, t+1) {
+		c.stail = t
+		return ErrClosed
+	}
+	runtime.Gosched()
+	c.buf[t&c.mask] = v
+	return nil
+}
+
+// bugTrySendFullOnStaleTail: an MPSC send preempted between its loads of
+// tail and head takes a head that passed its tail t for a full ring and does
+// not re-check tail (mpsc.go, invariant 6). It reports whether the send
+// gives up with errWouldBlock.
+func (c *MPSC[T]) bugTrySendFullOnStaleTail(t uint64) bool {
+	runtime.Gosched()
+	return t-c.head.Load() > c.mask
+}
+
+// bugRecvAfterCloseRunaway: a receive on a closed, drained ring re-delivers
+// the slot of position h-1 (zeroed: ring.go, invariant 3) instead of
+// returning ErrClosed, for ever.
+func (r *ring[T]) bugRecvAfterCloseRunaway(h uint64) (T, error) {
+	return r.slots[(h-1)&r.mask].val, nil
+}
+
+// bugRecvBatchAfterCloseRunaway is bugRecvAfterCloseRunaway for a batch:
+// it re-delivers the slots of the last lap, h-cap .. h-1.
+func (r *ring[T]) bugRecvBatchAfterCloseRunaway(h uint64, dst []T) (int, error) {
+	k := min(uint64(len(dst)), r.mask+1)
+	for j := uint64(0); j < k; j++ {
+		dst[j] = r.slots[(h+j)&r.mask].val
+	}
+	return int(k), nil
+}
+
+// bugCloseDropsValues: Close of a ring drains and drops its buffered values.
+func (r *ring[T]) bugCloseDropsValues() {
+	for {
+		if _, err := r.tryRecv(); err != nil {
+			return
+		}
+	}
+}
