@@ -224,12 +224,8 @@ func (g *Group) Cancel(cause error) { g.scope.Cancel(cause) }
 // Go panics if fn is nil or Wait has returned.
 func (g *Group) Go(fn func(ctx context.Context) error) {
 	if plantedBugs && g.scope.Cancelled() && planted(fpBugGoInline) {
-		g.start(fn, true)
-		g.run(fn)
-		g.finish(1)
-		return
-	}
-	if g.start(fn, true) { // a blocking start counts the task (invariant 5), but under a planted bug
+		g.bugCancelledGoRunsInline(fn)
+	} else if g.start(fn, true) { // a blocking start counts the task (invariant 5), but under a planted bug
 		g.queue(fn)
 	}
 }
@@ -265,10 +261,8 @@ func (g *Group) start(fn func(context.Context) error, block bool) bool {
 		return false
 	}
 	if g.limit == 0 {
-		if planted(fpBugGoClearsWaiter) {
-			for s := g.state.Load(); !g.state.CompareAndSwap(s, (s+1)&^waiterBit); s = g.state.Load() {
-			}
-			return true
+		if plantedBugs && planted(fpBugGoClearsWaiter) {
+			return g.bugGoClearsWaitFlag()
 		}
 		g.state.Add(1)
 		return true
@@ -621,13 +615,8 @@ func (r *ResultGroup[T]) TryGo(fn func(ctx context.Context) (T, error)) bool {
 	if fn == nil {
 		panic("core: ResultGroup.TryGo: nil function")
 	}
-	if planted(fpBugResultSlotRefused) {
-		slot := r.reserve()
-		if !r.g.start(task0, false) {
-			return false
-		}
-		r.g.queue(r.wrap(slot, fn))
-		return true
+	if plantedBugs && planted(fpBugResultSlotRefused) {
+		return r.bugResultSlotForRefusedTryGo(fn)
 	}
 	if !r.g.start(task0, false) {
 		return false

@@ -75,3 +75,31 @@ func (r *ring[T]) bugCloseDropsValues() {
 		}
 	}
 }
+
+// bugCancelledGoRunsInline: Go on a cancelled group calls fn inline, on the
+// caller's goroutine, instead of queueing it.
+func (g *Group) bugCancelledGoRunsInline(fn func(context.Context) error) {
+	g.start(fn, true)
+	g.run(fn)
+	g.finish(1)
+}
+
+// bugGoClearsWaitFlag: Go counts its task and clears waiterBit, so the
+// last task's end never wakes a Wait that is parked (group.go, invariant 2).
+func (g *Group) bugGoClearsWaitFlag() bool {
+	for s := g.state.Load(); !g.state.CompareAndSwap(s, (s+1)&^waiterBit); s = g.state.Load() {
+	}
+	return true
+}
+
+// bugResultSlotForRefusedTryGo: ResultGroup.TryGo reserves a result slot
+// before it knows whether the task is accepted, so a refused TryGo leaves a
+// zero value among the results.
+func (r *ResultGroup[T]) bugResultSlotForRefusedTryGo(fn func(context.Context) (T, error)) bool {
+	slot := r.reserve()
+	if !r.g.start(task0, false) {
+		return false
+	}
+	r.g.queue(r.wrap(slot, fn))
+	return true
+}

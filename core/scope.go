@@ -230,13 +230,9 @@ func (s *Scope) cancelTree(cause error, state uint32) {
 		}
 	}
 	failpoint.InjectCall(fpScopeHooks)
-	failpoint.Inject(fpBugHookSkipped, func() {
-		var bug bool
-		failpoint.InjectCall(fpBugHookSkipped, &bug)
-		if bug {
-			failpoint.Return()
-		}
-	})
+	if plantedBugs && len(hooks) > 0 && planted(fpBugHookSkipped) {
+		return // PLANTED: the hooks never run
+	}
 	for _, f := range hooks {
 		f()
 	}
@@ -262,21 +258,16 @@ func (s *Scope) cancel(cause error, state uint32, hooks *[]func()) bool {
 		s.done.Store(closedChan)
 	}
 	unlinked := int64(0)
-	for c := s.first; c != nil; {
-		next := c.next
+	var next *Scope
+	for c := s.first; c != nil; c = next {
+		next = c.next
 		c.prev, c.next, c.linked = nil, nil, false // unlink: invariant 2
 		unlinked++
 		failpoint.InjectCall(fpScopeCancel)
-		failpoint.Inject(fpBugChildLive, func() {
-			var bug bool
-			failpoint.InjectCall(fpBugChildLive, &bug)
-			if bug { // unlinked but never cancelled
-				c = next
-				failpoint.Continue()
-			}
-		})
+		if plantedBugs && planted(fpBugChildLive) {
+			continue // PLANTED: c is unlinked but never cancelled
+		}
 		c.cancel(cause, state, hooks) // locks c below s: invariant 4
-		c = next
 	}
 	if unlinked > 0 {
 		liveScopes.Add(-unlinked) // invariant 6
