@@ -49,7 +49,7 @@
 // (see [Group]). Options: [WithLimit] bounds the tasks pending at once,
 // [WithAllErrors] collects every error. [Group.TryGo] never blocks,
 // [Group.GoRange] runs an index range in chunks, [Run] is a nursery, and
-// [ResultGroup] collects typed results in submission order (group.go).
+// [ResultGroup] collects typed results in submission order (group_result.go).
 //
 // # Contracts
 //

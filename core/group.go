@@ -2,6 +2,8 @@ package core
 
 // Group: structured concurrency. A group runs tasks on the shared pool
 // (pool.go) under a child scope of its parent and waits for all of them.
+// GoRange is in group_range.go, Run in group_run.go and ResultGroup in
+// group_result.go; the invariants below hold for them too.
 //
 // Invariants:
 //
@@ -25,12 +27,13 @@ package core
 //     exceed it: a Go that finds the group cancelled (acquire: its function
 //     is called at once with the cancelled context, and a Go blocked for a
 //     slot must neither block on nor drop it), and the rest of a GoRange
-//     chunk resubmitted by the chunk's own dying task (addOver), which
-//     still holds the chunk's slot (waiting for a slot there deadlocks with
-//     a limit of 1). The resubmitted rest runs no user code beside the dying
-//     chunk: every item of the chunk before it has returned, and what is
-//     left of the dying task is core's own unwinding. So the calls of user
-//     functions started while the group is live never exceed the limit.
+//     chunk resubmitted by the chunk's own dying task (addOver, in
+//     group_range.go), which still holds the chunk's slot (waiting for a
+//     slot there deadlocks with a limit of 1). The resubmitted rest runs no
+//     user code beside the dying chunk: every item of the chunk before it
+//     has returned, and what is left of the dying task is core's own
+//     unwinding. So the calls of user functions started while the group is
+//     live never exceed the limit.
 //  4. err, errs and panicked are guarded by mu; the first error (and the
 //     first panic) is recorded before the group's scope is cancelled with it.
 //  5. Every function passed to Go (and every accepted TryGo, every GoRange
@@ -44,7 +47,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -270,6 +272,9 @@ func (g *Group) start(fn func(context.Context) error, block bool) bool {
 	return g.acquire(block)
 }
 
+// task0 stands for a non-nil task in start's checks.
+func task0(context.Context) error { return nil }
+
 // acquire takes a limit slot (invariant 3). If block, it waits for one
 // until the group is cancelled, and then counts the task beyond the limit
 // (invariant 3), so that it is called at once with the cancelled context.
@@ -461,203 +466,4 @@ func (g *Group) wait() {
 		break
 	}
 	g.waited.Store(true)
-}
-
-// GoRange calls fn(ctx, i) exactly once for every i in [0, n) in the
-// group. The calls are split into chunks, each one task of the group (a
-// chunk takes one slot of a limit, so GoRange blocks as Go does while none
-// is free), and an item costs a function call rather than a queued task.
-// Each call counts as a task for errors, panics and runtime.Goexit; the
-// items after one that panicked or called Goexit still run, as a new task
-// that reuses the failed chunk's slot (so GoRange never deadlocks on its own
-// limit). Items that start after the group is cancelled are called with the
-// cancelled context, as [Group.Go]'s are. GoRange panics if fn is nil, n < 0,
-// or Wait has returned.
-func (g *Group) GoRange(n int, fn func(ctx context.Context, i int) error) {
-	if fn == nil {
-		panic("core: Group.GoRange: nil function")
-	}
-	if n < 0 {
-		panic(fmt.Sprintf("core: Group.GoRange: negative count %d", n))
-	}
-	if g.waited.Load() {
-		g.start(task0, true) // panics with Go's message
-	}
-	size := min(max(n/(rangeSplit*runtime.GOMAXPROCS(0)), 1), rangeChunk) // tuning.go
-	for lo := 0; lo < n; lo += size {
-		g.goChunk(lo, min(lo+size, n), fn)
-	}
-}
-
-// goChunk submits items [lo, hi) of a GoRange as one task, waiting for a
-// slot of the limit as Go does.
-func (g *Group) goChunk(lo, hi int, fn func(context.Context, int) error) {
-	g.Go(g.chunk(lo, hi, fn))
-}
-
-// chunk returns the task that calls items [lo, hi) of a GoRange.
-func (g *Group) chunk(lo, hi int, fn func(context.Context, int) error) func(context.Context) error {
-	return func(ctx context.Context) error {
-		i := lo
-		defer func() {
-			if i == hi {
-				return
-			}
-			// Item i panicked or called Goexit. Its failure is recorded
-			// here, before the rest is queued, so that the first failure
-			// is first and (unless WithAllErrors) the rest sees the group
-			// cancelled: a panic is recovered and recorded; a Goexit
-			// cannot be stopped, and run records ErrGoexit again when it
-			// reaches run's frame, which does nothing once g.err is set.
-			// (WithAllErrors records it once, in run, so the rest's
-			// errors may be joined before it.) The items after i still
-			// run, as a task that takes no new slot: this one holds the
-			// chunk's slot until it ends (invariant 3).
-			if r := recover(); r != nil {
-				g.abort(r)
-			} else if !g.all {
-				g.fail(ErrGoexit)
-			}
-			if i+1 < hi {
-				if plantedBugs && planted(fpBugRangeWaitsSlot) {
-					g.Go(g.chunk(i+1, hi, fn))
-					return
-				}
-				g.addOver(g.chunk(i+1, hi, fn))
-			}
-		}()
-		for ; i < hi; i++ {
-			if err := fn(ctx, i); err != nil {
-				g.fail(err)
-			}
-		}
-		return nil
-	}
-}
-
-// addOver counts a task beyond the group's limit and queues it
-// (invariant 3). The caller must hold a pending task of the group, so that
-// Wait cannot have returned.
-func (g *Group) addOver(fn func(context.Context) error) {
-	g.state.Add(1)
-	g.queue(fn)
-}
-
-// Run is a nursery: it creates a group under ctx, calls body with it, and
-// waits for the group's tasks before it returns, so no task outlives the
-// call. An error from body fails the group as a task error would. Run
-// returns what Wait returns (and re-panics as Wait does). If body panics
-// (or calls runtime.Goexit), Run cancels the group, waits for its tasks and
-// lets the panic go on; a task's panic is then dropped in its favour.
-func Run(ctx context.Context, body func(g *Group) error, opts ...GroupOption) error {
-	if body == nil {
-		panic("core: Run: nil body")
-	}
-	g := NewGroup(ctx, opts...)
-	ok := false
-	defer func() {
-		if !ok {
-			g.Cancel(errBodyFailed)
-			g.wait()
-		}
-	}()
-	if err := body(g); err != nil && !planted(fpBugRunDropsBodyErr) {
-		g.fail(err)
-	}
-	ok = true
-	return g.Wait()
-}
-
-var errBodyFailed = errors.New("core: Run: body panicked or called runtime.Goexit")
-
-// ResultGroup is a Group whose tasks return a value: Wait returns the
-// values in the order the tasks were submitted. Create one with
-// [NewResultGroup]; the zero value is not usable.
-type ResultGroup[T any] struct {
-	g      *Group
-	mu     sync.Mutex
-	chunks []*[resultChunk]T // results; a chunk never moves once allocated
-	n      int               // results reserved
-}
-
-const resultChunk = 256
-
-// NewResultGroup returns a result group under parent, with the options of
-// [NewGroup].
-func NewResultGroup[T any](parent context.Context, opts ...GroupOption) *ResultGroup[T] {
-	return &ResultGroup[T]{g: NewGroup(parent, opts...)}
-}
-
-// Scope returns the group's scope.
-func (r *ResultGroup[T]) Scope() *Scope { return &r.g.scope }
-
-// Cancel cancels the group, as [Group.Cancel].
-func (r *ResultGroup[T]) Cancel(cause error) { r.g.Cancel(cause) }
-
-// Go calls fn in the group, as [Group.Go], and reserves the next result
-// slot for its value.
-func (r *ResultGroup[T]) Go(fn func(ctx context.Context) (T, error)) {
-	if fn == nil {
-		panic("core: ResultGroup.Go: nil function")
-	}
-	if r.g.waited.Load() {
-		r.g.start(task0, true) // panics with Go's message
-	}
-	slot := r.reserve()
-	if r.g.start(task0, true) { // a blocking start counts the task (invariant 5), but under a planted bug
-		r.g.queue(r.wrap(slot, fn))
-	}
-}
-
-// TryGo calls fn if it can start now, as [Group.TryGo]; only then does it
-// reserve a result slot.
-func (r *ResultGroup[T]) TryGo(fn func(ctx context.Context) (T, error)) bool {
-	if fn == nil {
-		panic("core: ResultGroup.TryGo: nil function")
-	}
-	if plantedBugs && planted(fpBugResultSlotRefused) {
-		return r.bugResultSlotForRefusedTryGo(fn)
-	}
-	if !r.g.start(task0, false) {
-		return false
-	}
-	r.g.queue(r.wrap(r.reserve(), fn))
-	return true
-}
-
-// task0 stands for a non-nil task in start's checks.
-func task0(context.Context) error { return nil }
-
-func (r *ResultGroup[T]) wrap(slot *T, fn func(context.Context) (T, error)) func(context.Context) error {
-	return func(ctx context.Context) error {
-		v, err := fn(ctx)
-		*slot = v
-		return err
-	}
-}
-
-func (r *ResultGroup[T]) reserve() *T {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	i := r.n
-	if i/resultChunk == len(r.chunks) {
-		r.chunks = append(r.chunks, new([resultChunk]T))
-	}
-	r.n++
-	return &r.chunks[i/resultChunk][i%resultChunk]
-}
-
-// Wait waits as [Group.Wait] does and returns one value per Go call (and
-// per successful TryGo), in call order: what the task returned, even with
-// an error, or the zero value for a task that called runtime.Goexit. If a
-// task panicked, Wait panics as [Group.Wait] does.
-func (r *ResultGroup[T]) Wait() ([]T, error) {
-	err := r.g.Wait()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make([]T, r.n)
-	for i := range out {
-		out[i] = r.chunks[i/resultChunk][i%resultChunk]
-	}
-	return out, err
 }
