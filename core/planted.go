@@ -103,3 +103,12 @@ func (r *ResultGroup[T]) bugResultSlotForRefusedTryGo(fn func(context.Context) (
 	r.g.queue(r.wrap(slot, fn))
 	return true
 }
+
+// bugTaskDoneBeforeDefer: a worker publishes task t finished before it
+// runs it, so Wait may return while t and its deferred calls still run
+// (pool_worker.go).
+func (w *worker) bugTaskDoneBeforeDefer(t task) {
+	w.done--
+	w.finished++
+	t.g.finish(1)
+}

@@ -155,8 +155,7 @@ func (p *pool) poll() bool {
 		}
 		seen = n
 		if i < 8 {
-			for j := 1 << min(spinShift+i, maxShift); j > 0; j-- {
-			}
+			busyWait(min(spinShift+i, maxShift))
 		} else {
 			runtime.Gosched()
 		}
@@ -240,7 +239,7 @@ func (p *pool) exit(w *worker) {
 	}
 	w.flush()
 	p.mu.Lock()
-	if !planted(fpBugExitUnpublished) {
+	if !(plantedBugs && planted(fpBugExitUnpublished)) { // else the finished count is lost
 		p.publishLocked(w)
 	}
 	p.stealLocked(w) // back at the head of the queue (invariants 3 and 6)
@@ -297,15 +296,9 @@ func (w *worker) runBatch() {
 			w.g = t.g
 		}
 		w.done++ // counted now, published by flush after t ends (even by Goexit)
-		failpoint.Inject(fpBugDoneEarly, func() {
-			var bug bool
-			failpoint.InjectCall(fpBugDoneEarly, &bug)
-			if bug { // published before the task runs
-				w.done--
-				w.finished++
-				t.g.finish(1)
-			}
-		})
+		if plantedBugs && planted(fpBugDoneEarly) {
+			w.bugTaskDoneBeforeDefer(t)
+		}
 		t.g.run(t.fn)
 		if t.g.limit > 0 {
 			w.flush()

@@ -3,7 +3,7 @@ package core
 // Tuning: core's magic numbers, in one table. The spin policy's counts and
 // shifts and the bounds of the adaptive spin level (park.go, ops.go), the
 // task pool's batch size, monitor ticks, idle timeout and minimum queue
-// (pool.go), and GoRange's chunking (group.go).
+// (pool.go), and GoRange's chunking (group_range.go).
 //
 // A plain build compiles each knob as a typed constant (tuning_const.go):
 // the code that reads one costs what a literal would. A chaos build
@@ -91,7 +91,7 @@ const (
 	// (a power of two).
 	defaultMinQueue int = 256
 
-	// GoRange (group.go) splits n items into chunks of
+	// GoRange (group_range.go) splits n items into chunks of
 	// n/(rangeSplit*GOMAXPROCS) items, at least 1 and at most rangeChunk.
 	defaultRangeChunk int = 256
 	defaultRangeSplit int = 8
