@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/stacks"
 )
 
 // grpPanicMessage returns the string f panics with.
@@ -173,7 +174,7 @@ func TestGroupWaitIdempotentAndConcurrent(t *testing.T) {
 		}()
 	}
 	waitUntil(t, func() bool {
-		return parkedIn("core.(*Group).wait", "TestGroupWaitIdempotentAndConcurrent") == waiters
+		return stacks.ParkedIn("core.(*Group).wait", "TestGroupWaitIdempotentAndConcurrent") == waiters
 	}, "the waiters to park in Wait")
 	close(release)
 	grpReturns(t, "concurrent Waits", wg.Wait)
@@ -238,7 +239,7 @@ func TestGroupGoFromTaskWhileWaiting(t *testing.T) {
 			ran.Add(1)
 			if d > 1 {
 				// Go while Wait is parked, not only likely to be.
-				waitUntil(t, func() bool { return parkedIn("core.(*Group).wait", "core_test.grpWait") > 0 }, "Wait to park")
+				waitUntil(t, func() bool { return stacks.ParkedIn("core.(*Group).wait", "core_test.grpWait") > 0 }, "Wait to park")
 				g.Go(spawn(d - 1))
 			}
 			return nil

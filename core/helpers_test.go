@@ -7,7 +7,6 @@ import (
 	"os"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -184,37 +183,4 @@ func waitUntil(t *testing.T, cond func() bool, what string) bool {
 		}
 	}
 	return true
-}
-
-// parkedIn counts the goroutines blocked on a channel (a send, a receive
-// or a select) with every one of frames in their stack (a frame is a
-// substring of a function's name, such as "core.(*Group).wait"), so that
-// a test can wait for a goroutine to block where a sleep only makes it
-// likely. It stops the world to read the stacks: poll it, don't spin on
-// it.
-func parkedIn(frames ...string) int {
-	buf := make([]byte, 64<<10)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	count := 0
-next:
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		header, _, _ := strings.Cut(g, "\n")
-		if !strings.Contains(header, "[chan receive") && !strings.Contains(header, "[chan send") && !strings.Contains(header, "[select") {
-			continue
-		}
-		for _, f := range frames {
-			if !strings.Contains(g, f) {
-				continue next
-			}
-		}
-		count++
-	}
-	return count
 }

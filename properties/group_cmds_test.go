@@ -20,6 +20,7 @@ import (
 	"github.com/leanovate/gopter"
 	"github.com/leanovate/gopter/commands"
 	"github.com/nimsync/nimsync/core"
+	"github.com/nimsync/nimsync/internal/stacks"
 )
 
 // goTask is Go of a task that does f (or blocks until Release, if held).
@@ -306,7 +307,7 @@ func waitCmd(id int, end bodyEnd, spawn int) commands.Command {
 				fid := sut.submit(1 + spawn)
 				// Waits parked before this one: those of groups that an
 				// earlier failed run left behind.
-				parked, bound := parkedIn("core.(*Group).wait"), settleBound // read here: the self-test sets settleBound
+				parked, bound := stacks.ParkedIn("core.(*Group).wait"), settleBound // read here: the self-test sets settleBound
 				sut.goFn(sut.task(fid, cancelled, 0, func(context.Context) (int, error) {
 					// Let Wait start waiting: one command in four spawns
 					// while Wait spins (or is about to be called), the
@@ -317,7 +318,7 @@ func waitCmd(id int, end bodyEnd, spawn int) commands.Command {
 						runtime.Gosched()
 					}
 					if id%4 != 0 {
-						waitUntil(bound, func() bool { return parkedIn("core.(*Group).wait") > parked })
+						waitUntil(bound, func() bool { return stacks.ParkedIn("core.(*Group).wait") > parked })
 					}
 					for k := 1; k <= spawn; k++ {
 						sut.goFn(sut.task(fid+k, cancelled, 0, func(context.Context) (int, error) { return spawnValue(id, k), nil }))
