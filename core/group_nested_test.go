@@ -150,12 +150,11 @@ func TestGroupTasksWaitingForTheLastTask(t *testing.T) {
 	}
 }
 
-// TestGroupTaskWaitingForAnEarlierTaskStarts fails: see the package's
-// report. A task queued in a worker's batch behind a task that blocks does
-// not start until that task returns, and the starvation monitor, which
-// only looks at the shared queue, never rescues it. Tasks that wait for
-// each other then deadlock depending on how the pool batched them, which
-// errgroup (a goroutine per task) never does.
+// TestGroupTaskWaitingForAnEarlierTaskStarts: a task queued in a worker's
+// batch behind a task that blocks must still start. It failed on the pool
+// before the monitor took stalled batches back (pool.go, invariants 3 and
+// 7): tasks that wait for each other deadlocked depending on how the pool
+// batched them, which errgroup (a goroutine per task) never does.
 func TestGroupTaskWaitingForAnEarlierTaskStarts(t *testing.T) {
 	// Task `closer` releases the 63 others, which block until it has run.
 	// Here the closer is submitted second: a worker that takes a batch of

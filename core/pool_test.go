@@ -31,6 +31,18 @@ func revPoolGoroutines() int {
 	return bytes.Count(buf, []byte("core.(*pool).work(")) + bytes.Count(buf, []byte("core.(*pool).monitor("))
 }
 
+// revWorkers counts the pool's workers, busy or parked.
+func revWorkers() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return bytes.Count(buf[:n], []byte("core.(*pool).work("))
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
 // revPoolIdle waits until the pool has no goroutine left (idle workers exit
 // after 100 ms), so that a test starts from a known state.
 func revPoolIdle(t *testing.T) {
@@ -193,7 +205,7 @@ func TestPoolRingRetainsNothingWhileWorkersBlocked(t *testing.T) {
 		ptrs = append(ptrs, p)
 	}
 	require.NoError(t, revWait(t, short, rel))
-	time.Sleep(20 * time.Millisecond) // the temporary workers exit
+	waitUntil(t, func() bool { return revWorkers() == 1 }, "the temporary workers to exit") // only long's worker is left
 	var kept []int
 	for i, p := range ptrs {
 		if !revCollected(p) {

@@ -29,8 +29,8 @@ func TestResultGroupOrder(t *testing.T) {
 		d := rand.New(rand.NewPCG(seed, uint64(i))).IntN(64)
 		r.Go(func(context.Context) (int, error) {
 			switch {
-			case d == 0:
-				time.Sleep(time.Duration(d%5) * 10 * time.Microsecond)
+			case d < 4: // a task in 16 sleeps 10 to 40 µs
+				time.Sleep(time.Duration(d+1) * 10 * time.Microsecond)
 			case d < 16:
 				runtime.Gosched()
 			}
@@ -122,9 +122,10 @@ func TestResultGroupTryGoAndLimit(t *testing.T) {
 	require.Equal(t, got, got2, "Wait is idempotent")
 }
 
-// TestResultGroupWaitSameAfterGoAfterWait fails: ResultGroup.Go reserves a
-// result slot before it checks whether Wait has returned, so the Go that
-// panics still adds a zero value to what a later Wait returns.
+// TestResultGroupWaitSameAfterGoAfterWait: a Go after Wait panics and
+// leaves what a later Wait returns unchanged. It failed when ResultGroup.Go
+// reserved a result slot before it checked whether Wait had returned, so
+// the Go that panicked still added a zero value.
 func TestResultGroupWaitSameAfterGoAfterWait(t *testing.T) {
 	r := core.NewResultGroup[int](context.Background())
 	r.Go(func(context.Context) (int, error) { return 1, nil })
