@@ -1,0 +1,418 @@
+// Package sched runs a program one goroutine at a time under a seeded
+// scheduler, so that a run is a function of its seed, its strategy and its
+// program, and a failing run replays exactly from its decision list.
+//
+// A program is a func(*G). It starts logical goroutines with [G.Go] (ids in
+// spawn order, main is 0) and reaches scheduling points: [G.Yield],
+// [G.Park], [G.Sleep], [Mutex.Lock] and [Mutex.Unlock]. At each point the
+// running goroutine hands control back, and the [Strategy] picks the next
+// runnable goroutine. Between two points a goroutine runs alone. Time is
+// virtual ([G.Now]). A run reports a [Failure] at once for a deadlock, a
+// livelock (more than Options.MaxSteps steps), a panic, or a goroutine that
+// blocks outside the scheduler.
+//
+// sched knows nothing of core; core must never import it.
+package sched
+
+// Invariants:
+//
+//  1. One token: at any time either the controller (the goroutine that called
+//     Run) or the one goroutine it last woke (run.cur) runs; every other
+//     goroutine of the run waits on its wake channel. The token moves by one
+//     send on g.wake and comes back by one send on run.back, so every access
+//     to run, G and Mutex state by the token holder happens before the next
+//     holder's; that state needs no lock for the run's own goroutines.
+//  2. A goroutine's state is ready, parked, sleeping or exited; it is
+//     runnable iff ready and not waiting for a held Mutex (lockWant == nil or
+//     lockWant.owner == nil). The controller wakes only runnable goroutines,
+//     so a goroutine that wakes in Mutex.Lock finds the mutex free.
+//  3. One step is one decision: the controller picks a runnable goroutine,
+//     appends (step, id, point) to the trace, where point is where that
+//     goroutine stopped, and wakes it; it runs until its next point or exit.
+//  4. Virtual time advances only when nothing is runnable, to the earliest
+//     timer by (at, seq); that timer alone fires (its goroutine becomes ready).
+//  5. run.back has capacity 1 and, while the run is live, the controller
+//     receives every send on it; at most one goroutine runs, so a send on
+//     back never blocks, even after the controller stopped listening.
+//  6. End of run: each goroutine that has not exited receives false on its
+//     wake channel, marks itself killed and calls runtime.Goexit; the
+//     scheduling calls of a killed goroutine (in its deferred functions)
+//     return at once. Run waits for all of them, except after an
+//     uncontrolled-blocking failure: that goroutine exits at its next point.
+//  7. run.mu makes invariant 1 hold when the controller gives up on a
+//     goroutine that blocks outside the scheduler (abandon): every scheduling
+//     call holds mu while it touches shared state and checks run.abandoned
+//     first; abandon sets it under mu. Uncontended otherwise.
+
+import (
+	"fmt"
+	"hash"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// Options bounds a run. The zero value means the defaults.
+type Options struct {
+	// MaxSteps is the livelock bound: a run still going after MaxSteps
+	// steps fails with a livelock. It is also the PCT horizon in which change
+	// points are drawn. Default 100000.
+	MaxSteps int
+	// WallBound is how long, in wall time, the running goroutine may go
+	// without reaching a scheduling point before the run fails with
+	// uncontrolled blocking. Default 2 s.
+	WallBound time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxSteps <= 0 {
+		o.MaxSteps = 100000
+	}
+	if o.WallBound <= 0 {
+		o.WallBound = 2 * time.Second
+	}
+	return o
+}
+
+// G is a logical goroutine of a run, the handle through which it reaches
+// scheduling points. Only the goroutine a G was given to may call its methods
+// (the scheduler panics otherwise); a G must not be kept after the run. Each
+// call costs a mutex round trip, and a scheduling point two channel handoffs
+// (a few µs).
+type G struct {
+	r     *run
+	id    int
+	wake  chan bool // capacity 1; true: run, false: exit (invariant 6)
+	state gState
+	point string // where it stopped; "sched.start" before it first runs
+
+	lockWant *Mutex // the mutex its pending Lock waits for
+	permit   bool   // an Unpark that came before the Park
+	at       time.Duration
+	seq      uint64 // timer creation order
+
+	killed   bool // set by its own goroutine only
+	panicked bool
+	panicVal any
+	stack    string
+}
+
+type gState uint8
+
+const (
+	ready gState = iota
+	parked
+	sleeping
+	exited
+)
+
+const startPoint = "sched.start"
+
+type run struct {
+	opts Options
+	pick chooser
+	rec  *Artifact // replay: the recorded run to follow, else nil
+
+	mu        sync.Mutex // invariant 7
+	abandoned bool
+
+	gs       []*G
+	cur      *G
+	back     chan struct{}
+	wg       sync.WaitGroup
+	now      time.Duration
+	timerSeq uint64
+	step     int
+
+	runnable  []int
+	decisions []int
+	trace     []Event
+	h         hash.Hash64
+	failure   *Failure
+}
+
+// Run runs main as logical goroutine 0 of a new run, picking the goroutine at
+// each step with strat seeded by seed, and returns when every goroutine has
+// exited or the run has failed. No goroutine of the run is left running or
+// blocked when it returns (except the one an uncontrolled-blocking failure
+// names, which exits at its next scheduling point). Run may be called
+// concurrently; runs share nothing.
+func Run(seed uint64, strat Strategy, opts Options, main func(*G)) *Result {
+	opts = opts.withDefaults()
+	return execute(seed, strat, opts, newChooser(seed, strat, opts.MaxSteps), nil, main)
+}
+
+func execute(seed uint64, strat Strategy, opts Options, pick chooser, rec *Artifact, main func(*G)) *Result {
+	r := &run{opts: opts, pick: pick, rec: rec, back: make(chan struct{}, 1), h: newHash()}
+	r.spawn(main)
+	if r.loop() {
+		r.finish()
+	}
+	return &Result{
+		Seed: seed, Strategy: strat, Decisions: r.decisions, Trace: r.trace,
+		Hash: r.h.Sum64(), Steps: r.step, Now: r.now, Failure: r.failure,
+	}
+}
+
+func (r *run) spawn(f func(*G)) *G {
+	g := &G{r: r, id: len(r.gs), wake: make(chan bool, 1), point: startPoint}
+	r.gs = append(r.gs, g)
+	r.wg.Add(1)
+	go g.main(f)
+	return g
+}
+
+// loop makes decisions until the run ends; false means it abandoned a
+// goroutine (invariant 7).
+func (r *run) loop() bool {
+	timer := time.NewTimer(r.opts.WallBound)
+	defer timer.Stop()
+	for {
+		r.runnable = r.runnable[:0]
+		live := 0
+		for _, g := range r.gs {
+			if g.state != exited {
+				live++
+			}
+			if g.runnable() {
+				r.runnable = append(r.runnable, g.id)
+			}
+		}
+		if live == 0 {
+			r.ended("every goroutine exited")
+			return true
+		}
+		if len(r.runnable) == 0 {
+			if t := r.nextTimer(); t != nil {
+				r.now, t.state = t.at, ready // invariant 4
+				continue
+			}
+			if !r.ended("deadlock") {
+				r.deadlock()
+			}
+			return true
+		}
+		if r.step >= r.opts.MaxSteps {
+			r.livelock()
+			return true
+		}
+		id, ok := r.decide()
+		if !ok {
+			return true
+		}
+		g := r.gs[id]
+		r.record(Event{Step: r.step, G: id, Point: g.point})
+		r.step++
+		r.cur = g
+		timer.Reset(r.opts.WallBound)
+		g.wake <- true
+		select {
+		case <-r.back:
+		case <-timer.C:
+			r.abandon(g)
+			return false
+		}
+		if g.panicked {
+			if !r.ended("panic") {
+				r.failure = &Failure{Kind: Panic, Step: r.step - 1, G: g.id, Point: g.point, Value: g.panicVal, Stack: g.stack}
+			}
+			return true
+		}
+	}
+}
+
+func (r *run) decide() (int, bool) {
+	if r.rec == nil {
+		return r.pick.choose(r.step, r.runnable), true
+	}
+	if r.step >= len(r.rec.Decisions) {
+		g := r.gs[r.runnable[0]]
+		r.diverge(fmt.Sprintf("the end of the run after %d steps", r.step),
+			fmt.Sprintf("g%d runnable at %q", g.id, g.point))
+		return 0, false
+	}
+	id, want := r.rec.Decisions[r.step], r.rec.Points[r.step]
+	exp := fmt.Sprintf("g%d at %q", id, want)
+	switch {
+	case id < 0 || id >= len(r.gs):
+		r.diverge(exp, fmt.Sprintf("no g%d (%d goroutines)", id, len(r.gs)))
+	case !r.gs[id].runnable():
+		r.diverge(exp, fmt.Sprintf("g%d not runnable (at %q); runnable: %v", id, r.gs[id].point, r.runnable))
+	case r.gs[id].point != want:
+		r.diverge(exp, fmt.Sprintf("g%d at %q", id, r.gs[id].point))
+	default:
+		return id, true
+	}
+	return 0, false
+}
+
+// ended reports whether a replay ended before its recorded run did, and if
+// so records the divergence.
+func (r *run) ended(how string) bool {
+	if r.rec == nil || r.step >= len(r.rec.Decisions) {
+		return false
+	}
+	r.diverge(fmt.Sprintf("g%d at %q", r.rec.Decisions[r.step], r.rec.Points[r.step]), "the end of the run ("+how+")")
+	return true
+}
+
+func (r *run) diverge(expected, got string) {
+	r.failure = &Failure{Kind: Divergence, Step: r.step, Expected: expected, Got: got}
+}
+
+func (r *run) record(e Event) {
+	r.decisions = append(r.decisions, e.G)
+	r.trace = append(r.trace, e)
+	hashEvent(r.h, e)
+}
+
+func (r *run) nextTimer() *G {
+	var t *G
+	for _, g := range r.gs {
+		if g.state == sleeping && (t == nil || g.at < t.at || g.at == t.at && g.seq < t.seq) {
+			t = g
+		}
+	}
+	return t
+}
+
+func (r *run) deadlock() {
+	f := &Failure{Kind: Deadlock, Step: r.step}
+	for _, g := range r.gs {
+		if g.state == exited {
+			continue
+		}
+		b := Blocked{G: g.id, Point: g.point, Reason: "parked"}
+		if m := g.lockWant; m != nil && g.state == ready {
+			b.Reason = fmt.Sprintf("waits for mutex %q held by g%d", m.Name, m.owner.id)
+		}
+		f.Blocked = append(f.Blocked, b)
+	}
+	r.failure = f
+}
+
+func (r *run) livelock() {
+	f := &Failure{Kind: Livelock, Step: r.step}
+	f.Last = r.trace[max(0, len(r.trace)-16):]
+	r.failure = f
+}
+
+// finish ends every goroutine still there and waits for them (invariant 6).
+func (r *run) finish() {
+	for _, g := range r.gs {
+		if g.state != exited {
+			g.wake <- false
+		}
+	}
+	r.wg.Wait()
+}
+
+// abandon gives up on g, which reached no point within WallBound, and ends
+// the others (invariants 6 and 7). It does not wait: g may never come back.
+func (r *run) abandon(g *G) {
+	r.mu.Lock()
+	r.abandoned = true
+	var rest []*G
+	for _, h := range r.gs {
+		if h.state != exited {
+			rest = append(rest, h)
+		}
+	}
+	r.mu.Unlock()
+	for _, h := range rest {
+		h.wake <- false
+	}
+	r.failure = &Failure{Kind: Uncontrolled, Step: r.step - 1, G: g.id, Point: g.point, Wall: r.opts.WallBound}
+}
+
+func (g *G) runnable() bool {
+	return g.state == ready && (g.lockWant == nil || g.lockWant.owner == nil)
+}
+
+func (g *G) main(f func(*G)) {
+	defer g.r.wg.Done()
+	if !<-g.wake {
+		return
+	}
+	defer g.exit()
+	f(g)
+}
+
+// exit hands the token back for the last time, with the panic if any.
+func (g *G) exit() {
+	if g.killed {
+		return
+	}
+	v := recover()
+	r := g.r
+	r.mu.Lock()
+	if r.abandoned {
+		r.mu.Unlock()
+		return
+	}
+	if v != nil {
+		g.panicked, g.panicVal, g.stack = true, v, string(debug.Stack())
+	}
+	g.state = exited
+	r.mu.Unlock()
+	r.back <- struct{}{}
+}
+
+// enter starts a scheduling call: it takes r.mu and returns r, or returns
+// nil (mu not held) if g was killed.
+func (g *G) enter() *run {
+	r := g.r
+	r.mu.Lock()
+	if g.killed {
+		r.mu.Unlock()
+		return nil
+	}
+	if r.abandoned {
+		r.mu.Unlock()
+		g.killed = true
+		runtime.Goexit()
+	}
+	if r.cur != g {
+		r.mu.Unlock()
+		panic(fmt.Sprintf("sched: g%d called from a goroutine other than its own (g%d is running)", g.id, r.cur.id))
+	}
+	return r
+}
+
+// pause records point, releases r.mu, hands the token back and waits for
+// it (invariant 1).
+func (g *G) pause(point string) {
+	g.point = point
+	g.r.mu.Unlock()
+	g.r.back <- struct{}{}
+	if !<-g.wake {
+		g.killed = true
+		runtime.Goexit()
+	}
+}
+
+// ID returns g's logical id: 0 for main, then 1, 2, … in spawn order.
+func (g *G) ID() int { return g.id }
+
+// Go starts f as a new logical goroutine and returns its handle. Go is not a
+// scheduling point: the new goroutine is runnable at point "sched.start" and
+// runs when the strategy first picks it. In a killed goroutine Go returns nil.
+func (g *G) Go(f func(*G)) *G {
+	r := g.enter()
+	if r == nil {
+		return nil
+	}
+	c := r.spawn(f)
+	r.mu.Unlock()
+	return c
+}
+
+// Yield is a scheduling point named point: the strategy may run any runnable
+// goroutine, g included, before Yield returns.
+func (g *G) Yield(point string) {
+	if g.enter() == nil {
+		return
+	}
+	g.pause(point)
+}
