@@ -4,7 +4,8 @@
 //
 // A program is a func(*G). It starts logical goroutines with [G.Go] (ids in
 // spawn order, main is 0) and reaches scheduling points: [G.Yield],
-// [G.Park], [G.Sleep], [Mutex.Lock] and [Mutex.Unlock]. At each point the
+// [G.Spin], [G.Park], [G.Block], [G.Sleep], [Mutex.Lock] and [Mutex.Unlock].
+// Code that does not hold its G finds it with [Self]. At each point the
 // running goroutine hands control back, and the [Strategy] picks the next
 // runnable goroutine. Between two points a goroutine runs alone. Time is
 // virtual ([G.Now]). A run reports a [Failure] at once for a deadlock, a
@@ -22,10 +23,13 @@ package sched
 //     send on g.wake and comes back by one send on run.back, so every access
 //     to run, G and Mutex state by the token holder happens before the next
 //     holder's; that state needs no lock for the run's own goroutines.
-//  2. A goroutine's state is ready, parked, sleeping or exited; it is
-//     runnable iff ready and not waiting for a held Mutex (lockWant == nil or
-//     lockWant.owner == nil). The controller wakes only runnable goroutines,
-//     so a goroutine that wakes in Mutex.Lock finds the mutex free.
+//  2. A goroutine's state is ready, parked, blocked, sleeping or exited; it
+//     is runnable iff ready and not waiting for a held Mutex (lockWant == nil
+//     or lockWant.owner == nil), or blocked and its condition (G.cond) reports
+//     true. Only the controller evaluates a condition, once per decision,
+//     while it holds the token. The controller wakes only runnable
+//     goroutines, so a goroutine that wakes in Mutex.Lock finds the mutex
+//     free, and one that wakes in Block finds its condition true.
 //  3. One step is one decision: the controller picks a runnable goroutine,
 //     appends (step, id, point) to the trace, where point is where that
 //     goroutine stopped, and wakes it; it runs until its next point or exit.
@@ -49,6 +53,7 @@ import (
 	"hash"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 )
@@ -87,8 +92,11 @@ type G struct {
 	state gState
 	point string // where it stopped; "sched.start" before it first runs
 
-	lockWant *Mutex // the mutex its pending Lock waits for
-	permit   bool   // an Unpark that came before the Park
+	lockWant *Mutex      // the mutex its pending Lock waits for
+	cond     func() bool // blocked: the condition it waits for
+	spun     bool        // it stopped at a Spin point (the strategy is told)
+	goid     uint64      // its Go goroutine id, for Self
+	permit   bool        // an Unpark that came before the Park
 	at       time.Duration
 	seq      uint64 // timer creation order
 
@@ -103,6 +111,7 @@ type gState uint8
 const (
 	ready gState = iota
 	parked
+	blocked
 	sleeping
 	exited
 )
@@ -175,7 +184,12 @@ func (r *run) loop() bool {
 			if g.state != exited {
 				live++
 			}
-			if g.runnable() {
+			ok, perr := g.check()
+			if perr != nil {
+				r.failure = perr
+				return true
+			}
+			if ok {
 				r.runnable = append(r.runnable, g.id)
 			}
 		}
@@ -213,6 +227,10 @@ func (r *run) loop() bool {
 			r.abandon(g)
 			return false
 		}
+		if g.spun {
+			g.spun = false
+			r.pick.spun(g.id)
+		}
 		if g.panicked {
 			if !r.ended("panic") {
 				r.failure = &Failure{Kind: Panic, Step: r.step - 1, G: g.id, Point: g.point, Value: g.panicVal, Stack: g.stack}
@@ -226,6 +244,7 @@ func (r *run) decide() (int, bool) {
 	if r.rec == nil {
 		return r.pick.choose(r.step, r.runnable), true
 	}
+	runnable := func(id int) bool { return slices.Contains(r.runnable, id) }
 	if r.step >= len(r.rec.Decisions) {
 		g := r.gs[r.runnable[0]]
 		r.diverge(fmt.Sprintf("the end of the run after %d steps", r.step),
@@ -237,7 +256,7 @@ func (r *run) decide() (int, bool) {
 	switch {
 	case id < 0 || id >= len(r.gs):
 		r.diverge(exp, fmt.Sprintf("no g%d (%d goroutines)", id, len(r.gs)))
-	case !r.gs[id].runnable():
+	case !runnable(id):
 		r.diverge(exp, fmt.Sprintf("g%d not runnable (at %q); runnable: %v", id, r.gs[id].point, r.runnable))
 	case r.gs[id].point != want:
 		r.diverge(exp, fmt.Sprintf("g%d at %q", id, r.gs[id].point))
@@ -284,6 +303,9 @@ func (r *run) deadlock() {
 			continue
 		}
 		b := Blocked{G: g.id, Point: g.point, Reason: "parked"}
+		if g.state == blocked {
+			b.Reason = "blocked: its condition is false"
+		}
 		if m := g.lockWant; m != nil && g.state == ready {
 			b.Reason = fmt.Sprintf("waits for mutex %q held by g%d", m.Name, m.owner.id)
 		}
@@ -326,12 +348,29 @@ func (r *run) abandon(g *G) {
 	r.failure = &Failure{Kind: Uncontrolled, Step: r.step - 1, G: g.id, Point: g.point, Wall: r.opts.WallBound}
 }
 
-func (g *G) runnable() bool {
-	return g.state == ready && (g.lockWant == nil || g.lockWant.owner == nil)
+// check reports whether g is runnable (invariant 2), evaluating its
+// condition if it is blocked; a condition that panics fails the run.
+func (g *G) check() (ok bool, f *Failure) {
+	switch g.state {
+	case ready:
+		return g.lockWant == nil || g.lockWant.owner == nil, nil
+	case blocked:
+		defer func() {
+			if v := recover(); v != nil {
+				ok, f = false, &Failure{Kind: Panic, Step: g.r.step, G: g.id, Point: g.point,
+					Value: fmt.Sprintf("the condition of Block panicked: %v", v), Stack: string(debug.Stack())}
+			}
+		}()
+		return g.cond(), nil
+	}
+	return false, nil
 }
 
 func (g *G) main(f func(*G)) {
 	defer g.r.wg.Done()
+	g.goid = goid()
+	registry.Store(g.goid, g)
+	defer registry.Delete(g.goid)
 	if !<-g.wake {
 		return
 	}
@@ -394,6 +433,17 @@ func (g *G) pause(point string) {
 
 // ID returns g's logical id: 0 for main, then 1, 2, … in spawn order.
 func (g *G) ID() int { return g.id }
+
+// Step returns the number of steps the run has taken so far; while g runs,
+// the step at which it was picked is Step()−1. With ID it names a moment of
+// the run the same way on every replay: a hook that must draw a random
+// number draws it from (seed, ID, Step), never from the Go goroutine id or
+// from a counter shared with other runs. Step is not a scheduling point.
+func (g *G) Step() int {
+	g.r.mu.Lock()
+	defer g.r.mu.Unlock()
+	return g.r.step
+}
 
 // Go starts f as a new logical goroutine and returns its handle. Go is not a
 // scheduling point: the new goroutine is runnable at point "sched.start" and

@@ -36,7 +36,8 @@ func Random() Strategy { return Strategy{kind: kindRandom} }
 // priority at spawn, d−1 change points are drawn in [0, Options.MaxSteps), the
 // highest-priority runnable goroutine runs, and at the i-th change point the
 // goroutine about to run drops to priority i, below every initial priority.
-// PCT panics if d < 1.
+// A goroutine that stops at a [G.Spin] point drops below every priority
+// given so far (see pctChooser). PCT panics if d < 1.
 func PCT(d int) Strategy {
 	if d < 1 {
 		panic(fmt.Sprintf("sched: pct depth %d is not ≥ 1", d))
@@ -69,9 +70,11 @@ func (s Strategy) String() string {
 }
 
 // chooser picks the goroutine to run at a step. runnable is non-empty and in
-// increasing id order; the result is one of its elements.
+// increasing id order; the result is one of its elements. spun tells it that
+// goroutine id stopped at a [G.Spin] point: it waits for another goroutine.
 type chooser interface {
 	choose(step int, runnable []int) int
+	spun(id int)
 }
 
 func newChooser(seed uint64, s Strategy, maxSteps int) chooser {
@@ -108,17 +111,29 @@ func (c randomChooser) choose(step int, runnable []int) int {
 	return runnable[draw(c.seed, saltStep, step)%uint64(len(runnable))]
 }
 
-// pctChooser: initial priorities have the top bit set, so every one is above
-// the change-point priorities 1..depth−1; ties (probability 2^-63) go to the
-// lower id.
+// spun: a uniform walk needs no help to leave a spin loop; it leaves with
+// probability 1 − 1/len(runnable) at every step.
+func (randomChooser) spun(int) {}
+
+// pctChooser: priorities come in three bands. Initial priorities have the
+// top bit set, so every one is above the change-point priorities
+// changeBand+1 .. changeBand+depth−1, which are above every spin priority;
+// ties (probability 2^-63) go to the lower id. A goroutine that spins drops
+// below every priority given so far (floor, counting down from changeBand):
+// PCT runs the highest-priority goroutine without preempting it, so a
+// goroutine that waits in a loop for a lower-priority one would otherwise
+// spin until the step bound, a livelock no real scheduler produces.
 type pctChooser struct {
 	seed   uint64
 	change map[int]int    // step → change point index i in 1..depth−1
 	prio   map[int]uint64 // goroutine id → priority, once drawn or lowered
+	floor  uint64         // the next spin priority; every priority so far is above it
 }
 
+const changeBand = 1 << 62
+
 func newPCT(seed uint64, depth, maxSteps int) *pctChooser {
-	c := &pctChooser{seed: seed, change: make(map[int]int), prio: make(map[int]uint64)}
+	c := &pctChooser{seed: seed, change: make(map[int]int), prio: make(map[int]uint64), floor: changeBand}
 	for i := 1; i < depth; i++ {
 		k := int(draw(seed, saltChange, i) % uint64(max(maxSteps, 1)))
 		if _, taken := c.change[k]; !taken {
@@ -150,8 +165,13 @@ func (c *pctChooser) highest(runnable []int) int {
 func (c *pctChooser) choose(step int, runnable []int) int {
 	best := c.highest(runnable)
 	if i, ok := c.change[step]; ok {
-		c.prio[best] = uint64(i)
+		c.prio[best] = changeBand + uint64(i)
 		best = c.highest(runnable)
 	}
 	return best
+}
+
+func (c *pctChooser) spun(id int) {
+	c.prio[id] = c.floor
+	c.floor--
 }

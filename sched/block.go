@@ -1,0 +1,74 @@
+package sched
+
+import (
+	"runtime"
+	"sync"
+)
+
+// Block is a scheduling point named point at which g stops being runnable
+// until ready reports true. The controller evaluates ready, on its own
+// goroutine, once per decision while g is blocked, and only while no
+// goroutine of the run runs (invariant 2): ready may read the run's shared
+// state without synchronization, must not block, and should depend only on
+// that state, or the run is not a function of its seed. Block returns when
+// the strategy picks g with ready true; nothing runs in between, so the
+// condition still holds. A run in which every live goroutine is blocked,
+// parked or waiting for a mutex, and no timer is pending, fails with a
+// [Deadlock]. If ready panics, the run fails with a [Panic] of g.
+//
+// Block is how code that waits on something the scheduler does not own (a
+// Go channel, a sync.Mutex) waits under it: the condition is "a receive
+// would not block" or "TryLock would succeed".
+func (g *G) Block(point string, ready func() bool) {
+	if g.enter() == nil {
+		return
+	}
+	g.state, g.cond = blocked, ready
+	g.pause(point)
+	g.cond = nil
+}
+
+// Spin is a scheduling point named point at which g says that it waits, in a
+// loop, for another goroutine to make progress: a spin or back-off round.
+// The random strategy treats it as [G.Yield]; pct drops g below every other
+// goroutine's priority, so that a spin loop does not run until the step
+// bound while the goroutine it waits for is never picked.
+func (g *G) Spin(point string) {
+	if g.enter() == nil {
+		return
+	}
+	g.spun = true
+	g.pause(point)
+}
+
+// registry maps the Go goroutine id of each live goroutine of every run to
+// its G, for Self. A goroutine adds itself when it starts and removes itself
+// when it exits (G.main).
+var registry sync.Map // uint64 → *G
+
+// Self returns the G of the calling goroutine if it is a goroutine of a live
+// run, and nil otherwise. It costs about a microsecond (it reads the
+// goroutine id from the stack header). Code that cannot be handed its G
+// (a hook called deep inside a library) finds it this way; a goroutine
+// that Self maps to nil is not under any run's control.
+func Self() *G {
+	if g, ok := registry.Load(goid()); ok {
+		return g.(*G)
+	}
+	return nil
+}
+
+// goid returns the calling goroutine's id, read from its stack header
+// ("goroutine 123 [running]:").
+func goid() uint64 {
+	var buf [32]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	var id uint64
+	for _, c := range b[len("goroutine "):] {
+		if c < '0' || c > '9' {
+			break
+		}
+		id = id*10 + uint64(c-'0')
+	}
+	return id
+}
