@@ -84,8 +84,9 @@ type Plan struct {
 	Tuning map[string]int    `json:"tuning,omitempty"`
 }
 
-// NewPlan derives a plan from seed: each marker of core (bugs excepted) is
-// active with probability 1/2, with an action and a probability drawn from
+// NewPlan derives a plan from seed: each marker of core (bugs, contract
+// checks and the serialized mode's step markers excepted) is active with
+// probability 1/2, with an action and a probability drawn from
 // the seed, and the constants and core's tuning are drawn likewise (see
 // newTuning).
 func NewPlan(seed uint64) Plan {
@@ -93,7 +94,7 @@ func NewPlan(seed uint64) Plan {
 	p := Plan{Seed: seed, Points: map[string]Action{}, Consts: map[string]int{}}
 	probs := []float64{0.01, 0.05, 0.2, 0.5}
 	for _, fp := range failpoints.All() {
-		if fp.Kind == failpoints.Bug || fp.Kind == failpoints.Contract || rng.IntN(2) == 0 {
+		if fp.Kind == failpoints.Bug || fp.Kind == failpoints.Contract || fp.Kind == failpoints.Step || rng.IntN(2) == 0 {
 			continue
 		}
 		a := Action{Prob: probs[rng.IntN(len(probs))]}
@@ -154,6 +155,9 @@ func (p Plan) Validate() error {
 		}
 		if fp.Kind == failpoints.Contract {
 			return fmt.Errorf("chaos: failpoint %q checks a contract in every chaos run: it takes no action", name)
+		}
+		if fp.Kind == failpoints.Step {
+			return fmt.Errorf("chaos: failpoint %q is a scheduling point of the serialized mode: a plan takes no action there", name)
 		}
 		if isBug := fp.Kind == failpoints.Bug; isBug != bugs {
 			if isBug {

@@ -96,7 +96,8 @@ func formatPCs(pcs []uintptr) string {
 
 var active atomic.Pointer[Run]
 
-// Start enables p: it registers a hook on every marker of core and checks,
+// Start enables p: it registers a hook on every marker of core (but the
+// serialized mode's step markers, which are not a plan's) and checks,
 // with a canary (creating a scope passes scope/attach), that the markers
 // fire; if they do not, it returns ErrNoFailpoints. Then it sets core's
 // tuning knobs to the plan's tuning (core.SetTuning, which waits for the
@@ -119,6 +120,9 @@ func Start(p Plan) (*Run, error) {
 		r.acts[name] = a
 	}
 	for _, fp := range failpoints.All() {
+		if fp.Kind == failpoints.Step {
+			continue // the serialized mode registers these (core.SetStepMarkers)
+		}
 		name := fp.Name
 		r.counts[name] = new(atomic.Uint64)
 		if _, on := p.Bugs[name]; fp.Kind == failpoints.Bug && !on {
@@ -173,16 +177,14 @@ func (r *Run) Plan() Plan { return r.plan }
 // turns storms off; Storm actions do nothing until a function is set.
 func (r *Run) SetStorm(f func(seed uint64)) { r.storm.Store(&f) }
 
-// Stop disables every marker, waits for running storms and restores core's
+// Stop disables the markers Start enabled, waits for running storms and restores core's
 // tuning knobs to their defaults; like Start, it must be called once the
 // code under test has stopped. If core's task pool is still busy after
 // core.SetTuning's wait (a run that stalled with tasks queued), the run's
 // tuning stays in effect: every value in it is one core is correct with.
 // It is safe to call more than once.
 func (r *Run) Stop() {
-	for _, fp := range failpoints.All() {
-		_ = failpoint.Disable(failpoints.Path(fp.Name))
-	}
+	r.disable()
 	r.storms.Wait()
 	if active.Load() == r {
 		_ = applyTuning(nil)
@@ -197,15 +199,24 @@ func (r *Run) Stop() {
 // tuning.go, invariant 2). The process should end soon after; a later
 // Start of another plan fails while those goroutines keep the pool busy.
 func (r *Run) Abandon() {
-	for _, fp := range failpoints.All() {
-		_ = failpoint.Disable(failpoints.Path(fp.Name))
-	}
+	r.disable()
 	active.CompareAndSwap(r, nil)
+}
+
+// disable disables the markers Start enables: all but the serialized
+// mode's step markers, whose hooks are not the run's.
+func (r *Run) disable() {
+	for _, fp := range failpoints.All() {
+		if fp.Kind != failpoints.Step {
+			_ = failpoint.Disable(failpoints.Path(fp.Name))
+		}
+	}
 }
 
 // Fired returns how often each marker was passed during the run: all of
 // core's markers, active in the plan or not, except planted bugs the plan
-// does not enable (they count 0).
+// does not enable (they count 0) and the serialized mode's step markers
+// (not listed).
 func (r *Run) Fired() map[string]uint64 {
 	m := map[string]uint64{}
 	for name, c := range r.counts {

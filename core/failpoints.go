@@ -16,7 +16,10 @@ package core
 // markers of kind Decide and Bug call a func(*bool) hook that sets the bool
 // to take the marked path; markers of kind Contract call a func(ch any,
 // enter bool) hook. Markers whose name starts with "bug/" plant bugs, for
-// the harness's self-test; a chaos run never enables them.
+// the harness's self-test; a chaos run never enables them. Markers of kind
+// Step ("step/…") are the serialized mode's scheduling points (step.go):
+// compiled in with the chaos tag only, and passed only while
+// SetStepMarkers(true) is in effect.
 // TestFailpointsTable (internal/failpoints) checks that every marker here
 // is in the table and every entry of the table has a marker.
 
@@ -83,4 +86,9 @@ const (
 	fpBugContractLeftEarly  = failpoints.BugContractLeftBeforeWait
 	fpContractSend          = failpoints.ContractSingleSender
 	fpContractRecv          = failpoints.ContractSingleReceiver
+	fpStepAtomic            = failpoints.StepAtomic
+	fpStepLock              = failpoints.StepLock
+	fpStepUnlock            = failpoints.StepUnlock
+	fpStepSpin              = failpoints.StepSpin
+	fpStepBlock             = failpoints.StepBlock
 )

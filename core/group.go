@@ -48,8 +48,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"sync"
-	"sync/atomic"
 
 	"github.com/pingcap/failpoint"
 )
@@ -174,10 +172,10 @@ type Group struct {
 	scope  Scope
 	limit  int64 // 0: no limit (read-only after NewGroup)
 	all    bool  // collect all errors (read-only)
-	waited atomic.Bool
+	waited atomicBool
 	slot   chan struct{}
 
-	mu       sync.Mutex // invariant 4; also guards waitCh creation
+	mu       mutex // invariant 4; also guards waitCh creation
 	err      error
 	errs     []error
 	joined   error // errors.Join(errs...), made by the first Wait that needs it
@@ -185,8 +183,8 @@ type Group struct {
 	waitCh   chan struct{} // invariant 2
 
 	_     [cacheLine]byte // state is written on every Go: keep it off the lines above
-	state atomic.Uint64   // invariant 1
-	lwait atomic.Int32    // Go calls waiting for a limit slot (invariant 3)
+	state atomicUint64    // invariant 1
+	lwait atomicInt32     // Go calls waiting for a limit slot (invariant 3)
 	_     [cacheLine - 12]byte
 }
 
@@ -310,9 +308,25 @@ func (g *Group) acquire(block bool) bool {
 			continue
 		}
 		tasks.handoff() // a worker blocking here is a runner less (pool.go)
-		select {
-		case <-g.slot:
-		case <-g.scope.Done():
+		took := false
+		if stepMarkers {
+			// The serialized mode (step.go): wait where its scheduler
+			// sees it, and take a slot token first if one is there,
+			// whether or not the group is cancelled too, so that the
+			// schedule decides who gets the token, not select.
+			done := g.scope.Done()
+			awaitStep(func() bool { return len(g.slot) > 0 || isClosed(done) })
+			select {
+			case <-g.slot:
+				took = true
+			default:
+			}
+		}
+		if !took {
+			select {
+			case <-g.slot:
+			case <-g.scope.Done():
+			}
 		}
 		g.lwait.Add(-1)
 		waited = true
@@ -462,6 +476,9 @@ func (g *Group) wait() {
 		}
 		tasks.handoff() // a worker blocking here is a runner less (pool.go)
 		failpoint.InjectCall(fpGroupWait)
+		if stepMarkers { // the serialized mode (step.go): wait where its scheduler sees it
+			awaitStep(func() bool { return isClosed(ch) })
+		}
 		<-ch
 		break
 	}

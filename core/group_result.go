@@ -5,7 +5,6 @@ package core
 
 import (
 	"context"
-	"sync"
 )
 
 // ResultGroup is a Group whose tasks return a value: Wait returns the
@@ -13,7 +12,7 @@ import (
 // [NewResultGroup]; the zero value is not usable.
 type ResultGroup[T any] struct {
 	g      *Group
-	mu     sync.Mutex
+	mu     mutex
 	chunks []*[resultChunk]T // results; a chunk never moves once allocated
 	n      int               // results reserved
 }

@@ -40,7 +40,6 @@ package core
 
 import (
 	"context"
-	"sync/atomic"
 
 	"github.com/pingcap/failpoint"
 )
@@ -54,15 +53,15 @@ import (
 // the channel; use [MPMC] for them.
 type MPSC[T any] struct {
 	// Senders' line.
-	tail       atomic.Uint64 // reserved count | closedBit (invariants 1, 2, 5)
-	cachedHead atomic.Uint64 // a lower bound of head (invariant 4)
-	sspin      spinState     // senders' spin state (park.go)
+	tail       atomicUint64 // reserved count | closedBit (invariants 1, 2, 5)
+	cachedHead atomicUint64 // a lower bound of head (invariant 4)
+	sspin      spinState    // senders' spin state (park.go)
 	_          [cacheLine - 24]byte
 
 	// Receiver's line.
-	head  atomic.Uint64 // consumed count, stored by the receiver (invariant 3)
-	rhead uint64        // the receiver's copy of head
-	rspin spinState     // the receiver's spin state (park.go)
+	head  atomicUint64 // consumed count, stored by the receiver (invariant 3)
+	rhead uint64       // the receiver's copy of head
+	rspin spinState    // the receiver's spin state (park.go)
 	_     [cacheLine - 24]byte
 
 	// Read-only after construction, except the queues.
@@ -74,7 +73,7 @@ type MPSC[T any] struct {
 }
 
 type mpscSlot[T any] struct {
-	seq atomic.Uint64 // position+1 once published (invariant 2)
+	seq atomicUint64 // position+1 once published (invariant 2)
 	val T
 }
 

@@ -7,7 +7,6 @@ package core
 
 import (
 	"context"
-	"sync/atomic"
 
 	"github.com/pingcap/failpoint"
 )
@@ -196,7 +195,7 @@ func tryRecvResult(err error, sendq *waitq) error {
 // closeRing sets closedBit in tail and wakes every parked goroutine. After
 // the Or no reservation (a CAS on tail) can succeed, so a woken sender fails
 // with ErrClosed and a woken receiver drains what is left.
-func closeRing(tail *atomic.Uint64, recvq, sendq *waitq) error {
+func closeRing(tail *atomicUint64, recvq, sendq *waitq) error {
 	if tail.Or(closedBit)&closedBit != 0 {
 		if planted(fpBugCloseTwiceNil) {
 			return nil // PLANTED: a second Close reports success
@@ -211,7 +210,7 @@ func closeRing(tail *atomic.Uint64, recvq, sendq *waitq) error {
 
 // ringLen returns tail-head, clamped to [0, mask+1]. head is loaded first:
 // tail only grows, so the tail loaded after it is at least that head.
-func ringLen(head, tail *atomic.Uint64, mask uint64) int {
+func ringLen(head, tail *atomicUint64, mask uint64) int {
 	h := head.Load()
 	t := tail.Load() &^ closedBit
 	if plantedBugs && t != tail.Load() && planted(fpBugLenClosedBit) {

@@ -26,6 +26,18 @@ package core
 //     wakeup on with q.wake(1). A woken waiter that loses the race for the
 //     value to an active (unparked) peer simply parks again; the value was
 //     taken, so nothing is left unserved.
+//  5. Serialized waits (step.go). In the serialized mode a goroutine may
+//     block only where the scheduler knows it: park and leave announce each
+//     blocking receive of a token with awaitStep, whose hook returns once
+//     the receive can complete (the token is in w.token, or park's ctx
+//     ended), so the receive that follows does not block. A waker may be
+//     descheduled between unlinking w and sending its token, so leave's
+//     "arrives at once" does not hold there. When both park's token and
+//     ctx.Done() are ready, park takes the token (the woken path, as if
+//     select had picked it): the schedule, not select's random pick,
+//     decides the outcome, so a serialized run replays. Either outcome is
+//     one the protocol allows, and taking the token keeps invariant 2. In
+//     a plain build stepMarkers is false and these waits are compiled out.
 //
 // Lock order: each q.mu is a leaf lock. No code holds two of them, and no
 // token is sent while one is held (tokens go to waiters already unlinked).
@@ -34,7 +46,6 @@ import (
 	"context"
 	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"github.com/pingcap/failpoint"
 )
@@ -72,6 +83,7 @@ func spin(i, level int) {
 		busyWait(min(shift, maxShift))
 		return
 	}
+	spinStep() // a scheduling point of the serialized mode (step.go)
 	runtime.Gosched()
 }
 
@@ -91,6 +103,7 @@ func spin(i, level int) {
 // so it takes from the peer none of the cache lines it is writing. The
 // compiler keeps an empty loop; the countdown bounds it.
 func busyWait(shift int) {
+	spinStep()
 	for j := 1 << shift; j > 0; j-- {
 	}
 }
@@ -101,13 +114,13 @@ func spinning(i int) bool { return i < activeSpins+yieldSpins }
 // spinState is one side of a channel (its senders, or its receivers) as
 // the spin policy sees it. It lives on that side's cache line.
 type spinState struct {
-	level atomic.Int32 // adaptive level, a hint (see above)
+	level atomicInt32 // adaptive level, a hint (see above)
 	// busy is 1 while one goroutine of the side busy-waits. Others of the
 	// same side skip busy waiting and go straight to yielding: with more
 	// goroutines than Ps, the peer they all wait for needs a P, and one
 	// busy waiter per side is enough to catch a peer running on another P
 	// (the Go runtime limits its spinning Ms the same way).
-	busy atomic.Int32
+	busy atomicInt32
 }
 
 // adapt moves a side's spin level after a wait at level lv that ended in
@@ -145,8 +158,8 @@ var waiterPool = sync.Pool{New: func() any {
 
 // waitq is a FIFO of parked goroutines. The zero value is an empty queue.
 type waitq struct {
-	n           atomic.Int32 // invariant 1
-	mu          sync.Mutex   // guards first, last and the links of waiters
+	n           atomicInt32 // invariant 1
+	mu          mutex       // guards first, last and the links of waiters
 	first, last *waiter
 }
 
@@ -217,8 +230,9 @@ func (q *waitq) unlinkLocked(w *waiter) {
 // leave takes w out of q after it stopped waiting for a reason of its own.
 // If w is still linked it is unlinked and leave reports true. Otherwise a
 // waker has already unlinked it and owes it a token; leave consumes that
-// token (the waker is past its unlock, so it arrives at once) to restore
-// invariant 2 and reports false.
+// token (the waker is past its unlock, so it arrives at once; in the
+// serialized mode, once the scheduler has run the waker: invariant 5) to
+// restore invariant 2 and reports false.
 func (q *waitq) leave(w *waiter) bool {
 	q.mu.Lock()
 	if w.queued {
@@ -227,6 +241,9 @@ func (q *waitq) leave(w *waiter) bool {
 		return true
 	}
 	q.mu.Unlock()
+	if stepMarkers { // invariant 5: the waker may not have sent it yet
+		awaitStep(func() bool { return len(w.token) > 0 })
+	}
 	<-w.token
 	return false
 }
@@ -238,7 +255,8 @@ func (q *waitq) leave(w *waiter) bool {
 // nil otherwise; after nil the caller retries its operation.
 //
 // park allocates nothing in the steady state: waiters come from a pool, and
-// ready does not escape.
+// ready does not escape. (A chaos build allocates the closure of its
+// serialized wait, invariant 5, which escapes to the step/block hook.)
 func (q *waitq) park(ctx context.Context, ready func() bool) error {
 	failpoint.InjectCall(fpPark)
 	w := waiterPool.Get().(*waiter)
@@ -262,7 +280,17 @@ func (q *waitq) park(ctx context.Context, ready func() bool) error {
 		return nil
 	}
 	tasks.handoff() // a pool worker blocking here is a runner less (pool.go)
-	if done := ctx.Done(); done == nil {
+	done := ctx.Done()
+	if stepMarkers { // invariant 5: wait where the scheduler sees it, and take the token first
+		awaitStep(func() bool { return len(w.token) > 0 || isClosed(done) })
+		if len(w.token) > 0 {
+			<-w.token
+			waiterPool.Put(w)
+			failpoint.InjectCall(fpWoken)
+			return nil
+		}
+	}
+	if done == nil {
 		<-w.token
 	} else {
 		select {

@@ -36,6 +36,7 @@ func (c *SPSC[T]) bugPublishBeforeWrite(t uint64, v T) error {
 		c.stail = t
 		return ErrClosed
 	}
+	spinStep() // a scheduling point of the serialized mode (step.go)
 	runtime.Gosched()
 	c.buf[t&c.mask] = v
 	return nil
@@ -46,6 +47,7 @@ func (c *SPSC[T]) bugPublishBeforeWrite(t uint64, v T) error {
 // not re-check tail (mpsc.go, invariant 6). It reports whether the send
 // gives up with errWouldBlock.
 func (c *MPSC[T]) bugTrySendFullOnStaleTail(t uint64) bool {
+	spinStep() // a scheduling point of the serialized mode (step.go)
 	runtime.Gosched()
 	return t-c.head.Load() > c.mask
 }

@@ -104,8 +104,6 @@ package core
 import (
 	"context"
 	"runtime"
-	"sync"
-	"sync/atomic"
 )
 
 // task is one queued call: run fn in group g.
@@ -115,10 +113,10 @@ type task struct {
 }
 
 type pool struct {
-	qlen atomic.Int64 // invariant 5; polled by searchers, so on a line of its own
+	qlen atomicInt64 // invariant 5; polled by searchers, so on a line of its own
 	_    [cacheLine - 8]byte
 
-	mu         sync.Mutex
+	mu         mutex
 	submitted  uint64 // tasks ever submitted (ReadStats: live = submitted - finished)
 	finished   uint64 // tasks finished, as their workers published them (publishLocked)
 	buf        []task // ring of queued tasks, len a power of two

@@ -6,7 +6,6 @@ package core
 
 import (
 	"runtime"
-	"sync/atomic"
 	"time"
 
 	"github.com/pingcap/failpoint"
@@ -17,7 +16,7 @@ type worker struct {
 	// claim is the batch's claim word (invariant 3): a generation in the
 	// high 32 bits, then the next unclaimed index and the batch length,
 	// 16 bits each.
-	claim atomic.Uint64
+	claim atomicUint64
 	seen  uint64  // claim as the monitor saw it last tick (guarded by pool.mu)
 	batch []task  // len >= batchMax once the worker took more than one task (batchMax as it was then)
 	one   [1]task // the batch of a worker that takes one task at a time
@@ -157,6 +156,7 @@ func (p *pool) poll() bool {
 		if i < 8 {
 			busyWait(min(spinShift+i, maxShift))
 		} else {
+			spinStep() // a scheduling point of the serialized mode (step.go)
 			runtime.Gosched()
 		}
 	}
@@ -164,7 +164,11 @@ func (p *pool) poll() bool {
 }
 
 // park waits for a token or the idle timeout idle. It reports false if the
-// worker should exit; it has then left the idle and all lists.
+// worker should exit; it has then left the idle and all lists. The wait for
+// the token that a waker owes (w no longer parked) is a serialized wait
+// (step.go); the first select is not: a timer's channel is synchronous
+// (Go 1.23), so its length stays 0 and no ready func could see it fire
+// without consuming it, and the idle timeout runs on real time.
 func (p *pool) park(w *worker, idle time.Duration) bool {
 	if w.timer == nil {
 		w.timer = time.NewTimer(idle)
@@ -180,6 +184,9 @@ func (p *pool) park(w *worker, idle time.Duration) bool {
 	p.mu.Lock()
 	if !w.parked {
 		p.mu.Unlock()
+		if stepMarkers { // the serialized mode (step.go): the waker may not have sent it yet
+			awaitStep(func() bool { return len(w.wake) > 0 })
+		}
 		<-w.wake // unlinked by a waker: its token is on the way (invariant 4)
 		return true
 	}

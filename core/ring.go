@@ -52,22 +52,21 @@ package core
 import (
 	"context"
 	"runtime"
-	"sync/atomic"
 
 	"github.com/pingcap/failpoint"
 )
 
 type slot[T any] struct {
-	seq atomic.Uint64
+	seq atomicUint64
 	val T
 }
 
 type ring[T any] struct {
-	tail  atomic.Uint64 // reserved count | closedBit; CAS by senders, Or by Close
-	sspin spinState     // senders' spin state (park.go)
+	tail  atomicUint64 // reserved count | closedBit; CAS by senders, Or by Close
+	sspin spinState    // senders' spin state (park.go)
 	_     [cacheLine - 16]byte
-	head  atomic.Uint64 // claimed count; CAS by receivers
-	rspin spinState     // receivers' spin state (park.go)
+	head  atomicUint64 // claimed count; CAS by receivers
+	rspin spinState    // receivers' spin state (park.go)
 	_     [cacheLine - 16]byte
 
 	// Read-only after init, except the queues.
@@ -98,6 +97,7 @@ func contended(i int) {
 // backoff waits a little for an in-flight peer (invariant 5).
 func backoff(i int) {
 	if i >= activeSpins {
+		spinStep() // a scheduling point of the serialized mode (step.go)
 		runtime.Gosched()
 	}
 }

@@ -35,8 +35,6 @@ package core
 import (
 	"context"
 	"errors"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/pingcap/failpoint"
@@ -66,16 +64,16 @@ const (
 // context.DeadlineExceeded, instead of the cause. [Scope.OnCancel] hooks
 // still receive the cause.
 type Scope struct {
-	state  atomic.Uint32   // invariant 1
-	mu     sync.Mutex      // guards cause, first, and the child list links of children (invariant 2)
+	state  atomicUint32    // invariant 1
+	mu     mutex           // guards cause, first, and the child list links of children (invariant 2)
 	linked bool            // guarded by the parent's mu: s is in the parent's child list
 	parent context.Context // never nil; a *Scope or a foreign context
 	first  *Scope          // first live child (guarded by mu)
 	prev   *Scope          // siblings (guarded by the parent's mu)
 	next   *Scope
-	done   atomic.Value // chan struct{}, created lazily by Done
-	cause  error        // set once with state (guarded by mu)
-	ext    *scopeExt    // optional parts, set at construction
+	done   atomicValue // chan struct{}, created lazily by Done
+	cause  error       // set once with state (guarded by mu)
+	ext    *scopeExt   // optional parts, set at construction
 }
 
 // scopeExt holds what few scopes need, so that plain child scopes stay small.
@@ -352,7 +350,11 @@ func (s *Scope) Err() error {
 	// cancel stores the state and then, still holding s.mu, closes Done
 	// (or stores the closed channel): wait for that, as package context's
 	// Err does. Done returns at once, or after cancel releases s.mu.
-	<-s.Done()
+	done := s.Done()
+	if stepMarkers { // the serialized mode (step.go): wait where its scheduler sees it
+		awaitStep(func() bool { return isClosed(done) })
+	}
+	<-done
 	switch st {
 	case stateDeadline:
 		return context.DeadlineExceeded

@@ -36,7 +36,6 @@ package core
 
 import (
 	"context"
-	"sync/atomic"
 
 	"github.com/pingcap/failpoint"
 )
@@ -51,17 +50,17 @@ import (
 // race and corrupt the channel; use [MPSC], [SPMC] or [MPMC] instead.
 type SPSC[T any] struct {
 	// Sender's line.
-	tail        atomic.Uint64 // published count | closedBit (invariants 1, 2)
-	stail       uint64        // sender's copy of tail without closedBit
-	scachedHead uint64        // sender's last view of head
-	sspin       spinState     // sender's spin state (park.go)
+	tail        atomicUint64 // published count | closedBit (invariants 1, 2)
+	stail       uint64       // sender's copy of tail without closedBit
+	scachedHead uint64       // sender's last view of head
+	sspin       spinState    // sender's spin state (park.go)
 	_           [cacheLine - 32]byte
 
 	// Receiver's line.
-	head        atomic.Uint64 // consumed count (invariants 1, 2)
-	rhead       uint64        // receiver's copy of head
-	rcachedTail uint64        // receiver's last view of tail, without closedBit
-	rspin       spinState     // receiver's spin state (park.go)
+	head        atomicUint64 // consumed count (invariants 1, 2)
+	rhead       uint64       // receiver's copy of head
+	rcachedTail uint64       // receiver's last view of tail, without closedBit
+	rspin       spinState    // receiver's spin state (park.go)
 	_           [cacheLine - 32]byte
 
 	// Read-mostly: written at construction, and the queues when parking.

@@ -1,7 +1,5 @@
 package core
 
-import "sync/atomic"
-
 // Stats is a snapshot of the runtime's own counters, for leak checks: after
 // a test's goroutines and group tasks have ended and its scope trees were
 // cancelled, ParkedWaiters, QueuedTasks, LiveTasks and LiveScopes must come
@@ -37,7 +35,7 @@ var (
 
 type paddedInt64 struct {
 	_ [cacheLine]byte
-	atomic.Int64
+	atomicInt64
 	_ [cacheLine - 8]byte
 }
 

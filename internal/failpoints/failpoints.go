@@ -11,11 +11,12 @@
 //
 // A marker's failpath is [Package] + "/" + its name ([Path]). A name reads
 // package/site: the part of core (chan, scope, group, pool), or bug for a
-// planted bug and contract for a contract check, then the site in lower
-// case words joined by dashes: "chan/park", "bug/lost-wakeup". Each name is
-// declared once, as a constant whose identifier is the name in
-// mixed caps (ChanPark, BugLostWakeup), and listed once in the table that
-// [All] returns, with its [Kind] and what happens at its site.
+// planted bug, contract for a contract check and step for a scheduling
+// point of the serialized mode, then the site in lower case words joined
+// by dashes: "chan/park", "bug/lost-wakeup". Each name is declared once, as
+// a constant whose identifier is the name in mixed caps (ChanPark,
+// BugLostWakeup), and listed once in the table that [All] returns, with
+// its [Kind] and what happens at its site.
 //
 // The kinds, by the hook a marker calls:
 //
@@ -29,6 +30,13 @@
 //     single-sided channel side starts (enter) and ends, so that the
 //     harness can detect a second goroutine on that side. Its name starts
 //     with "contract/".
+//   - [Step]: hooks of varying signature, one per marker (see the table):
+//     the scheduling points of core's serialized mode, at every atomic
+//     operation, mutex lock and unlock, spin or back-off round and blocking
+//     receive of core (core/step.go). They are compiled in only with the
+//     chaos tag and fire only while core.SetStepMarkers(true) is in effect,
+//     which only the serialized mode sets; a free-running chaos run never
+//     enables them. Their names start with "step/".
 package failpoints
 
 import "slices"
@@ -51,6 +59,7 @@ const (
 	Decide               // calls func(*bool): take an allowed, rare path
 	Bug                  // calls func(*bool): run a planted bug
 	Contract             // calls func(ch any, enter bool): a single-sided operation starts or ends
+	Step                 // the serialized mode's scheduling points: a hook per marker (see its Site)
 )
 
 // Point describes one failpoint marker. It is a plain value; copies are
@@ -132,6 +141,13 @@ const (
 	BugContractLeftBeforeWait        = "bug/contract-left-before-wait"
 	ContractSingleSender             = "contract/single-sender"
 	ContractSingleReceiver           = "contract/single-receiver"
+
+	// The serialized mode's scheduling points (core/step.go, step_chaos.go).
+	StepAtomic = "step/atomic"
+	StepLock   = "step/lock"
+	StepUnlock = "step/unlock"
+	StepSpin   = "step/spin"
+	StepBlock  = "step/block"
 )
 
 var points = []Point{
@@ -193,6 +209,11 @@ var points = []Point{
 	{BugContractLeftBeforeWait, Bug, "PLANTED BUG: a single-sided Send or Recv (SPSC, MPSC's Recv) that must wait leaves the contract check before it waits: a second goroutine on that side meanwhile is not reported"},
 	{ContractSingleSender, Contract, "an SPSC or SPMC send operation (Send, TrySend, SendBatch) starts and ends"},
 	{ContractSingleReceiver, Contract, "an SPSC or MPSC receive operation (Recv, TryRecv, RecvBatch) starts and ends"},
+	{StepAtomic, Step, "func(): an atomic operation of core (a load, store, add, CAS, swap, and or or of one of its atomic fields) is about to run"},
+	{StepLock, Step, "func(*sync.Mutex): a goroutine is about to lock one of core's mutexes, the one passed; the hook returns once it can be taken without blocking"},
+	{StepUnlock, Step, "func(): a goroutine has just unlocked one of core's mutexes"},
+	{StepSpin, Step, "func(): a spin or back-off round (a busy wait or a yield): the calling goroutine waits for another to make progress"},
+	{StepBlock, Step, "func(ready func() bool): a goroutine is about to block in a receive (a parked channel operation, a group's Wait, a limit slot, a scope's Done); the hook returns once ready() reports true (ready must not block, and is called by another goroutine while this one waits)"},
 }
 
 // All returns every failpoint marker of package core, in a fixed order, as

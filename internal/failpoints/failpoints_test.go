@@ -17,7 +17,7 @@ import (
 var nameRule = regexp.MustCompile(`^[a-z]+/[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // TestTable: every name reads package/site, is listed once, and its kind
-// matches its prefix (bug/ for Bug, contract/ for Contract).
+// matches its prefix (bug/ for Bug, contract/ for Contract, step/ for Step).
 func TestTable(t *testing.T) {
 	seen := map[string]bool{}
 	for _, p := range failpoints.All() {
@@ -27,6 +27,7 @@ func TestTable(t *testing.T) {
 		require.NotEmpty(t, p.Site, p.Name)
 		require.Equal(t, p.Kind == failpoints.Bug, strings.HasPrefix(p.Name, "bug/"), p.Name)
 		require.Equal(t, p.Kind == failpoints.Contract, strings.HasPrefix(p.Name, "contract/"), p.Name)
+		require.Equal(t, p.Kind == failpoints.Step, strings.HasPrefix(p.Name, "step/"), p.Name)
 	}
 	require.Equal(t, "github.com/nimsync/nimsync/core/chan/park", failpoints.Path(failpoints.ChanPark))
 }
