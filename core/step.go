@@ -29,7 +29,9 @@ package core
 //     that follows does not block. Where the receive is a select with two
 //     cases that may both be ready, the code after awaitStep takes a fixed
 //     one first (park takes the token before ctx.Done()), so that the
-//     outcome is the schedule's, not select's random pick.
+//     outcome is the schedule's, not select's random pick. One blocking
+//     receive is not marked: an idle pool worker's select on its wake
+//     token and its idle timer (pool_worker.go, park says why).
 //
 // Invariants:
 //
@@ -37,9 +39,13 @@ package core
 //     aliases of sync/atomic's and sync.Mutex (step_plain.go), spinStep and
 //     awaitStep are empty functions that inline away, and every serialized
 //     wait sits under `if stepMarkers`, a constant false there, which the
-//     compiler removes with the closures inside it. The generated code of
-//     core is the same as without the seam, and no failpoint marker of
-//     kind Step exists in a plain binary.
+//     compiler removes with the closures inside it. Every function of core
+//     compiles to the same machine code as without the seam (spinStep,
+//     awaitStep and isClosed are compiled, never referenced, and dropped
+//     by the linker), and no marker of kind Step exists in a plain binary.
+//     Keep it so: call spinStep on a line of its own before
+//     runtime.Gosched rather than through a wrapper function, whose
+//     inlining would leave a one-byte NOP (an inline mark) at the call.
 //  2. A chaos build (step_chaos.go) wraps each type in a struct whose
 //     methods call the marker first; the markers fire only while
 //     SetStepMarkers(true) is in effect, which only the serialized mode
@@ -47,7 +53,8 @@ package core
 //     flag itself a sync/atomic Bool, never a wrapper) and no failpoint
 //     lookup, and behaves as in a plain build, except that a serialized
 //     wait's fixed preference applies when both its cases are ready
-//     already (a choice select may also make).
+//     already (a choice select may also make), and that each serialized
+//     wait allocates its ready closure, which escapes to the hook.
 //  3. A hook of step/block is handed a ready func that only reads
 //     (channel lengths, a non-blocking receive on a closed channel): it
 //     never blocks and never consumes what the waiting goroutine will

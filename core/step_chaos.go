@@ -89,9 +89,8 @@ func (a *atomicUint64) CompareAndSwap(o, n uint64) bool { step(); return a.v.Com
 
 type atomicUint32 struct{ v atomic.Uint32 }
 
-func (a *atomicUint32) Load() uint32                    { step(); return a.v.Load() }
-func (a *atomicUint32) Store(v uint32)                  { step(); a.v.Store(v) }
-func (a *atomicUint32) CompareAndSwap(o, n uint32) bool { step(); return a.v.CompareAndSwap(o, n) }
+func (a *atomicUint32) Load() uint32   { step(); return a.v.Load() }
+func (a *atomicUint32) Store(v uint32) { step(); a.v.Store(v) }
 
 type atomicInt32 struct{ v atomic.Int32 }
 
