@@ -24,21 +24,57 @@ func (g *G) Block(point string, ready func() bool) {
 		return
 	}
 	g.state, g.cond = blocked, ready
+	g.pause(point) // the controller made g ready again when it picked it
+}
+
+// Quiesce is a scheduling point named point at which g waits until no
+// other goroutine of the run is runnable or asleep: each has exited or
+// waits for another goroutine (parked, blocked on a false condition, or
+// waiting for a mutex). Virtual time advances through every pending timer
+// first, so a run with a goroutine that sleeps in a loop for ever never
+// quiesces (it ends in a livelock). A check that must hold
+// only when everything has settled ("no value stays buffered while a
+// receiver is parked") runs right after Quiesce: nothing else runs in
+// between, and nothing else could.
+func (g *G) Quiesce(point string) {
+	if g.enter() == nil {
+		return
+	}
+	g.state = quiescing
 	g.pause(point)
-	g.cond = nil
 }
 
 // Spin is a scheduling point named point at which g says that it waits, in a
 // loop, for another goroutine to make progress: a spin or back-off round.
 // The random strategy treats it as [G.Yield]; pct drops g below every other
 // goroutine's priority, so that a spin loop does not run until the step
-// bound while the goroutine it waits for is never picked.
+// bound while the goroutine it waits for is never picked. And while every
+// runnable goroutine spins, virtual time moves on to the next timer: the
+// goroutine they wait for may be asleep.
 func (g *G) Spin(point string) {
 	if g.enter() == nil {
 		return
 	}
-	g.spun = true
+	g.spun, g.spinning = true, true
 	g.pause(point)
+}
+
+// Snapshot describes every goroutine of g's run that has not exited, as a
+// deadlock report does: its id, the point it stopped at and why it waits
+// ("runnable" if it does not). For the messages of checks that run after
+// [G.Quiesce]. Snapshot is not a scheduling point.
+func (g *G) Snapshot() []Blocked {
+	r := g.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Blocked
+	for _, h := range r.gs {
+		if h.state == exited {
+			continue
+		}
+		out = append(out, Blocked{G: h.id, Point: h.point, Reason: h.reason()})
+	}
+	return out
 }
 
 // registry maps the Go goroutine id of each live goroutine of every run to

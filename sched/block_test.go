@@ -3,6 +3,7 @@ package sched_test
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nimsync/nimsync/sched"
 	"github.com/stretchr/testify/assert"
@@ -140,4 +141,120 @@ func TestSelf(t *testing.T) {
 	assert.Equal(t, []int{1}, ids)
 	assert.Nil(t, outside, "a goroutine the run did not start has no G")
 	assert.Nil(t, sched.Self())
+}
+
+// TestBlockTwice: a goroutine that blocked once and was picked is ready
+// again: its next points are plain ones, and a second Block waits anew.
+func TestBlockTwice(t *testing.T) {
+	for seed := range uint64(50) {
+		n := 0
+		r := sched.Run(seed, sched.Random(), sched.Options{}, func(g *sched.G) {
+			g.Go(func(c *sched.G) {
+				for range 4 {
+					c.Yield("inc")
+					n++
+				}
+			})
+			g.Block("two", func() bool { return n >= 2 })
+			require.GreaterOrEqual(t, n, 2)
+			g.Yield("between")
+			g.Block("four", func() bool { return n == 4 })
+			require.Equal(t, 4, n)
+		})
+		require.Nil(t, r.Failure, "seed %d", seed)
+	}
+}
+
+// TestSpinReplays: a run with spins replays from its artifact.
+func TestSpinReplays(t *testing.T) {
+	for _, s := range []sched.Strategy{sched.Random(), sched.PCT(2)} {
+		r := sched.Run(3, s, sched.Options{MaxSteps: 2000}, spinWait)
+		require.Nil(t, r.Failure)
+		rr := sched.Replay(r.Artifact(), sched.Options{}, spinWait)
+		require.Nil(t, rr.Failure, "%v", s)
+		require.Equal(t, r.Hash, rr.Hash)
+	}
+}
+
+// TestQuiesce: a quiescing goroutine runs only once every other goroutine
+// waits for another or has exited, after every timer fired.
+func TestQuiesce(t *testing.T) {
+	for _, s := range []sched.Strategy{sched.Random(), sched.PCT(3)} {
+		for seed := range uint64(50) {
+			work, slept := 0, false
+			r := sched.Run(seed, s, sched.Options{}, func(g *sched.G) {
+				waiter := g.Go(func(c *sched.G) { c.Park("wait") })
+				g.Go(func(c *sched.G) {
+					for range 5 {
+						c.Yield("work")
+						work++
+					}
+				})
+				g.Go(func(c *sched.G) {
+					c.Sleep(time.Second)
+					slept = true
+				})
+				g.Quiesce("settle")
+				require.Equal(t, 5, work, "everything runnable ran first")
+				require.True(t, slept, "a sleeping goroutine has not settled")
+				g.Unpark(waiter)
+			})
+			require.Nil(t, r.Failure, "%v seed %d", s, seed)
+		}
+	}
+}
+
+// TestSpinLetsTimeAdvance: a goroutine spinning for one that sleeps does
+// not hold virtual time back: the sleeper wakes, under every strategy.
+func TestSpinLetsTimeAdvance(t *testing.T) {
+	for _, s := range []sched.Strategy{sched.Random(), sched.PCT(1), sched.PCT(2)} {
+		for seed := range uint64(30) {
+			r := sched.Run(seed, s, sched.Options{MaxSteps: 1000}, func(g *sched.G) {
+				done := false
+				g.Go(func(c *sched.G) {
+					c.Sleep(time.Millisecond)
+					done = true
+				})
+				for !done {
+					g.Spin("wait for the sleeper")
+				}
+			})
+			require.Nil(t, r.Failure, "%v seed %d", s, seed)
+			require.Equal(t, time.Millisecond, r.Now)
+		}
+	}
+}
+
+// TestQuiesceWaitsForSpinners: a goroutine spinning for another is
+// runnable: the quiescing goroutine waits for it to stop.
+func TestQuiesceWaitsForSpinners(t *testing.T) {
+	for _, s := range []sched.Strategy{sched.Random(), sched.PCT(1), sched.PCT(2)} {
+		for seed := range uint64(30) {
+			r := sched.Run(seed, s, sched.Options{MaxSteps: 1000}, func(g *sched.G) {
+				spins, flag := 0, false
+				g.Go(func(c *sched.G) {
+					for !flag {
+						c.Spin("spin")
+						spins++
+					}
+				})
+				g.Go(func(c *sched.G) {
+					c.Park("wait")
+				})
+				g.Go(func(c *sched.G) {
+					for range 3 {
+						c.Yield("work")
+					}
+					flag = true
+				})
+				g.Quiesce("settle")
+				require.True(t, flag, "quiesced while a goroutine spun")
+				for _, b := range g.Snapshot() {
+					require.NotEqual(t, "runnable", b.Reason, "%+v", b)
+				}
+			})
+			require.NotNil(t, r.Failure)
+			require.Equal(t, sched.Deadlock, r.Failure.Kind, "the parked goroutine is left: %v", r.Failure)
+		}
+	}
 }

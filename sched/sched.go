@@ -23,18 +23,23 @@ package sched
 //     send on g.wake and comes back by one send on run.back, so every access
 //     to run, G and Mutex state by the token holder happens before the next
 //     holder's; that state needs no lock for the run's own goroutines.
-//  2. A goroutine's state is ready, parked, blocked, sleeping or exited; it
-//     is runnable iff ready and not waiting for a held Mutex (lockWant == nil
-//     or lockWant.owner == nil), or blocked and its condition (G.cond) reports
-//     true. Only the controller evaluates a condition, once per decision,
-//     while it holds the token. The controller wakes only runnable
+//  2. A goroutine's state is ready, parked, blocked, quiescing, sleeping or
+//     exited; it is runnable iff ready and not waiting for a held Mutex
+//     (lockWant == nil or lockWant.owner == nil), or blocked and its
+//     condition (G.cond) reports true, or quiescing and no other goroutine
+//     is runnable nor sleeping. Only the controller evaluates a condition, once per
+//     decision, while it holds the token. The controller wakes only runnable
 //     goroutines, so a goroutine that wakes in Mutex.Lock finds the mutex
 //     free, and one that wakes in Block finds its condition true.
 //  3. One step is one decision: the controller picks a runnable goroutine,
 //     appends (step, id, point) to the trace, where point is where that
 //     goroutine stopped, and wakes it; it runs until its next point or exit.
-//  4. Virtual time advances only when nothing is runnable, to the earliest
-//     timer by (at, seq); that timer alone fires (its goroutine becomes ready).
+//  4. Virtual time advances only when nothing is runnable, or only
+//     goroutines that spin (their last point was a Spin: they wait for
+//     another goroutine, maybe a sleeping one, and a real spinner burns time),
+//     to the earliest timer by (at, seq); that timer alone fires (its
+//     goroutine becomes ready).
+//     Quiescing goroutines become runnable only when no timer is left.
 //  5. run.back has capacity 1 and, while the run is live, the controller
 //     receives every send on it; at most one goroutine runs, so a send on
 //     back never blocks, even after the controller stopped listening.
@@ -95,6 +100,7 @@ type G struct {
 	lockWant *Mutex      // the mutex its pending Lock waits for
 	cond     func() bool // blocked: the condition it waits for
 	spun     bool        // it stopped at a Spin point (the strategy is told)
+	spinning bool        // its last point was a Spin (invariant 4)
 	goid     uint64      // its Go goroutine id, for Self
 	permit   bool        // an Unpark that came before the Park
 	at       time.Duration
@@ -112,6 +118,7 @@ const (
 	ready gState = iota
 	parked
 	blocked
+	quiescing
 	sleeping
 	exited
 )
@@ -197,11 +204,20 @@ func (r *run) loop() bool {
 			r.ended("every goroutine exited")
 			return true
 		}
-		if len(r.runnable) == 0 {
+		if len(r.runnable) == 0 || r.allSpinning() {
 			if t := r.nextTimer(); t != nil {
 				r.now, t.state = t.at, ready // invariant 4
 				continue
 			}
+		}
+		if len(r.runnable) == 0 {
+			for _, g := range r.gs { // invariant 2: quiescing goroutines run last
+				if g.state == quiescing {
+					r.runnable = append(r.runnable, g.id)
+				}
+			}
+		}
+		if len(r.runnable) == 0 {
 			if !r.ended("deadlock") {
 				r.deadlock()
 			}
@@ -216,6 +232,9 @@ func (r *run) loop() bool {
 			return true
 		}
 		g := r.gs[id]
+		if g.state == blocked || g.state == quiescing { // its condition held when it was picked (invariant 2)
+			g.state, g.cond = ready, nil
+		}
 		r.record(Event{Step: r.step, G: id, Point: g.point})
 		r.step++
 		r.cur = g
@@ -229,7 +248,9 @@ func (r *run) loop() bool {
 		}
 		if g.spun {
 			g.spun = false
-			r.pick.spun(g.id)
+			if r.pick != nil { // a replay follows its record, not a strategy
+				r.pick.spun(g.id)
+			}
 		}
 		if g.panicked {
 			if !r.ended("panic") {
@@ -286,6 +307,16 @@ func (r *run) record(e Event) {
 	hashEvent(r.h, e)
 }
 
+// allSpinning reports whether every runnable goroutine spins (invariant 4).
+func (r *run) allSpinning() bool {
+	for _, id := range r.runnable {
+		if !r.gs[id].spinning {
+			return false
+		}
+	}
+	return len(r.runnable) > 0
+}
+
 func (r *run) nextTimer() *G {
 	var t *G
 	for _, g := range r.gs {
@@ -302,14 +333,7 @@ func (r *run) deadlock() {
 		if g.state == exited {
 			continue
 		}
-		b := Blocked{G: g.id, Point: g.point, Reason: "parked"}
-		if g.state == blocked {
-			b.Reason = "blocked: its condition is false"
-		}
-		if m := g.lockWant; m != nil && g.state == ready {
-			b.Reason = fmt.Sprintf("waits for mutex %q held by g%d", m.Name, m.owner.id)
-		}
-		f.Blocked = append(f.Blocked, b)
+		f.Blocked = append(f.Blocked, Blocked{G: g.id, Point: g.point, Reason: g.reason()})
 	}
 	r.failure = f
 }
@@ -346,6 +370,29 @@ func (r *run) abandon(g *G) {
 		h.wake <- false
 	}
 	r.failure = &Failure{Kind: Uncontrolled, Step: r.step - 1, G: g.id, Point: g.point, Wall: r.opts.WallBound}
+}
+
+// reason says why g waits, or what it is doing, in a few words.
+func (g *G) reason() string {
+	switch g.state {
+	case parked:
+		return "parked"
+	case blocked:
+		return "blocked: its condition is false"
+	case quiescing:
+		return "quiescing"
+	case sleeping:
+		return fmt.Sprintf("sleeping until %v", g.at)
+	case ready:
+		if m := g.lockWant; m != nil && m.owner != nil {
+			return fmt.Sprintf("waits for mutex %q held by g%d", m.Name, m.owner.id)
+		}
+		if g == g.r.cur {
+			return "running"
+		}
+		return "runnable"
+	}
+	return "exited"
 }
 
 // check reports whether g is runnable (invariant 2), evaluating its
@@ -416,6 +463,7 @@ func (g *G) enter() *run {
 		r.mu.Unlock()
 		panic(fmt.Sprintf("sched: g%d called from a goroutine other than its own (g%d is running)", g.id, r.cur.id))
 	}
+	g.spinning = false // Spin sets it again
 	return r
 }
 
