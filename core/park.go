@@ -83,7 +83,6 @@ func spin(i, level int) {
 		busyWait(min(shift, maxShift))
 		return
 	}
-	spinStep() // a scheduling point of the serialized mode (step.go)
 	runtime.Gosched()
 }
 
@@ -103,7 +102,6 @@ func spin(i, level int) {
 // so it takes from the peer none of the cache lines it is writing. The
 // compiler keeps an empty loop; the countdown bounds it.
 func busyWait(shift int) {
-	spinStep()
 	for j := 1 << shift; j > 0; j-- {
 	}
 }

@@ -17,11 +17,19 @@ package core
 //     mutex (type mutex, never sync.Mutex). The lock hook gets the
 //     *sync.Mutex and returns once it can be taken without blocking, so
 //     that no goroutine blocks inside Lock unseen by the scheduler.
-//   - step/spin: at every spin or back-off round, through spinStep: first
-//     thing in busyWait, and before each runtime.Gosched of a spin or
-//     back-off loop (spin, backoff, pool.poll, and the planted bugs'
-//     yields). The calling goroutine waits for another to make progress,
-//     and the scheduler should run someone else first.
+//   - step/spin: at every round of a loop that waits for another goroutine
+//     with no bound of its own, through spinStep: backoff (a ring position
+//     an in-flight peer has reserved or claimed, ring.go invariant 5),
+//     pool.poll's yielding rounds, and the planted bugs' yields. The
+//     calling goroutine waits for another to make progress, and the
+//     scheduler should run someone else first (pct drops its priority).
+//     The bounded spin rounds before a park (spin, busyWait, a lost CAS's
+//     contended) are no step/spin: their loops pass atomic operations,
+//     which are scheduling points, and end in a park; were they spins, a
+//     strategy that runs others first at every spin would never let a
+//     waiter get as far as parking before its peer acts, and the
+//     interleavings where every waiter is parked, where wakeup bugs live,
+//     would be out of its reach.
 //   - step/block: before every blocking receive (a parked channel
 //     operation, leave's token, Group.wait, a Go waiting for a limit slot,
 //     Scope.Err waiting for Done, a pool worker's owed token), through
