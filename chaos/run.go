@@ -120,9 +120,6 @@ func Start(p Plan) (*Run, error) {
 		r.acts[name] = a
 	}
 	for _, fp := range failpoints.All() {
-		if fp.Kind == failpoints.Step {
-			continue // the serialized mode registers these (core.SetStepMarkers)
-		}
 		name := fp.Name
 		r.counts[name] = new(atomic.Uint64)
 		if _, on := p.Bugs[name]; fp.Kind == failpoints.Bug && !on {
@@ -137,6 +134,8 @@ func Start(p Plan) (*Run, error) {
 			hook = func() { r.hit(name) }
 		case failpoints.Contract:
 			hook = func(ch any, enter bool) { r.contract(name, ch, enter) }
+		case failpoints.Step:
+			hook = r.stepHook(name) // the serialized mode's scheduling points (serial.go)
 		default:
 			hook = func(b *bool) { *b = r.decide(name) }
 		}
@@ -203,20 +202,17 @@ func (r *Run) Abandon() {
 	active.CompareAndSwap(r, nil)
 }
 
-// disable disables the markers Start enables: all but the serialized
-// mode's step markers, whose hooks are not the run's.
+// disable disables the markers Start enables: every marker of the table.
 func (r *Run) disable() {
 	for _, fp := range failpoints.All() {
-		if fp.Kind != failpoints.Step {
-			_ = failpoint.Disable(failpoints.Path(fp.Name))
-		}
+		_ = failpoint.Disable(failpoints.Path(fp.Name))
 	}
 }
 
 // Fired returns how often each marker was passed during the run: all of
 // core's markers, active in the plan or not, except planted bugs the plan
-// does not enable (they count 0) and the serialized mode's step markers
-// (not listed).
+// does not enable (they count 0); the serialized mode's step markers count
+// only the passes of a serialized episode's goroutines.
 func (r *Run) Fired() map[string]uint64 {
 	m := map[string]uint64{}
 	for name, c := range r.counts {
@@ -251,6 +247,10 @@ func (r *Run) roll(name string) (Action, uint64, bool) {
 }
 
 func (r *Run) hit(name string) {
+	if g := serialG(); g != nil {
+		r.serialHit(g, name)
+		return
+	}
 	a, h, ok := r.roll(name)
 	if !ok {
 		return
@@ -276,6 +276,11 @@ func (r *Run) hit(name string) {
 }
 
 func (r *Run) decide(name string) bool {
+	if g := serialG(); g != nil {
+		r.counts[name].Add(1)
+		_, _, ok := r.serialRoll(g, name)
+		return ok
+	}
 	_, _, ok := r.roll(name)
 	return ok
 }

@@ -1,0 +1,214 @@
+package chaos
+
+// The serialized mode: an episode runs under a seeded scheduler (package
+// sched), one goroutine at a time, so that its outcome is a function of its
+// seed, its strategy, its fault plan and its program, and a failing episode
+// replays exactly from its decision list.
+//
+// How core's markers become scheduling points. While a serialized episode
+// runs, core's step markers are on (core.SetStepMarkers, chaos build only):
+// every atomic operation, mutex lock and unlock, spin round and blocking
+// receive of core calls its hook, and so does every marker of the table.
+// Each hook asks sched.Self for the calling goroutine's G:
+//
+//   - nil: the goroutine is not one of the episode's (a goroutine started
+//     with a plain go statement, another test's, or the free-running task
+//     pool); the hook does what a free-running run does, and the step
+//     markers do nothing.
+//   - a G: the marker is a scheduling point of that G. step/atomic and
+//     step/unlock are G.Yield; step/spin is G.Spin; step/lock is G.Block
+//     until the mutex is free (the controller tries it: TryLock, Unlock),
+//     so no goroutine of the episode ever blocks on a core mutex behind the
+//     scheduler's back; step/block is G.Block on core's own condition ("a
+//     token is there or ctx is done"). A marker of the table is G.Yield,
+//     and its plan action, if it acts, becomes a step too: sleep is a
+//     virtual-time G.Sleep (a serialized episode never sleeps in wall
+//     time), yield and yields are more G.Yield, storm runs the storm
+//     function as a new goroutine of the episode; decisions (spurious
+//     wakeups, planted bugs) are drawn from (plan seed, marker, logical
+//     goroutine id, step), which are the same on every replay, never from
+//     a Go goroutine id or a hit counter shared with other episodes.
+//
+// A point's name is the marker's kind and the file and line of core that
+// passed it ("atomic ring.go:103", "chan/park park.go:243"): names are the
+// same in every run of the same code, so traces compare step by step.
+
+import (
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nimsync/nimsync/internal/failpoints"
+	"github.com/nimsync/nimsync/sched"
+)
+
+// Serialize runs body as goroutine 0 of a serialized episode under strategy
+// strat seeded with seed (see sched.Run), with r's plan acting at core's
+// markers as described above. body starts the episode's goroutines with
+// g.Go; core code they call is scheduled at every step marker. Serialize
+// needs a chaos build (scripts/chaos-test); it panics in another. Several
+// episodes may run at once; the markers are on while any runs.
+func (r *Run) Serialize(seed uint64, strat sched.Strategy, opts sched.Options, body func(*sched.G)) *sched.Result {
+	stepsOn()
+	defer stepsOff()
+	return sched.Run(seed, strat, opts, body)
+}
+
+// ReplaySerial replays the serialized episode a recorded, running body again
+// under a's decisions (sched.Replay): the result's Failure is a Divergence
+// at the first step that differs, or the recorded failure if it replays.
+func (r *Run) ReplaySerial(a *sched.Artifact, opts sched.Options, body func(*sched.G)) *sched.Result {
+	stepsOn()
+	defer stepsOff()
+	return sched.Replay(a, opts, body)
+}
+
+// stepUsers counts the serialized episodes running; the step markers are on
+// while it is positive. serialLive mirrors it for the markers' hooks, which
+// ask sched.Self (a microsecond) only while an episode runs, so that a
+// free-running run's hooks cost what they did.
+var (
+	stepMu     sync.Mutex
+	stepUsers  int
+	serialLive atomic.Bool
+)
+
+func stepsOn() {
+	if !serialBuild {
+		panic("chaos: the serialized mode needs a chaos build (-tags chaos with failpoint-toolexec: scripts/chaos-test)")
+	}
+	stepMu.Lock()
+	defer stepMu.Unlock()
+	if stepUsers++; stepUsers == 1 {
+		serialLive.Store(true)
+		setStepMarkers(true)
+	}
+}
+
+func stepsOff() {
+	stepMu.Lock()
+	defer stepMu.Unlock()
+	if stepUsers--; stepUsers == 0 {
+		setStepMarkers(false)
+		serialLive.Store(false)
+	}
+}
+
+// stepHook returns the hook of the step marker name: a scheduling point of
+// the calling goroutine's G, counted, or nothing outside an episode.
+func (r *Run) stepHook(name string) any {
+	n := r.counts[name]
+	self := func() *sched.G {
+		g := sched.Self()
+		if g != nil {
+			n.Add(1)
+		}
+		return g
+	}
+	switch name {
+	case failpoints.StepLock:
+		return func(m *sync.Mutex) {
+			if g := self(); g != nil {
+				g.Block(site("lock"), func() bool {
+					if m.TryLock() {
+						m.Unlock()
+						return true
+					}
+					return false
+				})
+			}
+		}
+	case failpoints.StepBlock:
+		return func(ready func() bool) {
+			if g := self(); g != nil {
+				g.Block(site("block"), ready)
+			}
+		}
+	case failpoints.StepSpin:
+		return func() {
+			if g := self(); g != nil {
+				g.Spin(site("spin"))
+			}
+		}
+	case failpoints.StepUnlock:
+		return func() {
+			if g := self(); g != nil {
+				g.Yield(site("unlock"))
+			}
+		}
+	default: // StepAtomic
+		return func() {
+			if g := self(); g != nil {
+				g.Yield(site("atomic"))
+			}
+		}
+	}
+}
+
+// serialG returns the calling goroutine's G if a serialized episode runs
+// and the goroutine is one of its own, and nil otherwise.
+func serialG() *sched.G {
+	if !serialLive.Load() {
+		return nil
+	}
+	return sched.Self()
+}
+
+// serialHit is hit for a goroutine of a serialized episode (see the top of
+// this file): the marker is a scheduling point, and the plan's action
+// becomes steps.
+func (r *Run) serialHit(g *sched.G, name string) {
+	r.counts[name].Add(1)
+	g.Yield(site(name))
+	a, h, ok := r.serialRoll(g, name)
+	if !ok {
+		return
+	}
+	switch a.Kind {
+	case Yield:
+		g.Yield(name + " (yield)")
+	case Yields:
+		for range a.Count {
+			g.Yield(name + " (yields)")
+		}
+	case Sleep:
+		g.Sleep(time.Duration(mix(h) % uint64(a.MaxDelay)))
+	case Storm:
+		if f := r.storm.Load(); f != nil && *f != nil {
+			seed := mix(h)
+			g.Go(func(*sched.G) { (*f)(seed) })
+		}
+	}
+}
+
+// serialRoll is roll for a goroutine of a serialized episode: the draw
+// depends on (plan seed, marker, logical id, step) only.
+func (r *Run) serialRoll(g *sched.G, name string) (Action, uint64, bool) {
+	a, ok := r.acts[name]
+	if !ok || a.Prob == 0 {
+		return a, 0, false
+	}
+	h := mix(r.plan.Seed ^ mix(r.hashes[name]^mix(uint64(g.ID())<<32^mix(uint64(g.Step())))))
+	return a, h, float64(h>>11)/(1<<53) < a.Prob
+}
+
+// site names a scheduling point: what it is, then the file and line of
+// core's code that reached it, the first frame of core outside the step
+// marker's wrappers (step_chaos.go).
+func site(what string) string {
+	var pcs [24]uintptr
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs[:])])
+	for {
+		f, more := frames.Next()
+		if strings.HasPrefix(f.Function, failpoints.Package+".") && !strings.HasSuffix(f.File, "step_chaos.go") {
+			return fmt.Sprintf("%s %s:%d", what, filepath.Base(f.File), f.Line)
+		}
+		if !more {
+			return what
+		}
+	}
+}
