@@ -15,6 +15,12 @@ const (
 	plantedConst = "plantedBugs"
 )
 
+// stepConst is the constant that compiles core's serialized-mode waits in
+// (a chaos build) or out, as in `if stepMarkers { awaitStep(...) }`
+// (core/step.go). The mutation lane runs plain builds, where such a body
+// is dead code: a mutant there would survive as an equivalent.
+const stepConst = "stepMarkers"
+
 // excluded holds the regions of a file that are not mutated: a mutant
 // whose position falls inside one is dropped.
 type excluded struct {
@@ -36,7 +42,8 @@ func (x excluded) covers(pos token.Pos) bool {
 // !, && and ||) and the `!` applied to one (removing it would switch the
 // bug on: the self-test's job); an if whose condition is true only with a
 // planted bug on (planted(...) is one of its top-level conjuncts, not
-// negated), but for its else branch; and array lengths in types.
+// negated), but for its else branch; an if whose condition is
+// stepMarkers, but for its else branch; and array lengths in types.
 func exclusions(f *ast.File) excluded {
 	var x excluded
 	span := func(n ast.Node) { x.spans = append(x.spans, [2]token.Pos{n.Pos(), n.End()}) }
@@ -51,6 +58,9 @@ func exclusions(f *ast.File) excluded {
 				span(n)
 			}
 		case *ast.IfStmt:
+			if id, ok := ast.Unparen(n.Cond).(*ast.Ident); ok && id.Name == stepConst {
+				x.spans = append(x.spans, [2]token.Pos{n.Pos(), n.Body.End()})
+			}
 			if needsPlanted(n.Cond) {
 				// The condition's other operands and the body matter only
 				// with the bug on; the else branch is the plain path.

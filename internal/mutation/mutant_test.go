@@ -117,6 +117,9 @@ func f(a int, c bool) {
 	if !c && !(plantedBugs && planted("bug/f")) {
 		wake()
 	}
+	if stepMarkers {
+		awaitStep(func() bool { return a > 0 && !c })
+	}
 	mu.Lock()
 	mu.Unlock()
 	panic("no")
@@ -130,7 +133,7 @@ type padded struct {
 func TestExcludedRegionsAreSkipped(t *testing.T) {
 	got := mutatedLines(t, excludedSrc, mutation.Operators)
 	// Nothing in a failpoint call, a planted-only if (but its else
-	// branch), an expression of planted-bug switches alone (with its !),
+	// branch), an if stepMarkers, an expression of planted-bug switches alone (with its !),
 	// the padding, Lock, Unlock or panic. The
 	// && and || beside a planted call are mutated: planted is false, and
 	// they change the plain path (`c || true`, `first && false`).
