@@ -373,9 +373,9 @@ func (c serialCase) verdict(res *sched.Result, o *serialObs) string {
 }
 
 // serialOptions bounds an episode: the longest passing episodes of 5,600
-// (seeds 2 and 3, 15 s each) took about 1,000 steps; ten times that is a
+// (seeds 2 and 3, 15 s each) took about 1,000 steps; five times that is a
 // livelock.
-var serialOptions = sched.Options{MaxSteps: 10000}
+var serialOptions = sched.Options{MaxSteps: 5000}
 
 // runSerial runs case c as a serialized episode of r and returns the
 // scheduler's result and the verdict ("" if the episode kept the rules).

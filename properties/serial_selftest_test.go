@@ -107,6 +107,7 @@ func TestSerialSelfTest(t *testing.T) {
 				}
 				t.Logf("caught after %d episodes in %v by %v (%d steps): %s; replayed %d/%d with the recorded trace",
 					i, took.Round(time.Millisecond), c, res.Steps, why, same, n)
+				writeSerialArtifact(t, s+uint64(i), r.Plan(), serialFailure{c, res, why})
 				rows = append(rows, fmt.Sprintf("| `%s` | %d | %v | %s | %d | %d/%d |", bc.bug, i, took.Round(time.Millisecond), c.Strategy, res.Steps, same, n))
 				return
 			}

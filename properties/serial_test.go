@@ -171,13 +171,15 @@ func checkSerialCase(c serialCase, last *serialFailure) (steps int, err error) {
 
 // writeSerialArtifact writes f's artifact and logs the command that
 // replays it.
-func writeSerialArtifact(t *testing.T, s uint64, p chaos.Plan, f serialFailure) {
+// The artifact names TestSerialChan, which replays it.
+func writeSerialArtifact(t *testing.T, s uint64, p chaos.Plan, f serialFailure) string {
 	t.Helper()
-	a := serialArtifact{Test: topName(t), Seed: s, Chaos: chaosBuild, Plan: p, Case: f.c, Why: f.why, Schedule: f.res.Artifact()}
+	a := serialArtifact{Test: "TestSerialChan", Seed: s, Chaos: chaosBuild, Plan: p, Case: f.c, Why: f.why, Schedule: f.res.Artifact()}
 	b, err := json.MarshalIndent(a, "", "  ")
 	require.NoError(t, err)
 	path := writeArtifact(t, fmt.Sprintf("%s-seed%d-%d.json", a.Test, s, time.Now().UnixNano()), b)
 	t.Logf("serialized failure artifact %s (%d steps, trace hash %s); replay it 100 times: scripts/chaos-test -replay %s -runs 100", path, f.res.Steps, a.Schedule.TraceHash, path)
+	return path
 }
 
 // TestSerialChan: property 8 (serial_chan_test.go), channels under the
