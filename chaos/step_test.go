@@ -85,10 +85,11 @@ func recvParked(t *testing.T, ctx context.Context, c core.Chan[int], send bool) 
 }
 
 // TestStepMarkers: with core.SetStepMarkers(true), a send to a parked
-// receiver passes every step marker but none of the rest of core's (the
-// receiver's spin rounds, its queue's lock, the ring's atomics, its wait for
-// the token); with the markers switched off, none fires, though their hooks
-// are registered.
+// receiver passes every step marker but step/spin (its queue's lock, the
+// ring's atomics, its wait for the token): step/spin marks only a wait for
+// an in-flight peer (ring.go's backoff), which a send to a parked receiver
+// never meets, and the serialized self-test's episodes pass it. With the
+// markers switched off, none fires, though their hooks are registered.
 func TestStepMarkers(t *testing.T) {
 	counts := stepHooks(t, nil)
 	ctx := context.Background()
@@ -99,7 +100,9 @@ func TestStepMarkers(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 7, v)
 	for name, c := range counts {
-		require.Positive(t, c.Load(), "%s never fired with the step markers on", name)
+		if name != failpoints.StepSpin {
+			require.Positive(t, c.Load(), "%s never fired with the step markers on", name)
+		}
 	}
 
 	for _, c := range counts {
