@@ -114,25 +114,7 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 	caught := 0
 	rows := make([]catchRow, len(cases))
 	before := quietStats()
-	defer func() {
-		// Some planted bugs corrupt the runtime's counters for good (a
-		// worker's finished count lost): the suite's final leak check
-		// expects what the self-test left, measured at rest.
-		after := quietStats()
-		plantedSkew = core.Stats{
-			ParkedWaiters: after.ParkedWaiters - before.ParkedWaiters,
-			QueuedTasks:   after.QueuedTasks - before.QueuedTasks,
-			LiveTasks:     after.LiveTasks - before.LiveTasks,
-			LiveScopes:    after.LiveScopes - before.LiveScopes,
-		}
-		if plantedSkew != (core.Stats{}) {
-			t.Logf("the planted bugs left the runtime's counters skewed by %+v", plantedSkew)
-		}
-		// Some leave goroutines blocked for good (a Wait never woken once
-		// bug/go-clears-wait-flag lost its flag): the final goroutine
-		// check ignores those present now.
-		plantedLeftovers = append(plantedLeftovers, goleak.IgnoreCurrent())
-	}()
+	defer notePlantedSkew(t, before)
 	for k, bc := range cases {
 		row := &rows[k]
 		row.bug, row.minimized = bc.bug, "not tried (catch took ≥ 1 s)"
@@ -288,6 +270,30 @@ func compact(p chaos.Plan) string {
 // quietStats returns the runtime's counters once nothing is queued and the
 // live-task count has stood still for 50 ms (a worker publishes its
 // finished tasks a moment after they end), or after 2 s.
+// notePlantedSkew adds what the planted bugs left in the runtime's counters
+// since before to plantedSkew: some corrupt them for good (a worker's
+// finished count lost), so the suite's final leak check expects what the
+// self-tests left, measured at rest. And since some leave goroutines
+// blocked for good (a Wait never woken once bug/go-clears-wait-flag lost
+// its flag), the final goroutine check ignores those present now.
+func notePlantedSkew(t *testing.T, before core.Stats) {
+	after := quietStats()
+	skew := core.Stats{
+		ParkedWaiters: after.ParkedWaiters - before.ParkedWaiters,
+		QueuedTasks:   after.QueuedTasks - before.QueuedTasks,
+		LiveTasks:     after.LiveTasks - before.LiveTasks,
+		LiveScopes:    after.LiveScopes - before.LiveScopes,
+	}
+	if skew != (core.Stats{}) {
+		t.Logf("the planted bugs left the runtime's counters skewed by %+v", skew)
+	}
+	plantedSkew.ParkedWaiters += skew.ParkedWaiters
+	plantedSkew.QueuedTasks += skew.QueuedTasks
+	plantedSkew.LiveTasks += skew.LiveTasks
+	plantedSkew.LiveScopes += skew.LiveScopes
+	plantedLeftovers = append(plantedLeftovers, goleak.IgnoreCurrent())
+}
+
 func quietStats() core.Stats {
 	prev := core.ReadStats()
 	for t0 := time.Now(); time.Since(t0) < 2*time.Second; {
