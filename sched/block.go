@@ -3,6 +3,7 @@ package sched
 import (
 	"runtime"
 	"sync"
+	"time"
 )
 
 // Block is a scheduling point named point at which g stops being runnable
@@ -27,15 +28,46 @@ func (g *G) Block(point string, ready func() bool) {
 	g.pause(point) // the controller made g ready again when it picked it
 }
 
+// BlockFor is [G.Block] with a timeout of d in virtual time: g also has a
+// timer at Now()+d, ordered with [G.Sleep]'s timers by due time and then
+// creation order. BlockFor returns false when the strategy picks g with
+// ready true, and true if the timer fired first, while ready was false: the
+// clock reached it (it moves only when nothing else is runnable, see
+// [G.Sleep]) and g became runnable; other goroutines may run between the
+// timer firing and g's return, so the condition may hold by then. A
+// goroutine blocked with a pending timer is never part of a [Deadlock].
+// With d ≤ 0 BlockFor is a scheduling point named point after which g
+// evaluates ready itself and returns true if it is false.
+//
+// BlockFor is how a wait with a timeout (a select on a channel and a timer)
+// waits under the scheduler: a pool worker parked until it is woken or its
+// idle timeout, a timer that a stop function may cancel first. In a killed
+// goroutine (invariant 6) it returns false at once.
+func (g *G) BlockFor(point string, ready func() bool, d time.Duration) (timedOut bool) {
+	r := g.enter()
+	if r == nil {
+		return false
+	}
+	if d <= 0 {
+		g.pause(point)
+		return !ready()
+	}
+	g.state, g.cond = blocked, ready
+	g.timer, g.fired, g.at, g.seq = true, false, r.now+d, r.timerSeq
+	r.timerSeq++
+	g.pause(point) // the controller made g ready again: ready held, or the timer fired
+	return g.fired
+}
+
 // Quiesce is a scheduling point named point at which g waits until no
 // other goroutine of the run is runnable or asleep: each has exited or
-// waits for another goroutine (parked, blocked on a false condition, or
-// waiting for a mutex). Virtual time advances through every pending timer
-// first, so a run with a goroutine that sleeps in a loop for ever never
-// quiesces (it ends in a livelock). A check that must hold
-// only when everything has settled ("no value stays buffered while a
-// receiver is parked") runs right after Quiesce: nothing else runs in
-// between, and nothing else could.
+// waits for another goroutine (parked, blocked on a false condition with
+// no timer, or waiting for a mutex). Virtual time advances through every
+// pending timer first ([G.BlockFor]'s too), so a run with a goroutine that
+// sleeps in a loop for ever never quiesces (it ends in a livelock). A check
+// that must hold only when everything has settled ("no value stays
+// buffered while a receiver is parked") runs right after Quiesce: nothing
+// else runs in between, and nothing else could.
 func (g *G) Quiesce(point string) {
 	if g.enter() == nil {
 		return
@@ -75,6 +107,29 @@ func (g *G) Snapshot() []Blocked {
 		out = append(out, Blocked{G: h.id, Point: h.point, Reason: h.reason()})
 	}
 	return out
+}
+
+// Local returns the value g's run holds under key, calling mk to make it
+// the first time a goroutine of the run asks for key; every goroutine of
+// the run gets the same value, and another run never sees it. It is for
+// state that code outside the program keeps per run: package chaos keeps
+// there the task pool core uses in a serialized episode. mk runs under the
+// run's lock: it must not reach a scheduling point nor call g's methods.
+// Local is not a scheduling point; goroutines killed at the end of the run
+// may call it too (the run's lock keeps them apart).
+func (g *G) Local(key any, mk func() any) any {
+	r := g.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v, ok := r.values[key]
+	if !ok {
+		if r.values == nil {
+			r.values = map[any]any{}
+		}
+		v = mk()
+		r.values[key] = v
+	}
+	return v
 }
 
 // registry maps the Go goroutine id of each live goroutine of every run to

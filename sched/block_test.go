@@ -258,3 +258,193 @@ func TestQuiesceWaitsForSpinners(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockForTimesOut: a condition nobody makes true ends in a timeout at
+// Now()+d, not in a deadlock; with d ≤ 0 the timeout is at once.
+func TestBlockForTimesOut(t *testing.T) {
+	for _, d := range []time.Duration{time.Hour, 0, -time.Second} {
+		var timedOut bool
+		r := sched.Run(1, sched.Random(), sched.Options{}, func(g *sched.G) {
+			timedOut = g.BlockFor("never", func() bool { return false }, d)
+		})
+		require.Nil(t, r.Failure, "d %v", d)
+		assert.True(t, timedOut, "d %v", d)
+		assert.Equal(t, max(d, 0), r.Now, "d %v", d)
+	}
+	r := sched.Run(1, sched.Random(), sched.Options{}, func(g *sched.G) {
+		require.False(t, g.BlockFor("ready", func() bool { return true }, 0))
+	})
+	require.Nil(t, r.Failure)
+}
+
+// TestBlockForReadyFirst: a condition made true before the timer is due
+// ends the wait without a timeout, on every seed, and the timer is gone:
+// the clock stops where the peer's sleep left it.
+func TestBlockForReadyFirst(t *testing.T) {
+	for _, s := range []sched.Strategy{sched.Random(), sched.PCT(2)} {
+		for seed := range uint64(50) {
+			var timedOut bool
+			r := sched.Run(seed, s, sched.Options{}, func(g *sched.G) {
+				flag := false
+				g.Go(func(c *sched.G) {
+					c.Sleep(time.Second)
+					flag = true
+				})
+				timedOut = g.BlockFor("flag", func() bool { return flag }, time.Hour)
+				require.True(t, flag)
+			})
+			require.Nil(t, r.Failure, "%v seed %d", s, seed)
+			assert.False(t, timedOut, "%v seed %d", s, seed)
+			assert.Equal(t, time.Second, r.Now)
+		}
+	}
+}
+
+// TestBlockForTimerOrder: a BlockFor's timer and a Sleep's due at the same
+// time fire in creation order: if the sleeper's timer is older, it sets the
+// flag first and the wait ends without a timeout; if the BlockFor's is
+// older, it times out, with the flag still false.
+func TestBlockForTimerOrder(t *testing.T) {
+	for _, sleeperFirst := range []bool{true, false} {
+		for seed := range uint64(30) {
+			var timedOut, flagThen bool
+			r := sched.Run(seed, sched.Random(), sched.Options{}, func(g *sched.G) {
+				flag := false
+				created := false
+				g.Go(func(c *sched.G) {
+					if !sleeperFirst {
+						c.Block("after the waiter", func() bool { return created })
+					}
+					created = true
+					c.Sleep(time.Second)
+					flag = true
+				})
+				if sleeperFirst {
+					g.Block("after the sleeper", func() bool { return created })
+				}
+				created = true
+				timedOut = g.BlockFor("flag", func() bool { return flag }, time.Second)
+				flagThen = flag
+			})
+			require.Nil(t, r.Failure, "seed %d", seed)
+			assert.Equal(t, !sleeperFirst, timedOut, "sleeper first %v, seed %d", sleeperFirst, seed)
+			if timedOut {
+				assert.False(t, flagThen, "the waiter ran before the sleeper's timer fired")
+			}
+			assert.Equal(t, time.Second, r.Now)
+		}
+	}
+}
+
+// blockForPool is a small worker pool in the manner of core's: workers wait
+// for a job or an idle timeout, and exit on the timeout; the producer
+// submits jobs with pauses in virtual time between them, starting a worker
+// when none is idle.
+func blockForPool(done *int) func(*sched.G) {
+	return func(g *sched.G) {
+		var jobs []int
+		idle := 0
+		worker := func(c *sched.G) {
+			for {
+				if len(jobs) == 0 {
+					idle++
+					timedOut := c.BlockFor("idle", func() bool { return len(jobs) > 0 }, 3*time.Millisecond)
+					idle--
+					if timedOut && len(jobs) == 0 {
+						return
+					}
+					continue
+				}
+				jobs = jobs[1:]
+				c.Yield("run job")
+				*done++
+			}
+		}
+		for i := range 12 {
+			jobs = append(jobs, i)
+			if idle == 0 {
+				g.Go(worker)
+			}
+			g.Sleep(time.Duration(i%4) * time.Millisecond)
+		}
+	}
+}
+
+// TestBlockForDeterministic: a program whose goroutines time out and are
+// woken takes the same steps on the same seed, and replays from its
+// artifact with the same trace hash, under random and pct.
+func TestBlockForDeterministic(t *testing.T) {
+	hashes := map[uint64]bool{}
+	for _, s := range []sched.Strategy{sched.Random(), sched.PCT(2)} {
+		for seed := range uint64(50) {
+			var done int
+			r := sched.Run(seed, s, sched.Options{}, blockForPool(&done))
+			require.Nil(t, r.Failure, "%v seed %d", s, seed)
+			require.Equal(t, 12, done)
+			hashes[r.Hash] = true
+			again := sched.Run(seed, s, sched.Options{}, blockForPool(&done))
+			require.Equal(t, r.Hash, again.Hash, "%v seed %d: the same seed took other steps", s, seed)
+			require.Equal(t, r.Now, again.Now)
+			rr := sched.Replay(r.Artifact(), sched.Options{}, blockForPool(&done))
+			require.Nil(t, rr.Failure, "%v seed %d", s, seed)
+			require.Equal(t, r.Hash, rr.Hash)
+			require.Equal(t, r.Now, rr.Now)
+		}
+	}
+	assert.Greater(t, len(hashes), 10, "the seeds should give different interleavings")
+}
+
+// TestBlockForSnapshotAndQuiesce: a goroutine blocked with a timer is
+// reported with its timeout, is no deadlock, and a Quiesce waits for its
+// timer to fire.
+func TestBlockForSnapshotAndQuiesce(t *testing.T) {
+	var reasons []string
+	var timedOut bool
+	r := sched.Run(1, sched.Random(), sched.Options{}, func(g *sched.G) {
+		started := false
+		g.Go(func(c *sched.G) {
+			started = true
+			timedOut = c.BlockFor("wait", func() bool { return false }, time.Minute)
+		})
+		g.Block("started", func() bool { return started })
+		g.Yield("let it block")
+		for _, b := range g.Snapshot() {
+			reasons = append(reasons, b.Reason)
+		}
+		g.Quiesce("settle")
+		require.True(t, timedOut, "quiesced before the timer fired")
+		require.Equal(t, time.Minute, g.Now())
+	})
+	require.Nil(t, r.Failure)
+	require.Len(t, reasons, 2)
+	assert.Contains(t, reasons[1], "timeout at 1m0s")
+}
+
+// TestLocal: every goroutine of a run gets the value made once for a key;
+// another run makes its own.
+func TestLocal(t *testing.T) {
+	made := 0
+	mk := func() any { made++; return new(int) }
+	var got []*int
+	body := func(g *sched.G) {
+		for range 3 {
+			g.Go(func(c *sched.G) {
+				c.Yield("ask")
+				got = append(got, c.Local("k", mk).(*int))
+			})
+		}
+		got = append(got, g.Local("k", mk).(*int))
+		require.NotSame(t, got[len(got)-1], g.Local("other", mk))
+	}
+	r := sched.Run(1, sched.Random(), sched.Options{}, body)
+	require.Nil(t, r.Failure)
+	require.Len(t, got, 4)
+	for _, p := range got {
+		require.Same(t, got[0], p)
+	}
+	require.Equal(t, 2, made)
+	first := got[0]
+	got = nil
+	sched.Run(2, sched.Random(), sched.Options{}, body)
+	require.NotSame(t, first, got[0])
+}

@@ -4,13 +4,14 @@
 //
 // A program is a func(*G). It starts logical goroutines with [G.Go] (ids in
 // spawn order, main is 0) and reaches scheduling points: [G.Yield],
-// [G.Spin], [G.Park], [G.Block], [G.Sleep], [Mutex.Lock] and [Mutex.Unlock].
-// Code that does not hold its G finds it with [Self]. At each point the
-// running goroutine hands control back, and the [Strategy] picks the next
-// runnable goroutine. Between two points a goroutine runs alone. Time is
-// virtual ([G.Now]). A run reports a [Failure] at once for a deadlock, a
-// livelock (more than Options.MaxSteps steps), a panic, or a goroutine that
-// blocks outside the scheduler.
+// [G.Spin], [G.Park], [G.Block], [G.BlockFor], [G.Sleep], [Mutex.Lock] and
+// [Mutex.Unlock]. Code that does not hold its G finds it with [Self]. At
+// each point the running goroutine hands control back, and the [Strategy]
+// picks the next runnable goroutine. Between two points a goroutine runs
+// alone. Time is virtual ([G.Now]): [G.Sleep] and [G.BlockFor] set timers
+// on it. A run reports a [Failure] at once for a deadlock, a livelock (more
+// than Options.MaxSteps steps), a panic, or a goroutine that blocks outside
+// the scheduler.
 //
 // sched knows nothing of core; core must never import it.
 package sched
@@ -27,18 +28,24 @@ package sched
 //     exited; it is runnable iff ready and not waiting for a held Mutex
 //     (lockWant == nil or lockWant.owner == nil), or blocked and its
 //     condition (G.cond) reports true, or quiescing and no other goroutine
-//     is runnable nor sleeping. Only the controller evaluates a condition, once per
+//     is runnable nor has a timer pending. Only the controller evaluates a condition, once per
 //     decision, while it holds the token. The controller wakes only runnable
 //     goroutines, so a goroutine that wakes in Mutex.Lock finds the mutex
-//     free, and one that wakes in Block finds its condition true.
+//     free, and one that wakes in Block finds its condition true, unless
+//     it blocked with a timer (BlockFor) that fired: it is ready then, with
+//     fired set and its condition dropped (invariant 4), and BlockFor
+//     reports the timeout.
 //  3. One step is one decision: the controller picks a runnable goroutine,
 //     appends (step, id, point) to the trace, where point is where that
 //     goroutine stopped, and wakes it; it runs until its next point or exit.
 //  4. Virtual time advances only when nothing is runnable, or only
 //     goroutines that spin (their last point was a Spin: they wait for
 //     another goroutine, maybe a sleeping one, and a real spinner burns time),
-//     to the earliest timer by (at, seq); that timer alone fires (its
-//     goroutine becomes ready).
+//     to the earliest timer by (at, seq), a sleeping goroutine's or one
+//     blocked with a timer (BlockFor); that timer alone fires (its goroutine
+//     becomes ready; one blocked with a timer is marked fired, and its
+//     condition is dropped). A goroutine with a pending timer is never
+//     part of a deadlock: the clock moves on to it first.
 //     Quiescing goroutines become runnable only when no timer is left.
 //  5. run.back has capacity 1 and, while the run is live, the controller
 //     receives every send on it; at most one goroutine runs, so a send on
@@ -51,7 +58,9 @@ package sched
 //  7. run.mu makes invariant 1 hold when the controller gives up on a
 //     goroutine that blocks outside the scheduler (abandon): every scheduling
 //     call holds mu while it touches shared state and checks run.abandoned
-//     first; abandon sets it under mu. Uncontended otherwise.
+//     first; abandon sets it under mu. Uncontended otherwise. It also
+//     guards run.values (Local), which goroutines killed at the end of a
+//     run (invariant 6), running at once, may still ask for.
 
 import (
 	"fmt"
@@ -105,6 +114,8 @@ type G struct {
 	permit   bool        // an Unpark that came before the Park
 	at       time.Duration
 	seq      uint64 // timer creation order
+	timer    bool   // blocked with a timer at at (BlockFor; invariant 2)
+	fired    bool   // that timer fired: BlockFor returns true
 
 	killed   bool // set by its own goroutine only
 	panicked bool
@@ -140,6 +151,8 @@ type run struct {
 	now      time.Duration
 	timerSeq uint64
 	step     int
+
+	values map[any]any // Local's; guarded by mu
 
 	runnable  []int
 	decisions []int
@@ -207,6 +220,9 @@ func (r *run) loop() bool {
 		if len(r.runnable) == 0 || r.allSpinning() {
 			if t := r.nextTimer(); t != nil {
 				r.now, t.state = t.at, ready // invariant 4
+				if t.timer {
+					t.cond, t.timer, t.fired = nil, false, true
+				}
 				continue
 			}
 		}
@@ -233,7 +249,7 @@ func (r *run) loop() bool {
 		}
 		g := r.gs[id]
 		if g.state == blocked || g.state == quiescing { // its condition held when it was picked (invariant 2)
-			g.state, g.cond = ready, nil
+			g.state, g.cond, g.timer = ready, nil, false
 		}
 		r.record(Event{Step: r.step, G: id, Point: g.point})
 		r.step++
@@ -320,7 +336,7 @@ func (r *run) allSpinning() bool {
 func (r *run) nextTimer() *G {
 	var t *G
 	for _, g := range r.gs {
-		if g.state == sleeping && (t == nil || g.at < t.at || g.at == t.at && g.seq < t.seq) {
+		if (g.state == sleeping || g.state == blocked && g.timer) && (t == nil || g.at < t.at || g.at == t.at && g.seq < t.seq) {
 			t = g
 		}
 	}
@@ -378,6 +394,9 @@ func (g *G) reason() string {
 	case parked:
 		return "parked"
 	case blocked:
+		if g.timer {
+			return fmt.Sprintf("blocked: its condition is false, timeout at %v", g.at)
+		}
 		return "blocked: its condition is false"
 	case quiescing:
 		return "quiescing"
