@@ -20,7 +20,10 @@ package chaos
 //     until the mutex is free (the controller tries it: TryLock, Unlock),
 //     so no goroutine of the episode ever blocks on a core mutex behind the
 //     scheduler's back; step/block is G.Block on core's own condition ("a
-//     token is there or ctx is done"). A marker of the table is G.Yield,
+//     token is there or ctx is done"). The markers through which core
+//     starts goroutines, sleeps, reads the clock, waits with a timeout,
+//     arms timers and finds its task pool hand those to the episode (see
+//     below). A marker of the table is G.Yield,
 //     and its plan action, if it acts, becomes a step too: sleep is a
 //     virtual-time G.Sleep (a serialized episode never sleeps in wall
 //     time), yield and yields are more G.Yield, storm runs the storm
@@ -32,6 +35,35 @@ package chaos
 // A point's name is the marker's kind and the file and line of core that
 // passed it ("atomic ring.go:103", "chan/park park.go:243"): names are the
 // same in every run of the same code, so traces compare step by step.
+//
+// Groups, the task pool and scope deadlines. For a goroutine of an episode
+// core's go statements, sleeps, clock reads, timed waits and timers are the
+// scheduler's (core/step.go), so that everything core does for the episode
+// runs under it, in virtual time, and replays:
+//
+//   - step/go starts the goroutine as a new G of the episode (G.Go): pool
+//     workers, the pool's monitor, its temporary workers and the AfterFunc
+//     hook of an already-cancelled scope are logical goroutines of the
+//     episode that started them. In a goroutine the episode has killed (its
+//     end, sched's invariant 6), the start is dropped: the episode is over,
+//     and what the goroutine would have done belongs to it.
+//   - step/sleep is G.Sleep, and step/now the episode's clock, SerialNow:
+//     a fixed epoch plus the virtual time G.Now, the same in every run and
+//     replay. The pool's monitor ticks in it, and scope deadlines
+//     (NewScopeWithTimeout, NewScopeWithDeadline, Deadline) are on it: a
+//     deadline an episode computes itself must start from SerialNow, not
+//     from time.Now.
+//   - step/block-for is G.BlockFor: an idle pool worker waits for its wake
+//     token or its idle timeout in virtual time.
+//   - step/after arms a deadline's timer as a new G that waits with
+//     G.BlockFor until it is stopped or the delay has passed, then calls
+//     the deadline's function unless stopped; the stop function marks it
+//     stopped, which also lets the timer's G exit.
+//   - step/pool gives each episode a task pool of its own (G.Local): an
+//     episode's groups queue their tasks there and its workers take them
+//     from there, so no goroutine outside the episode (an idle worker of the
+//     process's pool, another episode's) ever runs its tasks, and the pool
+//     is dropped with the episode. ReadStats in an episode reports it.
 
 import (
 	"fmt"
@@ -51,7 +83,8 @@ import (
 // markers as described above. body starts the episode's goroutines with
 // g.Go; core code they call is scheduled at every step marker. Serialize
 // needs a chaos build (scripts/chaos-test); it panics in another. Several
-// episodes may run at once; the markers are on while any runs.
+// episodes may run at once, each with a task pool of its own; the markers
+// are on while any runs.
 func (r *Run) Serialize(seed uint64, strat sched.Strategy, opts sched.Options, body func(*sched.G)) *sched.Result {
 	stepsOn()
 	defer stepsOff()
@@ -110,6 +143,44 @@ func (r *Run) stepHook(name string) any {
 		return g
 	}
 	switch name {
+	case failpoints.StepGo:
+		return func(f func(), started *bool) {
+			if g := self(); g != nil {
+				g.Go(func(*sched.G) { f() }) // nil in a killed goroutine: dropped (see the top of this file)
+				*started = true
+			}
+		}
+	case failpoints.StepSleep:
+		return func(d time.Duration, slept *bool) {
+			if g := self(); g != nil {
+				g.Sleep(d)
+				*slept = true
+			}
+		}
+	case failpoints.StepNow:
+		return func(now *time.Time, ok *bool) {
+			if g := self(); g != nil {
+				*now, *ok = SerialNow(g), true
+			}
+		}
+	case failpoints.StepBlockFor:
+		return func(ready func() bool, d time.Duration, timedOut, handled *bool) {
+			if g := self(); g != nil {
+				*timedOut, *handled = g.BlockFor(site("block-for"), ready, d), true
+			}
+		}
+	case failpoints.StepAfter:
+		return func(d time.Duration, f func(), stop *func() bool, handled *bool) {
+			if g := self(); g != nil {
+				*stop, *handled = afterFunc(g, site("after"), d, f), true
+			}
+		}
+	case failpoints.StepPool:
+		return func(mk func() any, p *any) {
+			if g := self(); g != nil {
+				*p = g.Local(poolKey{}, mk)
+			}
+		}
 	case failpoints.StepLock:
 		return func(m *sync.Mutex) {
 			if g := self(); g != nil {
@@ -147,6 +218,35 @@ func (r *Run) stepHook(name string) any {
 			}
 		}
 	}
+}
+
+// serialEpoch is the episodes' clock at virtual time zero (SerialNow).
+var serialEpoch = time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// SerialNow returns the clock of g's serialized episode: a fixed epoch
+// (2000-01-01 UTC) plus the episode's virtual time g.Now(). It is what
+// core's clock reads return in an episode (scope deadlines, the pool's
+// monitor), the same in every run and replay of the episode; a deadline the
+// episode computes for core.NewScopeWithDeadline must start from it.
+func SerialNow(g *sched.G) time.Time { return serialEpoch.Add(g.Now()) }
+
+// poolKey is the key of an episode's task pool in its G.Local.
+type poolKey struct{}
+
+// afterFunc is time.AfterFunc(d, f) for g's episode: a new goroutine of the
+// episode waits, at point, until stop is called or d of virtual time has
+// passed, and then calls f unless stop was called. stop reports whether it
+// kept f from being called, as time.Timer.Stop does; it may be called from
+// any goroutine (its state is atomic), and lets the waiting goroutine exit.
+func afterFunc(g *sched.G, point string, d time.Duration, f func()) (stop func() bool) {
+	const pending, stopped, fired = 0, 1, 2
+	var state atomic.Int32
+	g.Go(func(t *sched.G) {
+		if t.BlockFor(point, func() bool { return state.Load() == stopped }, d) && state.CompareAndSwap(pending, fired) {
+			f()
+		}
+	})
+	return func() bool { return state.CompareAndSwap(pending, stopped) }
 }
 
 // serialG returns the calling goroutine's G if a serialized episode runs

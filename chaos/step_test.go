@@ -4,6 +4,7 @@ package chaos_test
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,8 +20,11 @@ import (
 // stepHooks registers a counting hook on each of core's step markers (the
 // serialized mode's scheduling points) for the test. block runs in the
 // step/block hook after the count; the hook then waits until ready reports
-// true, as the serialized mode's does. The markers stay off until the test
-// calls core.SetStepMarkers(true); cleanup switches them off again.
+// true, as the serialized mode's does. The hooks of the markers that hand
+// core's goroutines, clock, timers and pool to an episode only count: they
+// leave the work to core, as for a goroutine outside any episode. The
+// markers stay off until the test calls core.SetStepMarkers(true); cleanup
+// switches them off again.
 func stepHooks(t *testing.T, block func()) map[string]*atomic.Int64 {
 	t.Helper()
 	require.True(t, chaos.Available(), "not a failpoint build: run through scripts/chaos-test")
@@ -45,7 +49,20 @@ func stepHooks(t *testing.T, block func()) map[string]*atomic.Int64 {
 			time.Sleep(10 * time.Microsecond)
 		}
 	}
-	require.Len(t, hooks, 5)
+	counter := func(name string) *atomic.Int64 {
+		c := new(atomic.Int64)
+		counts[name] = c
+		return c
+	}
+	goes, sleeps, nows, fors, afters, pools := counter(failpoints.StepGo), counter(failpoints.StepSleep), counter(failpoints.StepNow),
+		counter(failpoints.StepBlockFor), counter(failpoints.StepAfter), counter(failpoints.StepPool)
+	hooks[failpoints.StepGo] = func(func(), *bool) { goes.Add(1) }
+	hooks[failpoints.StepSleep] = func(time.Duration, *bool) { sleeps.Add(1) }
+	hooks[failpoints.StepNow] = func(*time.Time, *bool) { nows.Add(1) }
+	hooks[failpoints.StepBlockFor] = func(func() bool, time.Duration, *bool, *bool) { fors.Add(1) }
+	hooks[failpoints.StepAfter] = func(time.Duration, func(), *func() bool, *bool) { afters.Add(1) }
+	hooks[failpoints.StepPool] = func(func() any, *any) { pools.Add(1) }
+	require.Len(t, hooks, 11)
 	for _, fp := range failpoints.All() {
 		if fp.Kind == failpoints.Step {
 			require.Contains(t, hooks, fp.Name, "a step marker without a hook here")
@@ -84,12 +101,17 @@ func recvParked(t *testing.T, ctx context.Context, c core.Chan[int], send bool) 
 	return r.v, r.err
 }
 
+// chanSteps are the step markers a send to a parked receiver passes. Not
+// step/spin: the receiver's spin rounds before it parks are bounded, so
+// they are no step/spin (core/step.go); TestStepMarkersGroupsAndTimers
+// sees it, in the yielding rounds of a searching pool worker.
+var chanSteps = []string{failpoints.StepAtomic, failpoints.StepLock, failpoints.StepUnlock, failpoints.StepBlock, failpoints.StepPool}
+
 // TestStepMarkers: with core.SetStepMarkers(true), a send to a parked
-// receiver passes every step marker but step/spin (its queue's lock, the
-// ring's atomics, its wait for the token): step/spin marks only a wait for
-// an in-flight peer (ring.go's backoff), which a send to a parked receiver
-// never meets, and the serialized self-test's episodes pass it. With the
-// markers switched off, none fires, though their hooks are registered.
+// receiver passes every step marker of a channel operation (its queue's
+// lock, the ring's atomics, the receiver's handoff to the pool and its wait
+// for the token); with the markers switched off, none fires, though their
+// hooks are registered.
 func TestStepMarkers(t *testing.T) {
 	counts := stepHooks(t, nil)
 	ctx := context.Background()
@@ -99,10 +121,8 @@ func TestStepMarkers(t *testing.T) {
 	core.SetStepMarkers(false)
 	require.NoError(t, err)
 	require.Equal(t, 7, v)
-	for name, c := range counts {
-		if name != failpoints.StepSpin {
-			require.Positive(t, c.Load(), "%s never fired with the step markers on", name)
-		}
+	for _, name := range chanSteps {
+		require.Positive(t, counts[name].Load(), "%s never fired with the step markers on", name)
 	}
 
 	for _, c := range counts {
@@ -148,5 +168,57 @@ func TestStepBlockTakesTokenFirst(t *testing.T) {
 		require.NoError(t, err, "the receive took ctx.Done() over its token")
 		require.Equal(t, 7, v)
 		cancel()
+	}
+}
+
+// TestStepMarkersGroupsAndTimers: with the step markers on, a scope with a
+// timeout passes step/now and step/after, an AfterFunc on a cancelled scope
+// step/go, a group whose tasks block where core cannot see step/pool and
+// (once every worker is busy) the monitor's step/sleep, and a worker that
+// searches and then parks afterwards step/spin and step/block-for: every
+// step marker fires. Hooks that leave the work to core leave
+// it working as without markers. With the markers off, none fires.
+func TestStepMarkersGroupsAndTimers(t *testing.T) {
+	counts := stepHooks(t, nil)
+	run := func() {
+		s := core.NewScopeWithTimeout(context.Background(), time.Hour)
+		_, ok := s.Deadline()
+		require.True(t, ok)
+		s.Cancel(nil)
+		ran := make(chan struct{})
+		s.AfterFunc(func() { close(ran) })
+		<-ran
+
+		release := make(chan struct{})
+		g := core.NewGroup(context.Background())
+		n := 4 * runtime.GOMAXPROCS(0)
+		var started atomic.Int64
+		for range n {
+			g.Go(func(context.Context) error {
+				started.Add(1)
+				<-release // unseen by core: the monitor gives the queued tasks goroutines
+				return nil
+			})
+		}
+		require.Eventually(t, func() bool { return started.Load() == int64(n) }, 5*time.Second, time.Millisecond, "the monitor never started the queued tasks")
+		close(release)
+		require.NoError(t, g.Wait())
+	}
+
+	core.SetStepMarkers(true)
+	run()
+	require.Eventually(t, func() bool { return counts[failpoints.StepBlockFor].Load() > 0 }, 5*time.Second, time.Millisecond, "no worker parked")
+	core.SetStepMarkers(false)
+	for name, c := range counts {
+		require.Positive(t, c.Load(), "%s never fired with the step markers on", name)
+	}
+
+	time.Sleep(150 * time.Millisecond) // idle workers exit (their timers ran with the markers on)
+	for _, c := range counts {
+		c.Store(0)
+	}
+	run()
+	for name, c := range counts {
+		require.Zero(t, c.Load(), "%s fired with the step markers off", name)
 	}
 }

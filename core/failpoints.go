@@ -91,4 +91,10 @@ const (
 	fpStepUnlock            = failpoints.StepUnlock
 	fpStepSpin              = failpoints.StepSpin
 	fpStepBlock             = failpoints.StepBlock
+	fpStepGo                = failpoints.StepGo
+	fpStepSleep             = failpoints.StepSleep
+	fpStepNow               = failpoints.StepNow
+	fpStepBlockFor          = failpoints.StepBlockFor
+	fpStepAfter             = failpoints.StepAfter
+	fpStepPool              = failpoints.StepPool
 )

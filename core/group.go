@@ -233,6 +233,10 @@ func (g *Group) Go(fn func(ctx context.Context) error) {
 // queue queues a task that start (or addOver) counted.
 func (g *Group) queue(fn func(context.Context) error) {
 	failpoint.InjectCall(fpGroupGo)
+	if stepMarkers { // the serialized mode (step.go): an episode's tasks go to its own pool
+		poolStep().submit(task{fn, g})
+		return
+	}
 	tasks.submit(task{fn, g})
 }
 
@@ -307,7 +311,11 @@ func (g *Group) acquire(block bool) bool {
 			g.lwait.Add(-1)
 			continue
 		}
-		tasks.handoff() // a worker blocking here is a runner less (pool.go)
+		if stepMarkers { // the serialized mode (step.go): the episode's pool
+			poolStep().handoff()
+		} else {
+			tasks.handoff() // a worker blocking here is a runner less (pool.go)
+		}
 		took := false
 		if stepMarkers {
 			// The serialized mode (step.go): wait where its scheduler
@@ -474,7 +482,11 @@ func (g *Group) wait() {
 		if s&waiterBit == 0 && !g.state.CompareAndSwap(s, s|waiterBit) {
 			continue
 		}
-		tasks.handoff() // a worker blocking here is a runner less (pool.go)
+		if stepMarkers { // the serialized mode (step.go): the episode's pool
+			poolStep().handoff()
+		} else {
+			tasks.handoff() // a worker blocking here is a runner less (pool.go)
+		}
 		failpoint.InjectCall(fpGroupWait)
 		if stepMarkers { // the serialized mode (step.go): wait where its scheduler sees it
 			awaitStep(func() bool { return isClosed(ch) })

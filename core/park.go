@@ -277,7 +277,11 @@ func (q *waitq) park(ctx context.Context, ready func() bool) error {
 		waiterPool.Put(w)
 		return nil
 	}
-	tasks.handoff() // a pool worker blocking here is a runner less (pool.go)
+	if stepMarkers { // the serialized mode (step.go): the episode's pool
+		poolStep().handoff()
+	} else {
+		tasks.handoff() // a pool worker blocking here is a runner less (pool.go)
+	}
 	done := ctx.Done()
 	if stepMarkers { // invariant 5: wait where the scheduler sees it, and take the token first
 		awaitStep(func() bool { return len(w.token) > 0 || isClosed(done) })

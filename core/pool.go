@@ -79,7 +79,9 @@ package core
 //     or every batch if the tick stalled on a blocked worker (invariant 3);
 //     then, if the tick stalled, or taken did not change and no batch
 //     advanced, it takes every queued task and starts a temporary worker
-//     for each. A tick ends within monitorTick (and a wake).
+//     for each. A tick ends within monitorTick (and a wake); in a
+//     serialized episode, within monitorTick of its virtual time, and only
+//     long ticks count (pool_monitor.go).
 //     Proof sketch, by induction on submission order: let every task
 //     submitted before X start, by some time T. After T no older task is
 //     unclaimed, so nothing is ahead of X (invariant 6). If X is in a
@@ -252,9 +254,17 @@ func (p *pool) start(w *worker, s spawn) {
 	case w != nil:
 		w.wake <- struct{}{} // never blocks: invariant 4
 	case s == spawnPermanent:
-		go p.work(&worker{wake: make(chan struct{}, 1)})
+		if stepMarkers { // the serialized mode (step.go): an episode's goroutine
+			goStep(func() { p.work(&worker{wake: make(chan struct{}, 1)}) })
+		} else {
+			go p.work(&worker{wake: make(chan struct{}, 1)})
+		}
 	case s == spawnTemporary:
-		go p.work(&worker{temp: true})
+		if stepMarkers {
+			goStep(func() { p.work(&worker{temp: true}) })
+		} else {
+			go p.work(&worker{temp: true})
+		}
 	}
 }
 

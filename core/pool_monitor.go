@@ -42,6 +42,23 @@ package core
 //  3. The monitor stops when the queue is empty and no listed batch
 //     advanced.
 //
+// In a serialized episode (step.go) the monitor is a goroutine of the
+// episode: it sleeps and reads the clock in virtual time, and it reports no
+// worker blocked with a P idle, ever, so that only long ticks decide (it
+// then sleeps a whole monitorTick at a time: a short wake could only find
+// that the tick goes on). Go's scheduler's counts mean nothing there: the
+// episode runs one goroutine at a time, and every other goroutine of it
+// waits on its wake channel, counted as blocked whatever it does, so every
+// other wake would stall, and the tick's outcome would depend on the
+// process, not on the schedule. Liveness (pool.go, invariant 7) still
+// holds: its proof needs only the long ticks, and virtual time reaches the
+// monitor's next wake whenever the episode's goroutines all wait (block,
+// park, sleep or spin), which is when a task stuck behind a blocked one
+// needs a goroutine of its own. (A task that waits for a queued one in a
+// loop that is no wait to the scheduler, reading core's state with no
+// spin, keeps virtual time still: the episode then ends in a livelock,
+// where a real run would have started the queued task after a tick.)
+//
 // A long tick in which tasks were started counts as progress: it judges
 // the workers only by what they claim. So CPU-bound tasks shorter than
 // monitorTick keep GOMAXPROCS workers claiming (and wanting a P: no stall)
@@ -49,6 +66,7 @@ package core
 // it start on goroutines of their own, as go statements would.
 
 import (
+	"math"
 	"runtime"
 	"runtime/metrics"
 	"time"
@@ -58,7 +76,11 @@ import (
 func (p *pool) monitorLocked() {
 	if !p.monitoring {
 		p.monitoring = true
-		go p.monitor()
+		if stepMarkers { // the serialized mode (step.go): an episode's goroutine
+			goStep(p.monitor)
+		} else {
+			go p.monitor()
+		}
 	}
 }
 
@@ -71,11 +93,28 @@ func (p *pool) monitor() {
 	p.mu.Unlock()
 	var started []*worker // temporary workers to start, reused across ticks
 	begin := time.Now()   // of the tick
-	blocked := false      // the last wake found a worker blocked with a P idle
+	if stepMarkers {      // the serialized mode (step.go): an episode's clock
+		if now, ok := nowStep(); ok {
+			begin = now
+		}
+	}
+	blocked := false // the last wake found a worker blocked with a P idle
 	for {
-		time.Sleep(min(shortTick, monitorTick)) // the monitor reads knobs freely (tuning.go, invariant 2)
+		if stepMarkers { // the serialized mode (step.go): an episode's monitor wakes for long ticks only
+			if !sleepStep(monitorTick) {
+				time.Sleep(min(shortTick, monitorTick))
+			}
+		} else {
+			time.Sleep(min(shortTick, monitorTick)) // the monitor reads knobs freely (tuning.go, invariant 2)
+		}
 		wanting, procs := sched.read()
 		long := time.Since(begin) >= monitorTick
+		if stepMarkers { // the serialized mode: virtual time, and no stall (see the top of this file)
+			if now, ok := nowStep(); ok {
+				long = now.Sub(begin) >= monitorTick
+				wanting = math.MaxInt
+			}
+		}
 		p.mu.Lock()
 		p.procs = procs
 		stalled := blocked && wanting < p.workers-p.parked
@@ -85,6 +124,11 @@ func (p *pool) monitor() {
 			continue // the tick goes on
 		}
 		begin = time.Now()
+		if stepMarkers {
+			if now, ok := nowStep(); ok {
+				begin = now
+			}
+		}
 		moved := p.taken != last
 		watching := false
 		for w := p.all; w != nil; { // step 1
@@ -131,7 +175,11 @@ func (p *pool) monitor() {
 		p.mu.Unlock()
 		p.start(hw, sp)
 		for i, w := range started {
-			go p.work(w)
+			if stepMarkers { // the serialized mode (step.go): an episode's goroutine
+				goStep(func() { p.work(w) })
+			} else {
+				go p.work(w)
+			}
 			started[i] = nil
 		}
 		started = started[:0]

@@ -166,10 +166,22 @@ func (p *pool) poll() bool {
 // park waits for a token or the idle timeout idle. It reports false if the
 // worker should exit; it has then left the idle and all lists. The wait for
 // the token that a waker owes (w no longer parked) is a serialized wait
-// (step.go); the first select is not: a timer's channel is synchronous
-// (Go 1.23), so its length stays 0 and no ready func could see it fire
-// without consuming it, and the idle timeout runs on real time.
+// (step.go); the first select is one with a timeout, step/block-for: in an
+// episode the scheduler's timer replaces the Go timer (whose channel is
+// synchronous since Go 1.23, so that no ready func could see it fire
+// without consuming it), and the idle timeout is in virtual time. Once the
+// serialized wait ends, the token decides, not the timeout: a waker may have
+// unlinked w and sent it after the timer fired (invariant 4).
 func (p *pool) park(w *worker, idle time.Duration) bool {
+	if stepMarkers { // the serialized mode (step.go): an episode's wait and timer
+		if awaitForStep(func() bool { return len(w.wake) > 0 }, idle) {
+			if len(w.wake) > 0 {
+				<-w.wake
+				return true
+			}
+			goto expired
+		}
+	}
 	if w.timer == nil {
 		w.timer = time.NewTimer(idle)
 	} else {
@@ -181,6 +193,7 @@ func (p *pool) park(w *worker, idle time.Duration) bool {
 		return true
 	case <-w.timer.C:
 	}
+expired:
 	p.mu.Lock()
 	if !w.parked {
 		p.mu.Unlock()

@@ -80,7 +80,7 @@ type Scope struct {
 type scopeExt struct {
 	deadline time.Time
 	timer    *time.Timer
-	stop     func() bool // stops following a foreign parent
+	stop     func() bool // stops following a foreign parent (and an episode's deadline timer: step.go)
 	fn       func()      // a hook node's function (AfterFunc, OnCancel)
 	// async: if the hook's parent is already cancelled when it attaches,
 	// fn runs in a goroutine of its own (AfterFunc) rather than before
@@ -122,9 +122,29 @@ func NewScopeWithDeadline(parent context.Context, d time.Time) *Scope {
 		return s
 	}
 	dur := time.Until(d)
+	if stepMarkers { // the serialized mode (step.go): an episode's clock
+		if now, ok := nowStep(); ok {
+			dur = d.Sub(now)
+		}
+	}
 	if dur <= 0 {
 		s.cancelTree(context.DeadlineExceeded, stateDeadline)
 		return s
+	}
+	if stepMarkers { // the serialized mode: an episode's timer, stopped by cancel through ext.stop
+		if stop := afterStep(dur, func() { s.cancelTree(context.DeadlineExceeded, stateDeadline) }); stop != nil {
+			s.mu.Lock()
+			if follow := s.ext.stop; follow != nil {
+				s.ext.stop = func() bool { follow(); return stop() }
+			} else {
+				s.ext.stop = stop
+			}
+			s.mu.Unlock()
+			if s.Cancelled() { // cancelled between attach and the timer: free it
+				stop()
+			}
+			return s
+		}
 	}
 	t := time.AfterFunc(dur, func() { s.cancelTree(context.DeadlineExceeded, stateDeadline) })
 	s.mu.Lock()
@@ -138,6 +158,11 @@ func NewScopeWithDeadline(parent context.Context, d time.Time) *Scope {
 
 // NewScopeWithTimeout is NewScopeWithDeadline(parent, time.Now().Add(d)).
 func NewScopeWithTimeout(parent context.Context, d time.Duration) *Scope {
+	if stepMarkers { // the serialized mode (step.go): an episode's clock
+		if now, ok := nowStep(); ok {
+			return NewScopeWithDeadline(parent, now.Add(d))
+		}
+	}
 	return NewScopeWithDeadline(parent, time.Now().Add(d))
 }
 
@@ -151,7 +176,11 @@ func (s *Scope) attach() {
 			cause := p.cause
 			p.mu.Unlock()
 			if s.ext != nil && s.ext.async {
-				go s.cancelTree(cause, st) // a hook nobody else can see
+				if stepMarkers { // the serialized mode (step.go): an episode's goroutine
+					goStep(func() { s.cancelTree(cause, st) })
+				} else {
+					go s.cancelTree(cause, st) // a hook nobody else can see
+				}
 				return
 			}
 			s.cancelTree(cause, st)

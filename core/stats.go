@@ -42,6 +42,9 @@ type paddedInt64 struct {
 // ReadStats returns the counters. It takes the task pool's lock briefly;
 // it is for tests and monitoring, not for hot paths.
 func ReadStats() Stats {
+	if stepMarkers { // the serialized mode (step.go): an episode's own pool
+		return poolStep().stats()
+	}
 	tasks.mu.Lock()
 	defer tasks.mu.Unlock()
 	return Stats{

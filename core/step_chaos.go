@@ -9,8 +9,10 @@ package core
 // off an operation costs one more atomic load and no failpoint lookup.
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pingcap/failpoint"
 )
@@ -53,6 +55,99 @@ func spinStep() {
 func awaitStep(ready func() bool) {
 	if stepping.Load() {
 		failpoint.InjectCall(fpStepBlock, ready)
+	}
+}
+
+// goStep runs f on a new goroutine: one of the caller's serialized episode
+// if the hook of step/go starts it, else one a go statement starts.
+func goStep(f func()) {
+	started := false
+	if stepping.Load() {
+		failpoint.InjectCall(fpStepGo, f, &started)
+	}
+	if !started {
+		go f()
+	}
+}
+
+// sleepStep offers a sleep of d to step/sleep: it reports whether the hook
+// slept (in the episode's virtual time); if not, the caller sleeps.
+func sleepStep(d time.Duration) bool {
+	slept := false
+	if stepping.Load() {
+		failpoint.InjectCall(fpStepSleep, d, &slept)
+	}
+	return slept
+}
+
+// nowStep asks step/now for the time: the episode's virtual clock and
+// true for a goroutine of a serialized episode, else false (the caller
+// reads time.Now).
+func nowStep() (time.Time, bool) {
+	var now time.Time
+	ok := false
+	if stepping.Load() {
+		failpoint.InjectCall(fpStepNow, &now, &ok)
+	}
+	return now, ok
+}
+
+// awaitForStep offers step/block-for a wait until ready() reports true or
+// d has passed: it reports whether the hook waited (in the episode's
+// virtual time). If it did, the caller re-checks what ready reads rather
+// than trusting the timeout: the condition may have come true after the
+// timer fired and before the caller ran. ready is as awaitStep's.
+func awaitForStep(ready func() bool, d time.Duration) bool {
+	timedOut, handled := false, false
+	if stepping.Load() {
+		failpoint.InjectCall(fpStepBlockFor, ready, d, &timedOut, &handled)
+	}
+	return handled
+}
+
+// afterStep offers step/after a timer that calls f after d: it returns the
+// function that stops that timer (reporting whether it kept f from being
+// called, as time.Timer.Stop does) if the hook armed it (in the episode's
+// virtual time), or nil: the caller calls time.AfterFunc.
+func afterStep(d time.Duration, f func()) (stop func() bool) {
+	handled := false
+	if stepping.Load() {
+		failpoint.InjectCall(fpStepAfter, d, f, &stop, &handled)
+	}
+	if !handled {
+		return nil
+	}
+	return stop
+}
+
+// poolStep returns the task pool a group of the calling goroutine uses:
+// its serialized episode's own (step/pool makes one with newPool on the
+// episode's first ask), or tasks outside an episode.
+func poolStep() *pool {
+	if stepping.Load() {
+		var p any
+		failpoint.InjectCall(fpStepPool, newPoolAny, &p)
+		if p, ok := p.(*pool); ok {
+			return p
+		}
+	}
+	return tasks
+}
+
+// newPoolAny makes an episode's task pool for step/pool, as tasks is made.
+func newPoolAny() any { return &pool{buf: make([]task, minQueue), procs: runtime.GOMAXPROCS(0)} }
+
+// stats is ReadStats of pool p: in a serialized episode, the episode's own
+// pool (poolStep).
+func (p *pool) stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return Stats{
+		ParkedWaiters: parkedTotal.Load(),
+		QueuedTasks:   p.n,
+		LiveTasks:     int64(p.submitted - p.finished),
+		LiveScopes:    liveScopes.Load(),
+		Workers:       p.workers,
 	}
 }
 

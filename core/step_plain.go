@@ -10,6 +10,7 @@ package core
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 type (
@@ -32,3 +33,15 @@ func spinStep() {}
 // awaitStep marks a blocking receive: nothing, in a plain build (it is only
 // called under `if stepMarkers`).
 func awaitStep(ready func() bool) {}
+
+// The serialized mode's goroutine starts, sleeps, clock reads, timed waits,
+// timers and task pool (step.go): never called in a plain build, where
+// every call sits under a constant condition the compiler removes.
+
+func goStep(f func())                                      {}
+func sleepStep(d time.Duration) bool                       { return false }
+func nowStep() (time.Time, bool)                           { return time.Time{}, false }
+func awaitForStep(ready func() bool, d time.Duration) bool { return false }
+func afterStep(d time.Duration, f func()) func() bool      { return nil }
+func poolStep() *pool                                      { return tasks }
+func (p *pool) stats() Stats                               { return Stats{} }

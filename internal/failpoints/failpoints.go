@@ -33,7 +33,9 @@
 //   - [Step]: hooks of varying signature, one per marker (see the table):
 //     the scheduling points of core's serialized mode, at every atomic
 //     operation, mutex lock and unlock, spin or back-off round and blocking
-//     receive of core (core/step.go). They are compiled in only with the
+//     receive of core, and the seams through which an episode's scheduler
+//     takes over core's goroutine starts, sleeps, clock reads, timed waits,
+//     timers and task pool (core/step.go). They are compiled in only with the
 //     chaos tag and fire only while core.SetStepMarkers(true) is in effect,
 //     which only the serialized mode sets; a free-running chaos run never
 //     enables them. Their names start with "step/".
@@ -148,6 +150,15 @@ const (
 	StepUnlock = "step/unlock"
 	StepSpin   = "step/spin"
 	StepBlock  = "step/block"
+
+	// The serialized mode's goroutines, clock, timers and task pools
+	// (core/step.go): in an episode they are the scheduler's, not Go's.
+	StepGo       = "step/go"
+	StepSleep    = "step/sleep"
+	StepNow      = "step/now"
+	StepBlockFor = "step/block-for"
+	StepAfter    = "step/after"
+	StepPool     = "step/pool"
 )
 
 var points = []Point{
@@ -214,6 +225,12 @@ var points = []Point{
 	{StepUnlock, Step, "func(): a goroutine has just unlocked one of core's mutexes"},
 	{StepSpin, Step, "func(): a spin or back-off round (a busy wait or a yield): the calling goroutine waits for another to make progress"},
 	{StepBlock, Step, "func(ready func() bool): a goroutine is about to block in a receive (a parked channel operation, a group's Wait, a limit slot, a scope's Done); the hook returns once ready() reports true (ready must not block, and is called by another goroutine while this one waits)"},
+	{StepGo, Step, "func(f func(), started *bool): core is about to start a goroutine running f (a pool worker, the pool's monitor, an AfterFunc hook of a cancelled scope); a hook that sets *started has started f itself (as a goroutine of the caller's serialized episode), else core runs go f()"},
+	{StepSleep, Step, "func(d time.Duration, slept *bool): the pool's monitor is about to sleep for d; a hook that sets *slept has slept (in the episode's virtual time), else core calls time.Sleep(d)"},
+	{StepNow, Step, "func(now *time.Time, ok *bool): core is about to read the clock (the pool's monitor, a scope's deadline); a hook that sets *ok has set *now (the episode's virtual clock), else core calls time.Now()"},
+	{StepBlockFor, Step, "func(ready func() bool, d time.Duration, timedOut *bool, handled *bool): an idle pool worker is about to wait for its wake token or its idle timeout d; a hook that sets *handled has returned once ready() reported true (or with *timedOut set once d passed), else core waits on a timer; ready is as step/block's"},
+	{StepAfter, Step, "func(d time.Duration, f func(), stop *func() bool, handled *bool): a scope is about to arm its deadline's timer, to call f after d; a hook that sets *handled has armed one (in the episode's virtual time) and set *stop to the function that stops it (it reports whether it stopped f from being called), else core calls time.AfterFunc(d, f)"},
+	{StepPool, Step, "func(mk func() any, p *any): a group is about to queue a task on, or hand off to, the task pool; a hook that sets *p gives core the pool to use instead of the process's (the caller's serialized episode's own, made by mk the first time)"},
 }
 
 // All returns every failpoint marker of package core, in a fixed order, as
