@@ -10,8 +10,12 @@ import (
 // until ready reports true. The controller evaluates ready, on its own
 // goroutine, once per decision while g is blocked, and only while no
 // goroutine of the run runs (invariant 2): ready may read the run's shared
-// state without synchronization, must not block, and should depend only on
-// that state, or the run is not a function of its seed. Block returns when
+// state without synchronization, and should depend only on that state, or
+// the run is not a function of its seed. ready must not block: no locks
+// (a paused goroutine may hold them; a context.Context's Err or Done may
+// take one), no blocking receives (read a channel obtained beforehand with
+// a non-blocking receive). A ready that has not returned after
+// Options.WallBound ends the process with a panic that says so. Block returns when
 // the strategy picks g with ready true; nothing runs in between, so the
 // condition still holds. A run in which every live goroutine is blocked,
 // parked or waiting for a mutex, and no timer is pending, fails with a

@@ -1,6 +1,8 @@
 package sched_test
 
 import (
+	"os"
+	"os/exec"
 	"sync"
 	"testing"
 	"time"
@@ -447,4 +449,24 @@ func TestLocal(t *testing.T) {
 	got = nil
 	sched.Run(2, sched.Random(), sched.Options{}, body)
 	require.NotSame(t, first, got[0])
+}
+
+// TestBlockingConditionEndsTheProcess: a condition that blocks (here on a
+// lock nobody releases) would hang the run with nothing running; the
+// controller's watchdog ends the process with a message that says so. It
+// runs in a child process, whose end is the point.
+func TestBlockingConditionEndsTheProcess(t *testing.T) {
+	if os.Getenv("SCHED_BLOCKING_CONDITION") == "1" {
+		var mu sync.Mutex
+		mu.Lock()
+		sched.Run(1, sched.Random(), sched.Options{WallBound: 100 * time.Millisecond}, func(g *sched.G) {
+			g.Block("locked", func() bool { mu.Lock(); return true })
+		})
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBlockingConditionEndsTheProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "SCHED_BLOCKING_CONDITION=1")
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, "%s", out)
+	require.Contains(t, string(out), `the condition of g0's Block at "locked" did not return within 100ms`)
 }

@@ -69,6 +69,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -153,6 +154,9 @@ type run struct {
 	step     int
 
 	values map[any]any // Local's; guarded by mu
+
+	condTimer *time.Timer       // watchCond's watchdog, made on first use
+	condG     atomic.Pointer[G] // the goroutine whose condition it watches
 
 	runnable  []int
 	decisions []int
@@ -427,9 +431,29 @@ func (g *G) check() (ok bool, f *Failure) {
 					Value: fmt.Sprintf("the condition of Block panicked: %v", v), Stack: string(debug.Stack())}
 			}
 		}()
+		stop := g.r.watchCond(g)
+		defer stop()
 		return g.cond(), nil
 	}
 	return false, nil
+}
+
+// watchCond arms the controller's watchdog while it evaluates g's
+// condition and returns the function that disarms it. A condition that
+// blocks (it takes a lock a paused goroutine holds, or receives from a
+// channel) would stop the whole run with no goroutine running and nothing
+// to report it: past WallBound the watchdog panics, ending the process
+// with the goroutine, its point and every stack, rather than leave it hung.
+func (r *run) watchCond(g *G) func() {
+	if r.condTimer == nil {
+		r.condTimer = time.AfterFunc(time.Hour, func() {
+			w := r.condG.Load()
+			panic(fmt.Sprintf("sched: the condition of g%d's Block at %q did not return within %v: a condition must not block (no locks, no blocking receives; read a channel with a non-blocking receive)", w.id, w.point, r.opts.WallBound))
+		})
+	}
+	r.condG.Store(g)
+	r.condTimer.Reset(r.opts.WallBound)
+	return func() { r.condTimer.Stop() }
 }
 
 func (g *G) main(f func(*G)) {
