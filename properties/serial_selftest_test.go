@@ -16,22 +16,40 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// serialBugs are the planted bugs TestSerialChan's episodes must catch in
-// the serialized mode, each with the probability its marker acts with.
+// serialBugs are the planted bugs the serialized properties' episodes
+// (TestSerialChan's, TestSerialGroup's) must catch, each with the
+// probability its marker acts with.
 var serialBugs = []struct {
 	bug  string
 	prob float64
+	gen  func(strategy string) gopter.Gen // the cases of the property that must catch it
 }{
-	{"bug/publish-before-write", 0.5},
-	{"bug/close-drops-values", 1},
-	{"bug/lost-wakeup", 1},
-	{"bug/recv-after-close-runaway", 1},
-	{"bug/close-twice-returns-nil", 1},
-	{"bug/recheck-misses-close", 1},
-	{"bug/cancel-loses-value", 1},
-	{"bug/batch-wakes-one", 1},
-	{"bug/cancelled-waiter-stays-linked", 1},
-	{"bug/len-counts-closed-bit", 1},
+	{"bug/publish-before-write", 0.5, genSerialCase},
+	{"bug/close-drops-values", 1, genSerialCase},
+	{"bug/lost-wakeup", 1, genSerialCase},
+	{"bug/recv-after-close-runaway", 1, genSerialCase},
+	{"bug/close-twice-returns-nil", 1, genSerialCase},
+	{"bug/recheck-misses-close", 1, genSerialCase},
+	{"bug/cancel-loses-value", 1, genSerialCase},
+	{"bug/batch-wakes-one", 1, genSerialCase},
+	{"bug/cancelled-waiter-stays-linked", 1, genSerialCase},
+	{"bug/len-counts-closed-bit", 1, genSerialCase},
+	{"bug/task-done-before-defer", 1, genSerialGroupCase},
+	{"bug/task-skipped-after-cancel", 1, genSerialGroupCase},
+	{"bug/first-error-overwritten", 1, genSerialGroupCase},
+	{"bug/all-errors-cancels", 1, genSerialGroupCase},
+	{"bug/goexit-not-a-failure", 1, genSerialGroupCase},
+	{"bug/panic-reported-as-error", 1, genSerialGroupCase},
+	{"bug/cancellation-reported-as-error", 1, genSerialGroupCase},
+	{"bug/wait-joins-anew", 1, genSerialGroupCase},
+	{"bug/go-after-wait-accepted", 1, genSerialGroupCase},
+	{"bug/trygo-accepts-when-cancelled", 1, genSerialGroupCase},
+	{"bug/limit-off-by-one", 1, genSerialGroupCase},
+	{"bug/cancelled-go-runs-inline", 1, genSerialGroupCase},
+	{"bug/go-clears-wait-flag", 1, genSerialGroupCase},
+	{"bug/blocked-go-dropped-on-cancel", 1, genSerialGroupCase},
+	{"bug/range-rest-waits-for-slot", 1, genSerialGroupCase},
+	{"bug/goexit-worker-count-lost", 1, genSerialGroupCase},
 }
 
 // serialReplays is how many times the serialized self-test replays each
@@ -47,8 +65,8 @@ func serialReplays(t *testing.T) int {
 	return n
 }
 
-// TestSerialSelfTest: in the serialized mode, each planted channel bug is
-// caught by TestSerialChan's episodes within a budget, and its failing
+// TestSerialSelfTest: in the serialized mode, each planted channel and
+// group bug is caught by its serialized property's episodes within a budget, and its failing
 // episode then replays from its decision list serialReplays times, every
 // time with the recorded trace hash and the recorded failure. It logs, per
 // bug, the episodes and the time to the first catch, the strategy and seed
@@ -77,14 +95,14 @@ func TestSerialSelfTest(t *testing.T) {
 			}
 			params := gopter.DefaultGenParameters()
 			params.Rng = rand.New(rand.NewSource(int64(s >> 1)))
-			gen := genSerialCase(strategy)
+			gen := bc.gen(strategy)
 			start := time.Now()
 			for i := 1; time.Since(start) < budget; i++ {
 				v, ok := gen(params).Retrieve()
 				require.True(t, ok)
-				c := v.(serialCase)
+				c := v.(serialEpisode)
 				r := start1(i)
-				res, why := runSerial(r, c)
+				res, why := c.episode(r, nil)
 				if why == "" {
 					r.Stop()
 					continue
@@ -98,7 +116,7 @@ func TestSerialSelfTest(t *testing.T) {
 				a := res.Artifact()
 				same := 0
 				for k := range n {
-					rep, rwhy := replaySerial(r, c, a)
+					rep, rwhy := c.episode(r, a)
 					if rep.Failure != nil && rep.Failure.Kind == sched.Divergence {
 						t.Errorf("replay %d of %d diverged: %v", k+1, n, rep.Failure)
 						break
@@ -112,7 +130,7 @@ func TestSerialSelfTest(t *testing.T) {
 				t.Logf("caught after %d episodes in %v by %v (%d steps): %s; replayed %d/%d with the recorded trace",
 					i, took.Round(time.Millisecond), c, res.Steps, why, same, n)
 				writeSerialArtifact(t, s+uint64(i), r.Plan(), serialFailure{c, res, why})
-				rows = append(rows, fmt.Sprintf("| `%s` | %d | %v | %s | %d | %d/%d |", bc.bug, i, took.Round(time.Millisecond), c.Strategy, res.Steps, same, n))
+				rows = append(rows, fmt.Sprintf("| `%s` | %d | %v | %s | %d | %d/%d |", bc.bug, i, took.Round(time.Millisecond), c.strategy(), res.Steps, same, n))
 				return
 			}
 			rows = append(rows, fmt.Sprintf("| `%s` | **not caught** in %v | | | | |", bc.bug, budget))

@@ -1,5 +1,8 @@
 package properties_test
 
+// The serialized properties' shared harness: strategies, artifacts, replay,
+// and the property loop that TestSerialChan and TestSerialGroup run.
+
 import (
 	"encoding/json"
 	"fmt"
@@ -17,6 +20,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// serialEpisode is a generated serialized episode: a case that knows its
+// test, its strategy and its seed, and runs itself under r, with its
+// strategy (a == nil) or following the recorded schedule a. The string it
+// returns is its verdict, "" if it kept its property's rules.
+type serialEpisode interface {
+	fmt.Stringer
+	test() string
+	strategy() string
+	episode(r *chaos.Run, a *sched.Artifact) (*sched.Result, string)
+}
+
 // serialStrategies are the strategies a serialized episode draws from
 // when NIMSYNC_SCHED does not name one.
 var serialStrategies = []string{"random", "pct:1", "pct:2", "pct:3"}
@@ -33,11 +47,15 @@ func schedStrategy(t *testing.T) string {
 	return s
 }
 
-func genSerialCase(strategy string) gopter.Gen {
-	strat := gen.OneConstOf(anys(serialStrategies)...)
+// genStrategy draws a strategy, or always strategy if it is not "".
+func genStrategy(strategy string) gopter.Gen {
 	if strategy != "" {
-		strat = gen.Const(strategy)
+		return gen.Const(strategy)
 	}
+	return gen.OneConstOf(anys(serialStrategies)...)
+}
+
+func genSerialCase(strategy string) gopter.Gen {
 	return gen.Struct(reflect.TypeOf(serialCase{}), map[string]gopter.Gen{
 		"Flavor":     gen.IntRange(0, len(chantest.Flavors)-1),
 		"Cap":        gen.Weighted([]gen.WeightedGen{{Weight: 3, Gen: gen.Const(1)}, {Weight: 2, Gen: gen.IntRange(2, 4)}}),
@@ -48,9 +66,30 @@ func genSerialCase(strategy string) gopter.Gen {
 		"CancelAt":   gen.Weighted([]gen.WeightedGen{{Weight: 3, Gen: gen.Const(0)}, {Weight: 1, Gen: gen.IntRange(1, 40)}}),
 		"CloseEarly": gen.Weighted([]gen.WeightedGen{{Weight: 3, Gen: gen.Const(false)}, {Weight: 1, Gen: gen.Const(true)}}),
 		"Quota":      gen.Weighted([]gen.WeightedGen{{Weight: 2, Gen: gen.Const(0)}, {Weight: 2, Gen: gen.Const(1)}, {Weight: 1, Gen: gen.Const(2)}}),
-		"Strategy":   strat,
+		"Strategy":   genStrategy(strategy),
 		"Seed":       gen.UInt64(),
 	}).Map(func(c serialCase) serialCase { return c.norm() })
+}
+
+func genGroupTask() gopter.Gen {
+	return gen.Struct(reflect.TypeOf(groupTask{}), map[string]gopter.Gen{
+		"Via":     gen.Weighted([]gen.WeightedGen{{Weight: 3, Gen: gen.Const(0)}, {Weight: 1, Gen: gen.Const(1)}, {Weight: 1, Gen: gen.Const(2)}}),
+		"Outcome": gen.Weighted([]gen.WeightedGen{{Weight: 4, Gen: gen.Const(outOK)}, {Weight: 2, Gen: gen.Const(outErr)}, {Weight: 1, Gen: gen.Const(outPanic)}, {Weight: 1, Gen: gen.Const(outGoexit)}, {Weight: 2, Gen: gen.Const(outWaitCancel)}}),
+		"Yields":  gen.IntRange(0, 3),
+		"RangeN":  gen.Weighted([]gen.WeightedGen{{Weight: 3, Gen: gen.Const(2)}, {Weight: 1, Gen: gen.Const(8)}, {Weight: 1, Gen: gen.Const(40)}}),
+		"Spawn":   gen.Weighted([]gen.WeightedGen{{Weight: 4, Gen: gen.Const(false)}, {Weight: 1, Gen: gen.Const(true)}}),
+	})
+}
+
+func genSerialGroupCase(strategy string) gopter.Gen {
+	return gen.Struct(reflect.TypeOf(serialGroupCase{}), map[string]gopter.Gen{
+		"Limit":     gen.Weighted([]gen.WeightedGen{{Weight: 2, Gen: gen.Const(0)}, {Weight: 1, Gen: gen.IntRange(1, 3)}}),
+		"AllErrors": gen.Weighted([]gen.WeightedGen{{Weight: 3, Gen: gen.Const(false)}, {Weight: 1, Gen: gen.Const(true)}}),
+		"Tasks":     gen.SliceOfN(6, genGroupTask()).SuchThat(func(ts []groupTask) bool { return len(ts) > 0 }),
+		"CancelAt":  gen.Weighted([]gen.WeightedGen{{Weight: 3, Gen: gen.Const(0)}, {Weight: 1, Gen: gen.IntRange(1, 30)}}),
+		"Strategy":  genStrategy(strategy),
+		"Seed":      gen.UInt64(),
+	}).Map(func(c serialGroupCase) serialGroupCase { return c.norm() })
 }
 
 func anys[T any](xs []T) []any {
@@ -61,26 +100,48 @@ func anys[T any](xs []T) []any {
 	return out
 }
 
+// The two serialized properties' cases.
+func (c serialCase) test() string     { return "TestSerialChan" }
+func (c serialCase) strategy() string { return c.Strategy }
+func (c serialCase) episode(r *chaos.Run, a *sched.Artifact) (*sched.Result, string) {
+	if a == nil {
+		return runSerial(r, c)
+	}
+	return replaySerial(r, c, a)
+}
+
+func (c serialGroupCase) test() string     { return "TestSerialGroup" }
+func (c serialGroupCase) strategy() string { return c.Strategy }
+func (c serialGroupCase) episode(r *chaos.Run, a *sched.Artifact) (*sched.Result, string) {
+	if a == nil {
+		return runSerialGroup(r, c)
+	}
+	return replaySerialGroup(r, c, a)
+}
+
 // serialArtifact is what a failing serialized episode leaves: the fields of
 // a failure artifact (scripts/chaos-test -replay reads test, seed and
-// plan), the case, and the schedule that replays it step for step.
+// plan), the case (its test's type), and the schedule that replays it step
+// for step.
 type serialArtifact struct {
 	Test     string          `json:"test"`
 	Seed     uint64          `json:"seed"`
 	Chaos    bool            `json:"chaos_build"`
 	Plan     chaos.Plan      `json:"plan"`
-	Case     serialCase      `json:"case"`
+	Case     json.RawMessage `json:"case"`
 	Why      string          `json:"why"`
 	Schedule *sched.Artifact `json:"schedule"`
 }
 
 // readSerialArtifact reads the serialized-episode artifact NIMSYNC_PLAN
-// names, or returns nil if it names none (or another kind of artifact).
-func readSerialArtifact(t *testing.T) *serialArtifact {
+// names, with its case as a C, or returns nil if it names none (or another
+// kind of artifact).
+func readSerialArtifact[C serialEpisode](t *testing.T) (*serialArtifact, C) {
 	t.Helper()
+	var c C
 	file := os.Getenv("NIMSYNC_PLAN")
 	if file == "" {
-		return nil
+		return nil, c
 	}
 	b, err := os.ReadFile(file)
 	require.NoError(t, err)
@@ -89,13 +150,14 @@ func readSerialArtifact(t *testing.T) *serialArtifact {
 	}
 	require.NoError(t, json.Unmarshal(b, &raw))
 	if len(raw.Schedule) == 0 {
-		return nil
+		return nil, c
 	}
 	var a serialArtifact
 	require.NoError(t, json.Unmarshal(b, &a))
-	a.Schedule, err = sched.ParseArtifact(raw.Schedule, a.Case.Strategy)
+	require.NoError(t, json.Unmarshal(a.Case, &c), "the artifact's case")
+	a.Schedule, err = sched.ParseArtifact(raw.Schedule, c.strategy())
 	require.NoError(t, err, "the artifact's schedule")
-	return &a
+	return &a, c
 }
 
 // replays is how many times a replay of a serialized artifact runs it
@@ -113,53 +175,49 @@ func replays(t *testing.T) int {
 	return n
 }
 
-// replaySerialArtifact replays a n times and fails t with the recorded
-// failure if every replay took the recorded steps to it, or with the first
-// divergence.
-func replaySerialArtifact(t *testing.T, a *serialArtifact, n int) {
+// replaySerialArtifact replays a (case c) n times and fails t with the
+// recorded failure if every replay took the recorded steps to it, or with
+// the first divergence.
+func replaySerialArtifact[C serialEpisode](t *testing.T, a *serialArtifact, c C, n int) {
 	t.Helper()
+	var want uint64
+	_, err := fmt.Sscanf(a.Schedule.TraceHash, "%x", &want)
+	require.NoError(t, err)
 	same := 0
 	for i := range n {
-		res, why := replaySerial(currentRun, a.Case, a.Schedule)
+		res, why := c.episode(currentRun, a.Schedule)
 		if res.Failure != nil && res.Failure.Kind == sched.Divergence {
 			t.Fatalf("replay %d of %d diverged: %v", i+1, n, res.Failure)
 		}
-		if res.Hash != mustHash(t, a.Schedule) || why != a.Why {
+		if res.Hash != want || why != a.Why {
 			t.Fatalf("replay %d of %d took the recorded steps (trace hash %016x) but ended with %q, recorded %q", i+1, n, res.Hash, why, a.Why)
 		}
 		same++
 	}
 	t.Errorf("the recorded failure reproduced in %d of %d replays, each with the recorded trace (hash %s, %d steps): %s; case %v",
-		same, n, a.Schedule.TraceHash, len(a.Schedule.Decisions), a.Why, a.Case)
+		same, n, a.Schedule.TraceHash, len(a.Schedule.Decisions), a.Why, c)
 }
 
-func mustHash(t *testing.T, a *sched.Artifact) uint64 {
-	var h uint64
-	_, err := fmt.Sscanf(a.TraceHash, "%x", &h)
-	require.NoError(t, err)
-	return h
-}
-
-// serialFailure is the last failing episode a property saw: while gopter
-// shrinks, each smaller failing case replaces it.
+// serialFailure is a failing episode: while gopter shrinks, each smaller
+// failing case replaces the last one a property saw.
 type serialFailure struct {
-	c   serialCase
+	c   serialEpisode
 	res *sched.Result
 	why string
 }
 
-// checkSerialCase runs c as a serialized episode. If it fails, it replays
-// the episode once from its decision list with the trace comparison on and
-// returns an error that says whether the replay took the same steps to the
-// same end; a replay that diverges is a failure of the serialized mode
-// itself, reported as such.
-func checkSerialCase(c serialCase, last *serialFailure) (steps int, err error) {
-	res, why := runSerial(currentRun, c)
+// checkSerialEpisode runs c under r. If it fails, it replays the episode
+// once from its decision list with the trace comparison on and returns an
+// error that says whether the replay took the same steps to the same end;
+// a replay that diverges is a failure of the serialized mode itself,
+// reported as such.
+func checkSerialEpisode(r *chaos.Run, c serialEpisode, last *serialFailure) (steps int, err error) {
+	res, why := c.episode(r, nil)
 	if why == "" {
 		return res.Steps, nil
 	}
 	*last = serialFailure{c, res, why}
-	rep, rwhy := replaySerial(currentRun, c, res.Artifact())
+	rep, rwhy := c.episode(r, res.Artifact())
 	switch {
 	case rep.Failure != nil && rep.Failure.Kind == sched.Divergence:
 		return res.Steps, fmt.Errorf("%s; and its replay DIVERGED: %v", why, rep.Failure)
@@ -169,12 +227,13 @@ func checkSerialCase(c serialCase, last *serialFailure) (steps int, err error) {
 	return res.Steps, fmt.Errorf("%s (replayed once: same %d steps, same end)", why, res.Steps)
 }
 
-// writeSerialArtifact writes f's artifact and logs the command that
-// replays it.
-// The artifact names TestSerialChan, which replays it.
+// writeSerialArtifact writes f's artifact, which f's test replays, and logs
+// the command that replays it.
 func writeSerialArtifact(t *testing.T, s uint64, p chaos.Plan, f serialFailure) string {
 	t.Helper()
-	a := serialArtifact{Test: "TestSerialChan", Seed: s, Chaos: chaosBuild, Plan: p, Case: f.c, Why: f.why, Schedule: f.res.Artifact()}
+	cb, err := json.Marshal(f.c)
+	require.NoError(t, err)
+	a := serialArtifact{Test: f.c.test(), Seed: s, Chaos: chaosBuild, Plan: p, Case: cb, Why: f.why, Schedule: f.res.Artifact()}
 	b, err := json.MarshalIndent(a, "", "  ")
 	require.NoError(t, err)
 	path := writeArtifact(t, fmt.Sprintf("%s-seed%d-%d.json", a.Test, s, time.Now().UnixNano()), b)
@@ -182,18 +241,20 @@ func writeSerialArtifact(t *testing.T, s uint64, p chaos.Plan, f serialFailure) 
 	return path
 }
 
-// TestSerialChan: property 8 (serial_chan_test.go), channels under the
-// serialized mode, on every flavor. It needs the chaos build; with
-// NIMSYNC_PLAN naming a serialized artifact it replays that artifact
-// NIMSYNC_REPLAYS times instead.
-func TestSerialChan(t *testing.T) {
+// serialProperty is the body of a serialized property test: it checks
+// what with the cases gen draws (given the strategy NIMSYNC_SCHED names,
+// or ""), new seeds until the budget is spent, and writes the smallest
+// failing episode's artifact. With NIMSYNC_PLAN naming a serialized
+// artifact it replays that artifact NIMSYNC_REPLAYS times instead. It needs
+// the chaos build.
+func serialProperty[C serialEpisode](t *testing.T, what string, gen func(strategy string) gopter.Gen) {
 	if !chaosBuild {
-		t.Skip("the serialized mode needs the chaos build: scripts/chaos-test -run '^TestSerialChan$'")
+		t.Skipf("the serialized mode needs the chaos build: scripts/chaos-test -run '^%s$'", t.Name())
 	}
 	s := seed(t)
 	plan := startPlan(t, s)
-	if a := readSerialArtifact(t); a != nil {
-		replaySerialArtifact(t, a, replays(t))
+	if a, c := readSerialArtifact[C](t); a != nil {
+		replaySerialArtifact(t, a, c, replays(t))
 		return
 	}
 	strategy := schedStrategy(t)
@@ -206,19 +267,18 @@ func TestSerialChan(t *testing.T) {
 	deadline := start.Add(budget(t))
 	for i := uint64(0); (i == 0 || time.Now().Before(deadline)) && !t.Failed(); i++ {
 		checkProps(t, s+i, runs, func(ps *gopter.Properties) {
-			ps.Property("a serialized episode keeps exactly-once, FIFO, errors, Len and liveness", prop.ForAll(func(c serialCase) *gopter.PropResult {
+			ps.Property(what, prop.ForAll(func(c C) *gopter.PropResult {
 				if skipShrink() {
 					return gopter.NewPropResult(true, "")
 				}
-				c = c.norm()
-				n, err := checkSerialCase(c, &last)
+				n, err := checkSerialEpisode(currentRun, c, &last)
 				episodes, steps, most = episodes+1, steps+n, max(most, n)
 				if err != nil {
 					t.Logf("%v: %v", c, err)
 					return noteFailure(gopter.NewPropResult(false, err.Error()))
 				}
 				return gopter.NewPropResult(true, "")
-			}, fresh(genSerialCase(strategy))))
+			}, fresh(gen(strategy))))
 		})
 	}
 	el := time.Since(start)
@@ -227,4 +287,16 @@ func TestSerialChan(t *testing.T) {
 	if last.res != nil {
 		writeSerialArtifact(t, s, plan, last)
 	}
+}
+
+// TestSerialChan: property 8 (serial_chan_test.go), channels under the
+// serialized mode, on every flavor.
+func TestSerialChan(t *testing.T) {
+	serialProperty[serialCase](t, "a serialized episode keeps exactly-once, FIFO, errors, Len and liveness", genSerialCase)
+}
+
+// TestSerialGroup: property 9 (serial_group_test.go), groups and the task
+// pool under the serialized mode.
+func TestSerialGroup(t *testing.T) {
+	serialProperty[serialGroupCase](t, "a serialized group calls each task once, waits for all, keeps its limit and reports its failures", genSerialGroupCase)
 }
