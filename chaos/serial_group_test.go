@@ -403,3 +403,44 @@ func TestSerialGroupDeadlock(t *testing.T) {
 		}
 	}
 }
+
+// TestSerialConcurrentEpisodes: episodes that run at once each have a task
+// pool of their own, so none runs another's tasks: each takes the steps it
+// takes alone (the same trace hash as a run of its seed on its own).
+func TestSerialConcurrentEpisodes(t *testing.T) {
+	r := serialRun(t)
+	body := func(g *sched.G) {
+		grp := core.NewGroup(context.Background(), core.WithLimit(2))
+		for i := range 6 {
+			grp.Go(func(ctx context.Context) error {
+				if i == 3 {
+					return errors.New("task 3")
+				}
+				return ctx.Err()
+			})
+		}
+		_ = grp.Wait()
+	}
+	const n = 8
+	var alone [n]uint64
+	for seed := range uint64(n) {
+		res := r.Serialize(seed, sched.PCT(2), sched.Options{}, body)
+		require.Nil(t, res.Failure, "seed %d", seed)
+		alone[seed] = res.Hash
+	}
+	var together [n]*sched.Result
+	done := make(chan struct{})
+	for seed := range uint64(n) {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			together[seed] = r.Serialize(seed, sched.PCT(2), sched.Options{}, body)
+		}()
+	}
+	for range n {
+		<-done
+	}
+	for seed, res := range together {
+		require.Nil(t, res.Failure, "seed %d", seed)
+		require.Equal(t, alone[seed], res.Hash, "seed %d: the episode took other steps beside others", seed)
+	}
+}
