@@ -191,7 +191,7 @@ func (c serialCase) body(o *serialObs) func(*sched.G) {
 			o.errorf("Len() = %d after the drain, want 0", l)
 		}
 		if p := int(core.ReadStats().ParkedWaiters); p != o.parkedAt {
-			o.errorf("ReadStats().ParkedWaiters = %d once every goroutine returned, want %d", p, o.parkedAt)
+			o.errorf("ReadStats().ParkedWaiters is %+d off its baseline once every goroutine returned", p-o.parkedAt)
 		}
 	}
 }
