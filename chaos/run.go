@@ -15,6 +15,7 @@ import (
 
 	"github.com/nimsync/nimsync/core"
 	"github.com/nimsync/nimsync/internal/failpoints"
+	"github.com/nimsync/nimsync/internal/gid"
 	"github.com/pingcap/failpoint"
 )
 
@@ -44,7 +45,7 @@ type sideKey struct {
 }
 
 type owner struct {
-	gid uint64
+	g   uintptr // the goroutine's gid.Self
 	pcs []uintptr
 }
 
@@ -64,22 +65,22 @@ func (v *ContractViolation) Error() string {
 // contract tracks who is inside an operation on each single-sided channel
 // side, and panics with a ContractViolation when a second goroutine enters.
 func (r *Run) contract(name string, ch any, enter bool) {
-	gid := goid()
+	self := gid.Self() // alive while inside: a key no other goroutine has
 	key := sideKey{name, ch}
 	r.cmu.Lock()
 	defer r.cmu.Unlock()
 	if !enter {
-		if o, ok := r.owners[key]; ok && o.gid == gid {
+		if o, ok := r.owners[key]; ok && o.g == self {
 			delete(r.owners, key)
 		}
 		return
 	}
 	r.counts[name].Add(1)
-	if o, ok := r.owners[key]; ok && o.gid != gid {
+	if o, ok := r.owners[key]; ok && o.g != self {
 		panic(&ContractViolation{Point: name, First: formatPCs(o.pcs), Second: string(debug.Stack())})
 	}
 	pcs := make([]uintptr, 32)
-	r.owners[key] = owner{gid, pcs[:runtime.Callers(3, pcs)]}
+	r.owners[key] = owner{self, pcs[:runtime.Callers(3, pcs)]}
 }
 
 func formatPCs(pcs []uintptr) string {
@@ -242,7 +243,7 @@ func (r *Run) roll(name string) (Action, uint64, bool) {
 	if !ok || a.Prob == 0 {
 		return a, 0, false
 	}
-	h := mix(r.plan.Seed ^ mix(r.hashes[name]^mix(goid()^mix(n))))
+	h := mix(r.plan.Seed ^ mix(r.hashes[name]^mix(gid.ID()^mix(n))))
 	return a, h, float64(h>>11)/(1<<53) < a.Prob
 }
 
@@ -303,22 +304,6 @@ func mix(x uint64) uint64 {
 	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
 	x = (x ^ x>>27) * 0x94d049bb133111eb
 	return x ^ x>>31
-}
-
-// goid returns the calling goroutine's id, read from its stack header. It
-// costs about a microsecond; only active markers ask.
-func goid() uint64 {
-	var buf [32]byte
-	b := buf[:runtime.Stack(buf[:], false)]
-	// "goroutine 123 [running]:..."
-	var id uint64
-	for _, c := range b[len("goroutine "):] {
-		if c < '0' || c > '9' {
-			break
-		}
-		id = id*10 + uint64(c-'0')
-	}
-	return id
 }
 
 // Available reports whether core was built with failpoints (through

@@ -298,17 +298,47 @@ func (r *Run) serialRoll(g *sched.G, name string) (Action, uint64, bool) {
 
 // site names a scheduling point: what it is, then the file and line of
 // core's code that reached it, the first frame of core outside the step
-// marker's wrappers (step_chaos.go).
+// marker's wrappers (step_chaos.go). What each return address of the
+// stack resolves to is cached (siteCache): resolving it, its inlined
+// frames included, costs more than the rest of a step.
 func site(what string) string {
+	// The core frame is within the first few of the hook's callers; the
+	// unwinder's cost grows with the frames asked for, so ask for few
+	// first.
 	var pcs [24]uintptr
-	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs[:])])
+	for _, depth := range [...]int{10, len(pcs)} {
+		n := runtime.Callers(2, pcs[:depth])
+		for _, pc := range pcs[:n] {
+			loc, ok := siteCache.Load(pc)
+			if !ok {
+				loc, _ = siteCache.LoadOrStore(pc, coreLine(pc))
+			}
+			if l := loc.(string); l != "" {
+				return what + " " + l
+			}
+		}
+		if n < depth {
+			break // the whole stack
+		}
+	}
+	return what
+}
+
+// siteCache maps a return address to coreLine's answer for it.
+var siteCache sync.Map // uintptr → string
+
+// coreLine returns "file.go:line" of the first of the frames at return
+// address pc (the inlined ones first) that is core's code outside
+// step_chaos.go, or "" if none is.
+func coreLine(pc uintptr) string {
+	frames := runtime.CallersFrames([]uintptr{pc})
 	for {
 		f, more := frames.Next()
 		if strings.HasPrefix(f.Function, failpoints.Package+".") && !strings.HasSuffix(f.File, "step_chaos.go") {
-			return fmt.Sprintf("%s %s:%d", what, filepath.Base(f.File), f.Line)
+			return fmt.Sprintf("%s:%d", filepath.Base(f.File), f.Line)
 		}
 		if !more {
-			return what
+			return ""
 		}
 	}
 }

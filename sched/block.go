@@ -1,9 +1,10 @@
 package sched
 
 import (
-	"runtime"
 	"sync"
 	"time"
+
+	"github.com/nimsync/nimsync/internal/gid"
 )
 
 // Block is a scheduling point named point at which g stops being runnable
@@ -136,34 +137,21 @@ func (g *G) Local(key any, mk func() any) any {
 	return v
 }
 
-// registry maps the Go goroutine id of each live goroutine of every run to
+// registry maps each live goroutine of every run, by its key (gid.Self), to
 // its G, for Self. A goroutine adds itself when it starts and removes itself
-// when it exits (G.main).
-var registry sync.Map // uint64 → *G
+// before it exits (G.main): a key may pass to a later goroutine once its
+// goroutine has exited.
+var registry sync.Map // uintptr → *G
 
 // Self returns the G of the calling goroutine if it is a goroutine of a live
-// run, and nil otherwise. It costs about a microsecond (it reads the
-// goroutine id from the stack header). Code that cannot be handed its G
-// (a hook called deep inside a library) finds it this way; a goroutine
-// that Self maps to nil is not under any run's control.
+// run, and nil otherwise. It costs a map lookup (the goroutine's key,
+// gid.Self, is a register or thread-local read on amd64 and arm64). Code
+// that cannot be handed its G (a hook called deep inside a library) finds
+// it this way; a goroutine that Self maps to nil is not under any run's
+// control.
 func Self() *G {
-	if g, ok := registry.Load(goid()); ok {
+	if g, ok := registry.Load(gid.Self()); ok {
 		return g.(*G)
 	}
 	return nil
-}
-
-// goid returns the calling goroutine's id, read from its stack header
-// ("goroutine 123 [running]:").
-func goid() uint64 {
-	var buf [32]byte
-	b := buf[:runtime.Stack(buf[:], false)]
-	var id uint64
-	for _, c := range b[len("goroutine "):] {
-		if c < '0' || c > '9' {
-			break
-		}
-		id = id*10 + uint64(c-'0')
-	}
-	return id
 }

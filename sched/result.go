@@ -63,6 +63,10 @@ type Blocked struct {
 	G      int
 	Point  string
 	Reason string // "parked", or which mutex it waits for and who holds it
+	// Stack is the goroutine's stack when the deadlock was seen, as
+	// runtime.Stack prints it. It is not part of Failure.Error, whose
+	// text is the same on every replay: a stack holds addresses.
+	Stack string
 }
 
 // Failure describes why a run failed; which fields are set depends on Kind.

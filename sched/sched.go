@@ -68,9 +68,13 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/nimsync/nimsync/internal/gid"
+	"github.com/nimsync/nimsync/internal/stacks"
 )
 
 // Options bounds a run. The zero value means the defaults.
@@ -111,7 +115,8 @@ type G struct {
 	cond     func() bool // blocked: the condition it waits for
 	spun     bool        // it stopped at a Spin point (the strategy is told)
 	spinning bool        // its last point was a Spin (invariant 4)
-	goid     uint64      // its Go goroutine id, for Self
+	key      uintptr     // its goroutine's gid.Self, for Self
+	goid     uint64      // its goroutine's id, for the stacks of a deadlock report
 	permit   bool        // an Unpark that came before the Park
 	at       time.Duration
 	seq      uint64 // timer creation order
@@ -355,7 +360,40 @@ func (r *run) deadlock() {
 		}
 		f.Blocked = append(f.Blocked, Blocked{G: g.id, Point: g.point, Reason: g.reason()})
 	}
+	byID := goroutineStacks()
+	for i := range f.Blocked {
+		f.Blocked[i].Stack = byID[r.gs[f.Blocked[i].G].goid]
+	}
 	r.failure = f
+}
+
+// goroutineStacks returns every goroutine's stack by goroutine id.
+func goroutineStacks() map[uint64]string {
+	out := map[uint64]string{}
+	for _, s := range stacks.All() {
+		if id, ok := parseGoroutineHeader([]byte(s)); ok {
+			out[id] = s
+		}
+	}
+	return out
+}
+
+// parseGoroutineHeader reads the id of a "goroutine 123 [...]" header.
+func parseGoroutineHeader(b []byte) (uint64, bool) {
+	const prefix = "goroutine "
+	if !strings.HasPrefix(string(b), prefix) {
+		return 0, false
+	}
+	var id uint64
+	digits := 0
+	for _, c := range b[len(prefix):] {
+		if c < '0' || c > '9' {
+			break
+		}
+		id = id*10 + uint64(c-'0')
+		digits++
+	}
+	return id, digits > 0
 }
 
 func (r *run) livelock() {
@@ -458,9 +496,9 @@ func (r *run) watchCond(g *G) func() {
 
 func (g *G) main(f func(*G)) {
 	defer g.r.wg.Done()
-	g.goid = goid()
-	registry.Store(g.goid, g)
-	defer registry.Delete(g.goid)
+	g.key, g.goid = gid.Self(), gid.ID() // the id: a traceback, paid once per G
+	registry.Store(g.key, g)
+	defer registry.Delete(g.key)
 	if !<-g.wake {
 		return
 	}

@@ -1,6 +1,6 @@
-// Package stacks reads the program's goroutine stacks, for tests that must
+// Package stacks reads the program's goroutine stacks: for tests that must
 // wait until a goroutine is blocked at a given place rather than sleep and
-// hope it got there.
+// hope it got there, and for reports that show where goroutines wait.
 package stacks
 
 import (
@@ -15,18 +15,9 @@ import (
 // takes tens of microseconds per thousand goroutines: poll it with a pause
 // between calls, don't spin on it.
 func ParkedIn(frames ...string) int {
-	buf := make([]byte, 64<<10)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
 	count := 0
 next:
-	for _, g := range strings.Split(string(buf), "\n\n") {
+	for _, g := range All() {
 		header, _, _ := strings.Cut(g, "\n")
 		if !strings.Contains(header, "[chan receive") && !strings.Contains(header, "[chan send") && !strings.Contains(header, "[select") {
 			continue
@@ -39,4 +30,20 @@ next:
 		count++
 	}
 	return count
+}
+
+// All returns every goroutine's stack as runtime.Stack prints it, one
+// goroutine per element, each starting with its "goroutine N [state]:"
+// header. It stops the world.
+func All() []string {
+	buf := make([]byte, 64<<10)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	return strings.Split(string(buf), "\n\n")
 }
