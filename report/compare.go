@@ -84,6 +84,9 @@ func Compare(base, cur *Report, alpha float64) (Comparison, error) {
 		c.Notes = append(c.Notes, fmt.Sprintf("chaos differs (base %q, failpoint build %t; current %q, failpoint build %t)",
 			base.Chaos, base.ChaosBuild, cur.Chaos, cur.ChaosBuild))
 	}
+	if base.Sched != cur.Sched {
+		c.Notes = append(c.Notes, fmt.Sprintf("the serialized mode differs (base %q, current %q; empty: Go's scheduler): serialized runs are far slower", base.Sched, cur.Sched))
+	}
 
 	var names []string
 	for _, r := range []*Report{base, cur} {

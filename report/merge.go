@@ -76,6 +76,7 @@ func Merge(rs ...*Report) (*Report, error) {
 		Seed:        first.Seed,
 		Chaos:       first.Chaos,
 		ChaosBuild:  first.ChaosBuild,
+		Sched:       first.Sched,
 		ScenarioSet: first.ScenarioSet,
 		Scale:       first.Scale,
 		Passed:      true,
@@ -90,9 +91,9 @@ func Merge(rs ...*Report) (*Report, error) {
 		case r.Seed != first.Seed:
 			return nil, fmt.Errorf("report: Merge: shards %s have seed %d, shards %s have seed %d; shards of one soak share its seed",
 				strings.Join(first.shards, ","), first.Seed, who, r.Seed)
-		case r.Chaos != first.Chaos || r.ChaosBuild != first.ChaosBuild:
-			return nil, fmt.Errorf("report: Merge: shards %s ran chaos %q (failpoint build %t), shards %s chaos %q (failpoint build %t)",
-				strings.Join(first.shards, ","), first.Chaos, first.ChaosBuild, who, r.Chaos, r.ChaosBuild)
+		case r.Chaos != first.Chaos || r.ChaosBuild != first.ChaosBuild || r.Sched != first.Sched:
+			return nil, fmt.Errorf("report: Merge: shards %s ran chaos %q (failpoint build %t, sched %q), shards %s chaos %q (failpoint build %t, sched %q)",
+				strings.Join(first.shards, ","), first.Chaos, first.ChaosBuild, first.Sched, who, r.Chaos, r.ChaosBuild, r.Sched)
 		case !slices.Equal(r.ScenarioSet, first.ScenarioSet) || r.Scale != first.Scale:
 			return nil, fmt.Errorf("report: Merge: shards %s ran scenarios %v at scale %g, shards %s ran %v at scale %g; shards of one soak share them",
 				strings.Join(first.shards, ","), first.ScenarioSet, first.Scale, who, r.ScenarioSet, r.Scale)

@@ -30,6 +30,10 @@ type Report struct {
 	// the binary had failpoints.
 	Chaos      string `json:"chaos"`
 	ChaosBuild bool   `json:"chaos_build"`
+	// Sched is the serialized mode's strategy ("random", "pct:3") when
+	// the runs ran one goroutine at a time under the seeded scheduler;
+	// empty when they ran under Go's.
+	Sched string `json:"sched,omitempty"`
 	// ScenarioSet and Scale are what the soak drew its runs from and at
 	// (the sequence of a seed depends on them, so shards must agree).
 	// Empty in reports written before they were recorded.
@@ -92,7 +96,10 @@ type Run struct {
 	Start    float64 `json:"start_s"` // seconds since the soak started
 	Seconds  float64 `json:"seconds"`
 	Ops      int64   `json:"ops"`
-	Error    string  `json:"error,omitempty"`
+	// Steps is a serialized run's count of scheduling steps (Report.Sched);
+	// 0 otherwise, or when the run was cut before it ended.
+	Steps int64  `json:"steps,omitempty"`
+	Error string `json:"error,omitempty"`
 }
 
 // RuntimeSample is the process's state at one moment, read after the

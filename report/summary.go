@@ -84,6 +84,9 @@ func summarize(r *Report) summary {
 	} else {
 		chaos += " (no failpoints in build)"
 	}
+	if r.Sched != "" {
+		chaos += ", serialized (" + r.Sched + ")"
+	}
 	shards := strings.Join(r.Shards, ", ")
 	if shards == "" {
 		shards = "—"

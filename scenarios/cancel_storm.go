@@ -116,7 +116,7 @@ func newChurn(e *env, round int) *churn {
 
 // storm cancels one or two anchors or work groups, chosen by seed.
 func (c *churn) storm(seed uint64) {
-	c.mu.Lock()
+	c.e.lock(&c.mu)
 	pool := append([]*core.Scope{c.prod.Scope(), c.cons.Scope()}, c.anchors...)
 	c.mu.Unlock()
 	pool[seed%uint64(len(pool))].Cancel(errStorm)
@@ -127,7 +127,7 @@ func (c *churn) storm(seed uint64) {
 
 // anchor returns anchor i, replacing it if a storm cancelled it.
 func (c *churn) anchor(i int) *core.Scope {
-	c.mu.Lock()
+	c.e.lock(&c.mu)
 	defer c.mu.Unlock()
 	if c.anchors[i].Cancelled() {
 		c.anchors[i] = core.NewScope(c.root)
@@ -147,18 +147,16 @@ func (c *churn) run(n int, r *rand.Rand) {
 	for q := range consumers {
 		w.consume(&consumer{cur: w.l.cursor(fmt.Sprintf("%s: consumer %d", c.label, q)), r: rng(r.Uint64())})
 	}
-	var wg sync.WaitGroup
+	var cw crew
 	k := 2 + r.IntN(3)
 	for j := range k {
 		cr := rng(r.Uint64())
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		c.e.spawn(&cw, func() {
 			defer c.e.guard()
 			c.cancelLoop(n/k+btoi(j < n%k), cr)
-		}()
+		})
 	}
-	wg.Wait()
+	c.e.join(&cw)
 	w.stop.Store(true) // invariant 4
 	_ = c.prod.Wait()
 	if err := w.ch.Close(); err != nil {
@@ -179,14 +177,14 @@ func (c *churn) run(n int, r *rand.Rand) {
 	w.l.verify(func(p int) int { return int(w.sent[p].Load()) })
 
 	c.root.Cancel(errRoot)
-	c.mu.Lock()
+	c.e.lock(&c.mu)
 	for i, a := range c.anchors {
 		if !a.Cancelled() {
 			c.e.f.add("subtree cancelled", "%s: anchor %d is live after the root's Cancel returned", c.label, i)
 		}
 	}
 	c.mu.Unlock()
-	if !settle(func() bool { return c.hooks.Load() == c.hooksRun.Load() }) {
+	if !c.e.settle(func() bool { return c.hooks.Load() == c.hooksRun.Load() }) {
 		c.e.f.add("hook ran once", "%s: %d hooks registered (and not stopped), %d ran", c.label, c.hooks.Load(), c.hooksRun.Load())
 	}
 }

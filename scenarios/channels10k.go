@@ -24,7 +24,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync"
 
 	"github.com/nimsync/nimsync/core"
 	"github.com/nimsync/nimsync/internal/chantest"
@@ -55,23 +54,20 @@ func channels10K(ctx context.Context, cfg Config) error {
 		}
 		l := newLedger(e.f, nch, per)
 		label := fmt.Sprintf("round %d (%d channels, %d workers, %d values each in blocks of %d)", round, nch, workers, per, block)
-		var wg sync.WaitGroup
+		var c crew
 		for w := range workers {
 			sr, rr := rng(r.Uint64()), rng(r.Uint64())
 			cur := l.cursor(fmt.Sprintf("%s: receiver %d", label, w))
-			wg.Add(2)
-			go func() {
-				defer wg.Done()
+			e.spawn(&c, func() {
 				defer e.guard()
 				e.sendBlocks(chans, w, workers, per, block, sr, label)
-			}()
-			go func() {
-				defer wg.Done()
+			})
+			e.spawn(&c, func() {
 				defer e.guard()
 				e.recvBlocks(chans, w, workers, per, block, rr, cur, label)
-			}()
+			})
 		}
-		wg.Wait()
+		e.join(&c)
 		l.verify(all(per))
 		if err := e.f.err(); err != nil {
 			return err

@@ -3,7 +3,6 @@ package scenarios
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/nimsync/nimsync/internal/chantest"
 )
@@ -46,12 +45,12 @@ func channels200(ctx context.Context, cfg Config) error {
 		}
 		per := max(total/sources, 1)
 		l := newLedger(e.f, sources, per)
-		var wg sync.WaitGroup
+		var c crew
 		for _, fl := range flows {
 			fl.per = per
-			e.start(&wg, fl, l, r)
+			e.start(&c, fl, l, r)
 		}
-		wg.Wait()
+		e.join(&c)
 		l.verify(all(per))
 		if err := e.f.err(); err != nil {
 			return err

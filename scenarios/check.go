@@ -219,34 +219,30 @@ func (c *cursor) take(src, seq int) {
 
 // noLeak waits up to a second for the runtime's counters to come back to
 // zero after a run: no goroutine linked in a channel's wait queue, no task
-// queued. The pool settles its bookkeeping asynchronously, so it polls.
-func noLeak(name string) error {
-	deadline := time.Now().Add(time.Second)
-	for {
+// queued. The pool settles its bookkeeping asynchronously, so it polls,
+// every millisecond (of the scheduler's clock under a Sched: sched.go,
+// invariant 3; core.ReadStats, whose counters are the run's own task
+// pool's in the serialized mode, must then be read by a goroutine of the
+// run, not in a ready func).
+func noLeak(name string, s Sched) error {
+	e := &env{sched: s}
+	for waited := time.Duration(0); ; waited += time.Millisecond {
 		st := core.ReadStats()
 		if st.ParkedWaiters == 0 && st.QueuedTasks == 0 {
 			return nil
 		}
-		if time.Now().After(deadline) {
+		if waited >= time.Second {
 			return &Violation{Scenario: name, Invariant: "no leak",
 				Detail: fmt.Sprintf("%d parked waiters and %d queued tasks remain 1 s after the run ended", st.ParkedWaiters, st.QueuedTasks)}
 		}
-		time.Sleep(time.Millisecond)
+		e.sleep(time.Millisecond)
 	}
 }
 
-// settle polls cond for up to a second, for counters that a straggling
-// canceller (a storm finishing its walk, say) may still be updating.
-func settle(cond func() bool) bool {
-	deadline := time.Now().Add(time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
-	return true
-}
+// settle waits for cond for up to a second, for counters that a straggling
+// canceller (a storm finishing its walk, say) may still be updating; cond
+// only reads.
+func (e *env) settle(cond func() bool) bool { return e.waitFor(cond, time.Second) }
 
 // mix is splitmix64's finalizer: it derives well-spread seeds from a seed
 // and an index, for work that must not share a *rand.Rand.

@@ -12,9 +12,9 @@ package scenarios
 //  2. Each sender and receiver goroutine owns its *rand.Rand, drawn from
 //     the run's generator by the goroutine that starts it, before it starts:
 //     the shape depends on the seed only.
-//  3. Every goroutine a flow starts is counted on the caller's WaitGroup
-//     before it starts, so the caller's Wait orders all of them, and their
-//     ledger marks, before verify (check.go, invariant 3).
+//  3. Every goroutine a flow starts is counted on the caller's crew
+//     before it starts (sched.go), so the caller's join orders all of
+//     them, and their ledger marks, before verify (check.go, invariant 3).
 //  4. A flow's operations run under the run's abort context (env.ctx),
 //     which only the run's first violation cancels (check.go, invariant 5):
 //     then senders and receivers return, blocked or not, and the error a
@@ -26,7 +26,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime/debug"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -59,6 +58,9 @@ type env struct {
 	// it (check.go, invariant 5), nothing else does. Operations that must
 	// not outlive a failed run take it.
 	ctx context.Context
+	// sched is Config.Sched: nil, or the scheduler the run's goroutines
+	// start and wait under (sched.go).
+	sched Sched
 }
 
 func newEnv(name string, cfg Config) *env {
@@ -69,7 +71,7 @@ func newEnv(name string, cfg Config) *env {
 	ctx, stop := context.WithCancel(context.Background())
 	f := newFaults(name)
 	f.stop = stop
-	return &env{name: name, f: f, m: m, fail: cfg.Fail, base: time.Now(), ctx: ctx}
+	return &env{name: name, f: f, m: m, fail: cfg.Fail, base: time.Now(), ctx: ctx, sched: cfg.Sched}
 }
 
 // guard is deferred by every goroutine a scenario starts: a panic there (a
@@ -253,19 +255,17 @@ type flow struct {
 	per, src0          int
 }
 
-// start starts the flow's goroutines on wg (invariants 1 to 4). Operations
+// start starts the flow's goroutines on c (invariants 1 to 4). Operations
 // run under the run's abort context: a flow ends by Close, or when the run
 // failed; a stuck one is the stall watchdog's to catch. A failed operation
 // is a violation, unless the run had failed already.
-func (e *env) start(wg *sync.WaitGroup, fl flow, l *ledger, r *rand.Rand) {
+func (e *env) start(c *crew, fl flow, l *ledger, r *rand.Rand) {
 	ctx := e.ctx
 	var left atomic.Int32
 	left.Store(int32(fl.senders))
 	for s := range fl.senders {
 		sr := rng(r.Uint64())
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		e.spawn(c, func() {
 			defer e.guard()
 			src := fl.src0 + s
 			if n, err := e.sendAll(ctx, fl.c, src, fl.per, sr); err != nil && !e.f.failed() {
@@ -276,19 +276,17 @@ func (e *env) start(wg *sync.WaitGroup, fl flow, l *ledger, r *rand.Rand) {
 					e.f.add("close succeeds", "%s: Close: %v", fl.label, err)
 				}
 			}
-		}()
+		})
 	}
 	for i := range fl.receivers {
 		rr := rng(r.Uint64())
 		cur := l.cursor(fmt.Sprintf("%s: receiver %d", fl.label, i))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		e.spawn(c, func() {
 			defer e.guard()
 			if err := e.recvAll(ctx, fl.c, rr, cur); err != nil && !e.f.failed() {
 				e.f.add("receive succeeds", "%s: receiver %d: %v", fl.label, i, err)
 			}
-		}()
+		})
 	}
 }
 
@@ -302,9 +300,9 @@ func (e *env) streamRounds(ctx context.Context, r *rand.Rand, total, perRound in
 		}
 		fl := round(i, min(perRound, total-done))
 		l := newLedger(e.f, fl.senders, fl.per)
-		var wg sync.WaitGroup
-		e.start(&wg, fl, l, r)
-		wg.Wait()
+		var c crew
+		e.start(&c, fl, l, r)
+		e.join(&c)
 		l.verify(all(fl.per))
 		if err := e.f.err(); err != nil {
 			return err

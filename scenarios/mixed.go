@@ -33,7 +33,7 @@ func mixedRun(ctx context.Context, cfg Config) error {
 			return err
 		}
 		s := pool[r.IntN(len(pool))]
-		sub := Config{Seed: r.Uint64(), Scale: scale / 5, Meter: cfg.Meter, Storm: cfg.Storm}
+		sub := Config{Seed: r.Uint64(), Scale: scale / 5, Meter: cfg.Meter, Storm: cfg.Storm, Fail: cfg.Fail, Sched: cfg.Sched}
 		err := s.Run(ctx, sub)
 		var v *Violation
 		if errors.As(err, &v) {

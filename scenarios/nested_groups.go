@@ -158,21 +158,27 @@ func (t *tree) run(r *rand.Rand) {
 	root := core.NewScope(context.Background())
 	done := make(chan struct{})
 	seed := r.Uint64()
-	go func() {
+	var c crew
+	t.e.spawn(&c, func() {
 		defer close(done)
 		defer t.e.guard()
 		t.runNode(root, nil, 1, seed)
-	}()
-	timer := time.NewTimer(time.Duration(200+r.IntN(2800)) * time.Microsecond)
-	select {
-	case <-t.kick:
-	case <-timer.C:
+	})
+	delay := time.Duration(200+r.IntN(2800)) * time.Microsecond
+	if t.e.sched != nil {
+		t.e.waitFor(func() bool { return isDone(t.kick) }, delay)
+	} else {
+		timer := time.NewTimer(delay)
+		select {
+		case <-t.kick:
+		case <-timer.C:
+		}
+		timer.Stop()
 	}
-	timer.Stop()
 	root.Cancel(errRoot)
 	t.checkSubtree(nil, "the root")
 	t.wait(done)
-	t.regMu.Lock()
+	t.e.lock(&t.regMu)
 	for _, n := range t.nodes {
 		switch {
 		case n.endSeq == 0:
@@ -184,7 +190,7 @@ func (t *tree) run(r *rand.Rand) {
 	t.regMu.Unlock()
 	// A hook runs on the goroutine that cancelled its scope first, which
 	// may be a storm still finishing its walk.
-	if !settle(func() bool { return t.hooks.Load() == t.hooksRun.Load() }) {
+	if !t.e.settle(func() bool { return t.hooks.Load() == t.hooksRun.Load() }) {
 		t.e.f.add("hook ran once", "%s: %d OnCancel hooks registered, %d ran", t.label, t.hooks.Load(), t.hooksRun.Load())
 	}
 }
@@ -194,16 +200,27 @@ func (t *tree) run(r *rand.Rand) {
 // registered scope, again every 10 ms (scopes registered late included),
 // so that the round ends and reports the violation instead of stalling.
 func (t *tree) wait(done <-chan struct{}) {
+	// ended waits up to 10 ms for done (on the scheduler's clock under a
+	// Sched: sched.go, invariant 3).
+	ended := func() bool {
+		if t.e.sched != nil {
+			return t.e.waitFor(func() bool { return isDone(done) }, 10*time.Millisecond)
+		}
+		select {
+		case <-done:
+			return true
+		case <-time.After(10 * time.Millisecond):
+			return false
+		}
+	}
 	for {
 		if !t.e.f.failed() {
-			select {
-			case <-done:
+			if ended() {
 				return
-			case <-time.After(10 * time.Millisecond):
-				continue
 			}
+			continue
 		}
-		t.regMu.Lock()
+		t.e.lock(&t.regMu)
 		live := make([]*core.Scope, 0, len(t.reg))
 		for _, sr := range t.reg {
 			live = append(live, sr.s)
@@ -212,10 +229,8 @@ func (t *tree) wait(done <-chan struct{}) {
 		for _, s := range live {
 			s.Cancel(errRoot)
 		}
-		select {
-		case <-done:
+		if ended() {
 			return
-		case <-time.After(10 * time.Millisecond):
 		}
 	}
 }
@@ -230,7 +245,7 @@ func (t *tree) register(s *core.Scope, owner *node) {
 		}
 		t.hooksRun.Add(1)
 	})
-	t.regMu.Lock()
+	t.e.lock(&t.regMu)
 	t.reg = append(t.reg, scopeReg{s, owner})
 	t.regMu.Unlock()
 }
@@ -238,7 +253,7 @@ func (t *tree) register(s *core.Scope, owner *node) {
 // checkSubtree checks that every registered scope under victim (every one
 // if victim is nil) is cancelled: the caller's Cancel of victim returned.
 func (t *tree) checkSubtree(victim *node, what string) {
-	t.regMu.Lock()
+	t.e.lock(&t.regMu)
 	defer t.regMu.Unlock()
 	for _, sr := range t.reg {
 		if !sr.s.Cancelled() && under(sr.owner, victim) {
@@ -260,7 +275,7 @@ func under(n, victim *node) bool {
 
 // storm cancels up to three scopes of the tree, chosen by seed.
 func (t *tree) storm(seed uint64) {
-	t.regMu.Lock()
+	t.e.lock(&t.regMu)
 	var victims []*core.Scope
 	for k := 0; k < 3 && len(t.reg) > 0; k++ {
 		victims = append(victims, t.reg[(seed>>(16*k))%uint64(len(t.reg))].s)
@@ -274,7 +289,7 @@ func (t *tree) storm(seed uint64) {
 // middle cancels a group in the middle of the tree, chosen by midSeed, from
 // the task that started the k1-th task.
 func (t *tree) middle() {
-	t.regMu.Lock()
+	t.e.lock(&t.regMu)
 	var mid []*node
 	for _, n := range t.nodes {
 		if n.depth > 1 && (t.depth <= 2 || n.depth < t.depth) {
@@ -301,7 +316,7 @@ func (t *tree) runNode(parent context.Context, up *node, depth int, seed uint64)
 		opts = append(opts, core.WithLimit(1+int(seed>>8)%t.tasks))
 	}
 	n.g = core.NewGroup(parent, opts...)
-	t.regMu.Lock()
+	t.e.lock(&t.regMu)
 	t.nodes = append(t.nodes, n)
 	t.regMu.Unlock()
 	t.register(n.g.Scope(), n)
@@ -371,7 +386,7 @@ func (t *tree) task(ctx context.Context, n *node, i int) {
 	case child%3 == 0: // block until cancelled
 		s := core.NewScope(ctx)
 		t.register(s, n)
-		<-s.Done()
+		t.e.await(s.Done())
 	case child%3 == 1: // cancel a scope of our own, with a child
 		s := core.NewScope(ctx)
 		t.register(s, n)

@@ -34,7 +34,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync"
 	"sync/atomic"
 
 	"github.com/nimsync/nimsync/core"
@@ -143,29 +142,25 @@ func (p *pipe) run(n int, r *rand.Rand) {
 		ordered = ordered && w == 1
 	}
 	// Invariant 5: the run's first violation cancels the root.
-	defer context.AfterFunc(p.e.ctx, func() { p.root.Cancel(errFailed) })()
-	var wg sync.WaitGroup
-	wg.Add(2 + len(p.stages))
+	defer p.e.onAbort(func() { p.root.Cancel(errFailed) })()
+	var c crew
 	sr, kr := rng(r.Uint64()), rng(r.Uint64()) // before the goroutines: invariant 2 of flow.go
-	go func() {
-		defer wg.Done()
+	p.e.spawn(&c, func() {
 		defer p.e.guard()
 		p.source(n, sr)
-	}()
+	})
 	for k := range p.stages {
 		r := rng(r.Uint64())
-		go func() {
-			defer wg.Done()
+		p.e.spawn(&c, func() {
 			defer p.e.guard()
 			p.stage(k, r)
-		}()
+		})
 	}
-	go func() {
-		defer wg.Done()
+	p.e.spawn(&c, func() {
 		defer p.e.guard()
 		p.sink(ordered, kr)
-	}()
-	wg.Wait()
+	})
+	p.e.join(&c)
 	p.root.Cancel(nil)
 	p.l.verify(all(n))
 }

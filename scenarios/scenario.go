@@ -105,6 +105,29 @@ type Config struct {
 	// any goroutine's panic would; a panic on the goroutine that called
 	// Run is the caller's to recover either way.
 	Fail func(err error)
+	// Sched, if set, is the scheduler the scenario's own goroutines start
+	// and wait under instead of Go's: the serialized mode (package soak's
+	// Config.Sched) sets it, so that a run executes one goroutine at a
+	// time under a seeded scheduler and replays exactly. Nil means Go's.
+	Sched Sched
+}
+
+// Sched is a scheduler a scenario runs its goroutines under (see
+// Config.Sched). A scenario starts every goroutine of its own through Go,
+// and does every wait of its own (for its goroutines, a timer, a counter to
+// settle) through Wait, so that no goroutine of the run blocks or sleeps
+// behind the scheduler's back; what it does through core is the
+// scheduler's already (core's step markers). Its methods are called from
+// the scenario's goroutines only.
+type Sched interface {
+	// Go starts f as a goroutine of the run.
+	Go(f func())
+	// Wait returns true once ready reports true or, if d > 0, false once d
+	// has passed on the scheduler's clock first. ready only reads (it
+	// neither blocks nor consumes anything: a counter, a closed channel),
+	// since the scheduler may call it from any goroutine, any number of
+	// times.
+	Wait(ready func() bool, d time.Duration) bool
 }
 
 // PanicError is a panic in one of a scenario's goroutines, with the stack it

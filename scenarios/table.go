@@ -32,6 +32,6 @@ func checked(name string, run func(context.Context, Config) error) func(context.
 		if err := run(ctx, cfg); err != nil {
 			return err
 		}
-		return noLeak(name)
+		return noLeak(name, cfg.Sched)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/nimsync/nimsync/chaos"
 	"github.com/nimsync/nimsync/report"
 	"github.com/nimsync/nimsync/scenarios"
+	"github.com/nimsync/nimsync/sched"
 )
 
 // ArtifactFile is the file in an artifact directory that Repro reads.
@@ -21,12 +22,22 @@ const ArtifactFile = "artifact.json"
 // scenario, its seed and shape, and the fault plan are known. It is a plain
 // value, written once as artifact.json.
 type Artifact struct {
-	Scenario   string            `json:"scenario"`
-	Seed       uint64            `json:"seed"`
-	K          int               `json:"k"`         // the run's index in its soak
-	SoakSeed   uint64            `json:"soak_seed"` // the soak's seed
-	Scale      float64           `json:"scale"`
-	Plan       *chaos.Plan       `json:"plan,omitempty"` // nil: the run had no fault plan
+	Scenario string      `json:"scenario"`
+	Seed     uint64      `json:"seed"`
+	K        int         `json:"k"`         // the run's index in its soak
+	SoakSeed uint64      `json:"soak_seed"` // the soak's seed
+	Scale    float64     `json:"scale"`
+	Plan     *chaos.Plan `json:"plan,omitempty"` // nil: the run had no fault plan
+	// Sched is the serialized mode's strategy if the run was serialized
+	// (Config.Sched). If the run ended (it was not cut by the watchdog
+	// while it ran) its schedule is in ScheduleFile, with Steps steps and
+	// the trace hash TraceHash, and Schedule holds it once ReadArtifact
+	// read it; a cut run's replay runs its seed under Sched again, which
+	// takes the same steps.
+	Sched      string            `json:"sched,omitempty"`
+	Steps      int               `json:"steps,omitempty"`
+	TraceHash  string            `json:"trace_hash,omitempty"`
+	Schedule   *sched.Artifact   `json:"-"`
 	Fired      map[string]uint64 `json:"fired,omitempty"`
 	NeverFired []string          `json:"never_fired,omitempty"`
 	Kind       string            `json:"kind"`
@@ -37,14 +48,28 @@ type Artifact struct {
 }
 
 // fail records a failure of step st and writes its artifact directory
-// (artifact.json, plan.json, stacks.txt) under Out/artifacts, or under the
-// temporary directory when the soak has no Out.
-func (s *soak) fail(st Step, plan chaos.Plan, run *chaos.Run, kind string, err error, stacks string) report.Failure {
+// (artifact.json, plan.json, stacks.txt, and a serialized run's schedule,
+// from res) under Out/artifacts, or under the temporary directory when the
+// soak has no Out.
+func (s *soak) fail(st Step, plan chaos.Plan, run *chaos.Run, res *sched.Result, kind string, err error, stacks string) report.Failure {
 	a := Artifact{Scenario: st.Scenario, Seed: st.Seed, K: st.K, SoakSeed: s.c.Seed, Scale: s.c.Scale,
 		Kind: kind, Error: err.Error(), Machine: Machine(), When: time.Now().UTC()}
-	if run != nil {
+	if run != nil && s.c.Chaos {
 		a.Plan = &plan
 		a.Fired, a.NeverFired = run.Fired(), run.NeverFired()
+	}
+	var schedule []byte
+	if res != nil {
+		a.Sched, a.Steps, a.TraceHash = res.Strategy.String(), res.Steps, fmt.Sprintf("%016x", res.Hash)
+		var serr error
+		if schedule, serr = scheduleBytes(res); serr != nil {
+			err = fmt.Errorf("%w (and its schedule could not be encoded: %v)", err, serr)
+			a.Error, a.TraceHash = err.Error(), ""
+		}
+	} else if s.c.Sched != "" {
+		// Cut while it ran: no schedule; the run's seed and strategy
+		// take the same steps again.
+		a.Sched = s.c.Sched
 	}
 	f := report.Failure{Scenario: st.Scenario, Seed: st.Seed, Kind: kind, Error: err.Error()}
 	root := filepath.Join(os.TempDir(), "nimsync-artifacts")
@@ -54,7 +79,7 @@ func (s *soak) fail(st Step, plan chaos.Plan, run *chaos.Run, kind string, err e
 	name := fmt.Sprintf("%s-%d-seed%d", st.Scenario, st.K, st.Seed)
 	dir := filepath.Join(root, name)
 	a.Repro = s.c.ReproCommand(dir)
-	if werr := writeArtifact(root, name, a, stacks); werr != nil {
+	if werr := writeArtifact(root, name, a, stacks, schedule); werr != nil {
 		f.Error += fmt.Sprintf(" (and its artifact could not be written: %v)", werr)
 	} else {
 		f.Artifact, f.Repro = dir, a.Repro
@@ -83,7 +108,7 @@ func (s *soak) fail(st Step, plan chaos.Plan, run *chaos.Run, kind string, err e
 
 // writeArtifact writes the artifact into a temporary directory beside its
 // final place and renames it there, so no half-written artifact is left.
-func writeArtifact(root, name string, a Artifact, stacks string) error {
+func writeArtifact(root, name string, a Artifact, stacks string, schedule []byte) error {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return err
 	}
@@ -102,6 +127,9 @@ func writeArtifact(root, name string, a Artifact, stacks string) error {
 	}
 	if stacks != "" {
 		files["stacks.txt"] = []byte(stacks)
+	}
+	if schedule != nil {
+		files[ScheduleFile] = schedule
 	}
 	for f, data := range files {
 		if err := os.WriteFile(filepath.Join(tmp, f), data, 0o644); err != nil {
@@ -139,6 +167,11 @@ func ReadArtifact(path string) (*Artifact, error) {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
+	if a.TraceHash != "" {
+		if a.Schedule, err = readSchedule(filepath.Dir(path), a.Sched); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
 	return &a, nil
 }
 
@@ -156,6 +189,7 @@ func Repro(ctx context.Context, a *Artifact, n int, stall time.Duration, c Confi
 	c.Replay = &Step{Scenario: a.Scenario, Seed: a.Seed}
 	c.Plan = a.Plan
 	c.Chaos = a.Plan != nil
+	c.Sched, c.Schedule = a.Sched, a.Schedule
 	return Run(ctx, c)
 }
 

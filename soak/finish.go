@@ -31,6 +31,7 @@ func (s *soak) finish() *report.Report {
 		Shards:      []string{s.shardName()},
 		Chaos:       mode,
 		ChaosBuild:  ChaosBuild(),
+		Sched:       s.c.Sched,
 		ScenarioSet: s.names,
 		Scale:       s.c.Scale,
 		Runs:        s.runs,

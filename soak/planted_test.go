@@ -5,6 +5,7 @@ package soak
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -102,4 +103,69 @@ func TestPlantedRunawayIsCut(t *testing.T) {
 	stacks, err := os.ReadFile(filepath.Join(out, f.Artifact, "stacks.txt"))
 	require.NoError(t, err)
 	require.Contains(t, string(stacks), "TestPlantedRunawayIsCut", "the runaway loop's stack")
+}
+
+// TestSerialPlantedBugReplays: in the serialized mode (Config.Sched), a
+// planted bug fails the soak with an artifact that holds the run's
+// schedule, and every replay of it (Repro) takes the recorded steps to the
+// same failure, word for word; a schedule that no longer matches the run
+// (as after a change of the code) is reported as a divergence at its
+// first differing step, never as a pass or a reproduction.
+func TestSerialPlantedBugReplays(t *testing.T) {
+	for _, tc := range []struct{ bug, scenario, strategy, kind string }{
+		{"bug/task-done-before-defer", "group-100k", "random", "violation"},
+		{"bug/close-drops-values", "pipeline", "pct:3", "violation"},
+		{"bug/child-not-cancelled", "nested-groups", "random", "violation"},
+		{"bug/lost-wakeup", "spsc-stream", "pct:2", "deadlock"},
+	} {
+		t.Run(tc.bug, func(t *testing.T) {
+			plan := chaos.NewPlan(1)
+			plan.Bugs = map[string]chaos.Action{tc.bug: {Kind: chaos.Decide, Prob: 1}}
+			sc, ok := scenarios.Lookup(tc.scenario)
+			require.True(t, ok)
+			out := t.TempDir()
+			r, err := Run(context.Background(), Config{Runs: 3, Seed: 3, Scale: 0.01, Plan: &plan, Sched: tc.strategy, Out: out,
+				Scenarios: []scenarios.Scenario{sc}})
+			require.NoError(t, err)
+			require.False(t, r.Passed, "the serialized soak must catch %s", tc.bug)
+			require.Equal(t, tc.strategy, r.Sched)
+			f := r.Failures[0]
+			t.Logf("caught: %s: %s", f.Kind, firstLine(f.Error))
+			require.Equal(t, tc.kind, f.Kind)
+			a, err := ReadArtifact(filepath.Join(out, f.Artifact))
+			require.NoError(t, err)
+			require.Equal(t, tc.strategy, a.Sched)
+			require.NotNil(t, a.Schedule, "the artifact keeps the schedule")
+			require.Equal(t, a.Steps, len(a.Schedule.Decisions))
+			if tc.kind == "deadlock" {
+				stacks, err := os.ReadFile(filepath.Join(out, f.Artifact, "stacks.txt"))
+				require.NoError(t, err)
+				require.Contains(t, string(stacks), "core.(*SPSC", "each deadlocked goroutine's stack, in core where it waits")
+			}
+
+			rr, err := Repro(context.Background(), a, 5, 10*time.Second, Config{})
+			require.NoError(t, err)
+			require.Len(t, rr.Failures, 5, "every replay fails")
+			for _, g := range rr.Failures {
+				require.Equal(t, a.Kind, g.Kind)
+				require.Equal(t, a.Error, g.Error, "a replay fails word for word as the recorded run")
+			}
+			for _, run := range rr.Runs {
+				require.Equal(t, int64(a.Steps), run.Steps, "a replay takes the recorded steps")
+			}
+
+			// A schedule that is not the run's: the goroutine chosen at
+			// one step is another one.
+			bad := *a.Schedule
+			bad.Decisions = append([]int(nil), a.Schedule.Decisions...)
+			at := len(bad.Decisions) / 2
+			bad.Decisions[at] = (bad.Decisions[at] + 1) % 1000
+			a.Schedule = &bad
+			rr, err = Repro(context.Background(), a, 1, 10*time.Second, Config{})
+			require.NoError(t, err)
+			require.Len(t, rr.Failures, 1)
+			require.Equal(t, "divergence", rr.Failures[0].Kind)
+			require.Contains(t, rr.Failures[0].Error, fmt.Sprintf("diverged at step %d", at))
+		})
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/nimsync/nimsync/chaos"
 	"github.com/nimsync/nimsync/report"
 	"github.com/nimsync/nimsync/scenarios"
+	"github.com/nimsync/nimsync/sched"
 )
 
 // soak is one Run's state. The loop goroutine runs the scenarios; the
@@ -20,6 +21,7 @@ import (
 // starts.
 type soak struct {
 	c        Config
+	strat    sched.Strategy // Config.Sched parsed; zero without it
 	names    []string
 	byName   map[string]scenarios.Scenario
 	started  time.Time
@@ -70,6 +72,9 @@ type current struct {
 	cut       chan struct{}
 	fired     bool // cut is closed
 	kind, why string
+	// serial is a serialized run's result: written by the goroutine that
+	// ran it before it sends on done, read after the receive.
+	serial *sched.Result
 }
 
 func newSoak(c Config) *soak {
@@ -86,6 +91,9 @@ func newSoak(c Config) *soak {
 		if sc, ok := scenarios.Lookup(c.Replay.Scenario); ok {
 			s.byName[sc.Name] = sc
 		}
+	}
+	if c.Sched != "" {
+		s.strat, _ = sched.ParseStrategy(c.Sched) // checked by defaults
 	}
 	runtime.ReadMemStats(&s.lastMem)
 	return s
@@ -149,8 +157,11 @@ func (s *soak) runOne(ctx, runCtx context.Context, st Step) error {
 	}
 	var plan chaos.Plan
 	var run *chaos.Run
-	if s.c.Chaos {
-		plan = chaos.NewPlan(st.Seed)
+	if s.c.Chaos || s.c.Sched != "" {
+		plan = chaos.Plan{Seed: st.Seed} // a serialized run without chaos: no fault
+		if s.c.Chaos {
+			plan = chaos.NewPlan(st.Seed)
+		}
 		if s.c.Plan != nil {
 			plan = *s.c.Plan
 		}
@@ -202,6 +213,10 @@ func (s *soak) runOne(ctx, runCtx context.Context, st Step) error {
 				done <- &scenarios.PanicError{Scenario: st.Scenario, Value: v, Stack: stack(false)}
 			}
 		}()
+		if s.c.Sched != "" {
+			done <- s.serialRun(runCtx, run, st, sc, cfg, cur)
+			return
+		}
 		done <- sc.Run(runCtx, cfg)
 	}()
 	var err error
@@ -232,7 +247,7 @@ func (s *soak) runOne(ctx, runCtx context.Context, st Step) error {
 			kind, stacks = classify(err, stacks)
 			msg = fmt.Errorf("%w; then %s", err, cur.why)
 		}
-		f := s.fail(st, plan, run, kind, msg, stacks)
+		f := s.fail(st, plan, run, nil, kind, msg, stacks)
 		stopChaos(false)
 		s.recordRun(st, f.Error, elapsed)
 		if cur.kind == "stall" {
@@ -250,7 +265,7 @@ func (s *soak) runOne(ctx, runCtx context.Context, st Step) error {
 	msg := ""
 	if err != nil {
 		kind, stacks := classify(err, "")
-		msg = s.fail(st, plan, run, kind, err, stacks).Error
+		msg = s.fail(st, plan, run, cur.serial, kind, err, stacks).Error
 	}
 	stopChaos(true)
 	s.recordRun(st, msg, elapsed)
@@ -284,6 +299,17 @@ func (s *soak) bounds(cur *current, sc scenarios.Scenario) {
 // classify names the kind of a run's failure and the stack that goes with
 // it: a panic's own (with extra appended), or extra.
 func classify(err error, extra string) (kind, stacks string) {
+	var sf *SerialFailure
+	if errors.As(err, &sf) {
+		switch {
+		case sf.Stacks == "":
+		case sf.Failure.Kind == sched.Deadlock:
+			extra = "each goroutine of the deadlocked run, where it waits:\n\n" + sf.Stacks
+		default:
+			extra = "every goroutine, when the scheduler saw the blocking:\n" + sf.Stacks
+		}
+		return sf.Failure.Kind.String(), extra
+	}
 	var pe *scenarios.PanicError
 	if !errors.As(err, &pe) {
 		return "violation", extra
@@ -305,9 +331,12 @@ func (s *soak) recordRun(st Step, errMsg string, elapsed time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.acc[st.Scenario]
-	var ops int64
+	var ops, steps int64
 	if cur := s.cur; cur != nil {
 		ops = cur.meter.Ops()
+		if cur.serial != nil {
+			steps = int64(cur.serial.Steps)
+		}
 		a.hist.Merge(cur.meter.TakeLatencies())
 		s.cur = nil
 	}
@@ -318,7 +347,7 @@ func (s *soak) recordRun(st Step, errMsg string, elapsed time.Duration) {
 	a.ops += ops
 	a.seconds += elapsed.Seconds()
 	s.runs = append(s.runs, report.Run{Scenario: st.Scenario, Seed: st.Seed, Shard: s.shardName(),
-		Start: time.Since(s.started).Seconds() - elapsed.Seconds(), Seconds: elapsed.Seconds(), Ops: ops, Error: errMsg})
+		Start: time.Since(s.started).Seconds() - elapsed.Seconds(), Seconds: elapsed.Seconds(), Ops: ops, Steps: steps, Error: errMsg})
 	if s.c.Metrics != nil {
 		s.c.Metrics.run(st.Scenario, ops, errMsg != "")
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/nimsync/nimsync/internal/reportkit"
 	"github.com/nimsync/nimsync/report"
 	"github.com/nimsync/nimsync/scenarios"
+	"github.com/nimsync/nimsync/sched"
 )
 
 // Config is a soak's parameters. The zero value of every field but
@@ -56,6 +57,18 @@ type Config struct {
 	// plan of its seed: repro replays an artifact's plan, and tests plant
 	// bugs with it. It implies Chaos.
 	Plan *chaos.Plan
+	// Sched, if set, runs every run in the serialized mode (serial.go):
+	// one goroutine at a time under the seeded scheduler with this
+	// strategy ("random", "pct:D"; sched.ParseStrategy), seeded with the
+	// run's seed, so that a failing run replays exactly from the schedule
+	// its artifact keeps. It needs a failpoint-enabled build, like Chaos,
+	// but not Chaos: without it the runs have no fault plan. Serialized
+	// runs are one to two orders of magnitude slower than free-running
+	// ones: use small scales (0.01 to 0.1).
+	Sched string
+	// Schedule, if set, is replayed by every run instead of a strategy's
+	// choices (Repro of a serialized run's artifact); it implies Sched.
+	Schedule *sched.Artifact
 	// Shard and Shards select this process's share: the runs k with
 	// k mod Shards == Shard. Shards 0 means 1.
 	Shard, Shards int
@@ -153,6 +166,17 @@ func (c *Config) defaults() error {
 	}
 	if c.Plan != nil {
 		c.Chaos = true
+	}
+	if c.Schedule != nil {
+		c.Sched = c.Schedule.Strategy
+	}
+	if c.Sched != "" {
+		if _, err := sched.ParseStrategy(c.Sched); err != nil {
+			return fmt.Errorf("soak: %w", err)
+		}
+		if !chaos.Available() {
+			return fmt.Errorf("soak: the serialized mode (strategy %q) needs a failpoint build: %w", c.Sched, chaos.ErrNoFailpoints)
+		}
 	}
 	if c.ReproCommand == nil {
 		c.ReproCommand = func(dir string) string { return "scripts/nimsync repro " + dir }

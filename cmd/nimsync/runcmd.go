@@ -10,6 +10,7 @@ import (
 
 	"github.com/nimsync/nimsync/chaos"
 	"github.com/nimsync/nimsync/scenarios"
+	"github.com/nimsync/nimsync/sched"
 	"github.com/nimsync/nimsync/soak"
 )
 
@@ -20,6 +21,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	scale := fs.Float64("scale", 1, "scenario size multiplier (1: full size)")
 	withChaos := fs.Bool("chaos", false, "run under the swarm fault plan of the seed (needs scripts/nimsync)")
 	stall := fs.Duration("stall", 30*time.Second, "fail when the run makes no progress for this long")
+	strategy := fs.String("sched", "", "run serialized, one goroutine at a time under the seeded scheduler with this strategy\n(random, or pct:D with D >= 1), so a failure replays exactly; needs scripts/nimsync; 10-100x slower:\nuse a small --scale (0.01)")
 	out := fs.String("out", "", "directory for the report and any artifact (default: none; artifacts go to the temporary directory)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nimsync run SCENARIO [flags]\n\nRuns one scenario once and checks its invariants.\n\nFlags:")
@@ -42,16 +44,26 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if *withChaos && !chaos.Available() {
 		return exitUsage, usagef("--chaos needs a failpoint build: run through scripts/nimsync")
 	}
+	strat, err := schedFlag(*strategy)
+	if err != nil {
+		return exitUsage, err
+	}
 	if err := checkOut(*out); err != nil {
 		return exitUsage, err
 	}
 	s := seed.orClock()
-	fmt.Fprintf(stderr, "run %s: seed %d; rerun: scripts/nimsync run %s --seed %d --scale %g%s\n",
-		sc.Name, s, sc.Name, s, *scale, map[bool]string{true: " --chaos"}[*withChaos])
+	rerun := fmt.Sprintf("scripts/nimsync run %s --seed %d --scale %g", sc.Name, s, *scale)
+	if *withChaos {
+		rerun += " --chaos"
+	}
+	if strat != "" {
+		rerun += " --sched " + strat
+	}
+	fmt.Fprintf(stderr, "run %s: seed %d; rerun: %s\n", sc.Name, s, rerun)
 	ctx, stop := signalContext()
 	defer stop()
 	rep, err := soak.Run(ctx, soak.Config{
-		Runs: 1, Seed: s, Scale: *scale, Chaos: *withChaos, Out: *out, Stall: *stall,
+		Runs: 1, Seed: s, Scale: *scale, Chaos: *withChaos, Sched: strat, Out: *out, Stall: *stall,
 		Scenarios: []scenarios.Scenario{sc}, Replay: &soak.Step{Scenario: sc.Name, Seed: s},
 		Progress: stderr,
 	})
@@ -67,8 +79,9 @@ func cmdRepro(args []string, stdout, stderr io.Writer) (int, error) {
 	scale := fs.Float64("scale", 1, "scenario size with --seed")
 	withChaos := fs.Bool("chaos", false, "with --seed: under the seed's swarm fault plan")
 	stall := fs.Duration("stall", 30*time.Second, "count a replay as a stall after this long without progress")
+	strategy := fs.String("sched", "", "with --seed: serialized, under the seeded scheduler with this strategy (random, pct:D)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nimsync repro ARTIFACT [--runs N]\n       nimsync repro --scenario X --seed N [--scale S] [--chaos] [--runs N]\n\nReplays a failure and reports how often it reproduces (Go's scheduler is not\nseeded: a replay reproduces the fault plan and the scenario's shape, not the\ninterleaving). Exits 1 if it reproduced at least once, 0 if never.\n\nFlags:")
+		fmt.Fprintln(stderr, "usage: nimsync repro ARTIFACT [--runs N]\n       nimsync repro --scenario X --seed N [--scale S] [--chaos] [--sched STRATEGY] [--runs N]\n\nReplays a failure and reports how often it reproduces. A free-running failure\nreplays its fault plan and the scenario's shape, not the interleaving (Go's\nscheduler is not seeded). A serialized one (soak or run with --sched) replays its\nschedule step by step: each replay must take the recorded steps to the recorded\nfailure, and one that does not stops at the first step that differs and says so.\nExits 1 if it reproduced at least once, 0 if never (and 3 if a serialized\nreplay diverged).\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	pos, err := parse(fs, args, stderr)
@@ -93,23 +106,50 @@ func cmdRepro(args []string, stdout, stderr io.Writer) (int, error) {
 			p := chaos.NewPlan(seed.v)
 			a.Plan = &p
 		}
+		if a.Sched, err = schedFlag(*strategy); err != nil {
+			return exitUsage, err
+		}
 	default:
 		return exitUsage, usagef("repro takes an artifact directory, or --scenario and --seed")
 	}
 	if a.Plan != nil && !chaos.Available() {
 		return exitUsage, usagef("the failure ran under a fault plan: replay it through scripts/nimsync, which builds with failpoints")
 	}
-	fmt.Fprintf(stderr, "repro %s seed %d (scale %g, plan: %v), %d runs\n", a.Scenario, a.Seed, a.Scale, a.Plan != nil, *runs)
+	if a.Sched != "" && !chaos.Available() {
+		return exitUsage, usagef("the failure ran serialized: replay it through scripts/nimsync, which builds with failpoints")
+	}
+	mode := ""
+	switch {
+	case a.Schedule != nil:
+		mode = fmt.Sprintf(", serialized: its schedule of %d steps (%s)", len(a.Schedule.Decisions), a.Sched)
+	case a.Sched != "":
+		mode = ", serialized (" + a.Sched + ")"
+	}
+	fmt.Fprintf(stderr, "repro %s seed %d (scale %g, plan: %v%s), %d runs\n", a.Scenario, a.Seed, a.Scale, a.Plan != nil, mode, *runs)
 	ctx, stop := signalContext()
 	defer stop()
 	rep, err := soak.Repro(ctx, a, *runs, *stall, soak.Config{Progress: stderr, ReproCommand: func(string) string { return "" }})
 	if rep == nil {
 		return exitError, err
 	}
-	failed := 0
+	failed, diverged := 0, 0
 	for _, r := range rep.Runs {
 		if r.Error != "" {
 			failed++
+		}
+	}
+	if a.Schedule != nil {
+		// A serialized replay reproduces when it fails exactly as recorded;
+		// one that took other steps diverged, and any other failure is not
+		// the recorded one.
+		failed = 0
+		for _, f := range rep.Failures {
+			switch {
+			case f.Kind == "divergence":
+				diverged++
+			case f.Kind == a.Kind && f.Error == a.Error:
+				failed++
+			}
 		}
 	}
 	fmt.Fprintf(stdout, "the failure reproduced in %d of %d replays\n", failed, len(rep.Runs))
@@ -117,6 +157,8 @@ func cmdRepro(args []string, stdout, stderr io.Writer) (int, error) {
 		fmt.Fprintf(stdout, "  %s: %s\n", f.Kind, firstLine(f.Error))
 	}
 	switch {
+	case diverged > 0:
+		return exitError, fmt.Errorf("%d of %d replays diverged from the recorded schedule (the code, the build or GOMAXPROCS differ from the recorded run's)", diverged, len(rep.Runs))
 	case failed > 0:
 		return exitFound, err
 	case errors.Is(err, context.Canceled):
@@ -125,4 +167,20 @@ func cmdRepro(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitError, err
 	}
 	return exitOK, nil
+}
+
+// schedFlag checks a --sched value: "" (Go's scheduler), random or pct:D.
+// The serialized mode needs a failpoint build.
+func schedFlag(v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	st, err := sched.ParseStrategy(v)
+	if err != nil {
+		return "", usagef("bad --sched: %v", err)
+	}
+	if !chaos.Available() {
+		return "", usagef("--sched needs a failpoint build: run through scripts/nimsync")
+	}
+	return st.String(), nil
 }

@@ -42,6 +42,7 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 		stall       = fs.Duration("stall", 30*time.Second, "fail when a run makes no progress for this long")
 		grace       = fs.Duration("grace", 30*time.Second, "cut a run still going this long after --duration ends, as a failure (overrun)")
 		sample      = fs.Duration("sample", time.Second, "sampling interval for throughput, latency and runtime metrics")
+		strategy    = fs.String("sched", "", "run each run serialized, one goroutine at a time under the seeded scheduler with this\nstrategy (random, or pct:D with D >= 1), so a failure replays exactly; needs scripts/nimsync;\nruns are 10-100x slower: the default scale is then 0.01")
 	)
 	fs.Var(&seed, "seed", "the soak's seed (default: from the clock)")
 	fs.Usage = func() {
@@ -72,9 +73,15 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 	default:
 		return exitUsage, usagef("bad --chaos %q: want swarm or off", *chaosMode)
 	}
+	if c.Sched, err = schedFlag(*strategy); err != nil {
+		return exitUsage, err
+	}
 	if c.Scale == 0 {
 		c.Scale = 1
-		if c.Chaos {
+		switch {
+		case c.Sched != "":
+			c.Scale = 0.01
+		case c.Chaos:
 			c.Scale = 0.1
 		}
 	}
@@ -101,8 +108,12 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 		fmt.Fprintf(stderr, "metrics on http://%s/metrics\n", ln.Addr())
 	}
 	c.Progress, c.Terminal = stderr, isTerminal(stderr)
+	mode := *chaosMode
+	if c.Sched != "" {
+		mode += ", serialized (" + c.Sched + ")"
+	}
 	fmt.Fprintf(stderr, "soak: seed %d, shard %d/%d, chaos %s, scenarios %v; rerun: scripts/nimsync soak --seed %d%s\n",
-		c.Seed, c.Shard, c.Shards, *chaosMode, names(c.Scenarios), c.Seed, rerunFlags(c, *list))
+		c.Seed, c.Shard, c.Shards, mode, names(c.Scenarios), c.Seed, rerunFlags(c, *list))
 
 	ctx, stop := signalContext()
 	defer stop()
@@ -136,6 +147,18 @@ func summarize(rep *report.Report, err error, out string, stdout io.Writer) (int
 	}
 	fmt.Fprintf(stdout, "%s: %d runs, %d operations in %.1fs, %d failures; leak check: %s\n",
 		verdict, len(rep.Runs), ops, rep.Elapsed, len(rep.Failures), leakWord(rep.Leak))
+	if rep.Sched != "" {
+		var steps int64
+		var secs float64
+		for _, r := range rep.Runs {
+			if r.Steps > 0 {
+				steps, secs = steps+r.Steps, secs+r.Seconds
+			}
+		}
+		if secs > 0 {
+			fmt.Fprintf(stdout, "serialized (%s): %d scheduling steps in the runs that ended, %.0f steps/s\n", rep.Sched, steps, float64(steps)/secs)
+		}
+	}
 	for _, f := range rep.Failures {
 		fmt.Fprintf(stdout, "  %s %s (seed %d): %s\n", f.Kind, f.Scenario, f.Seed, firstLine(f.Error))
 		if f.Repro != "" {
@@ -252,6 +275,9 @@ func rerunFlags(c soak.Config, list string) string {
 	}
 	if !c.Chaos {
 		s += " --chaos=off"
+	}
+	if c.Sched != "" {
+		s += " --sched " + c.Sched
 	}
 	s += " --scale " + strconv.FormatFloat(c.Scale, 'g', -1, 64)
 	return s
