@@ -100,6 +100,17 @@ func (r *Run) ReplaySerial(a *sched.Artifact, opts sched.Options, body func(*sch
 	return sched.Replay(a, opts, body)
 }
 
+// Explore runs body under every schedule with at most o.Preemptions
+// preemptions, depth-first (sched.Explore), with r's plan acting at core's
+// markers as in Serialize. body is run afresh for every schedule, each a
+// serialized episode of its own (its own task pool), and must build its
+// state anew each time.
+func (r *Run) Explore(o sched.ExploreOptions, body func(*sched.G)) *sched.Exploration {
+	stepsOn()
+	defer stepsOff()
+	return sched.Explore(o, body)
+}
+
 // stepUsers counts the serialized episodes running; the step markers are on
 // while it is positive. serialLive mirrors it for the markers' hooks, which
 // ask sched.Self (a microsecond) only while an episode runs, so that a

@@ -126,7 +126,7 @@ func TestParseArtifactRejects(t *testing.T) {
 	}{
 		"version":           {edit(func(m map[string]any) { m["version"] = 2 }), "", "sched: artifact has decision format 2, want 1"},
 		"strategy mismatch": {data, "random", `sched: artifact was recorded with strategy "pct:2", want "random"`},
-		"bad strategy":      {edit(func(m map[string]any) { m["strategy"] = "dfs" }), "", `sched: artifact: sched: unknown strategy "dfs" (want random or pct:D)`},
+		"bad strategy":      {edit(func(m map[string]any) { m["strategy"] = "dfs" }), "", `sched: artifact: sched: unknown strategy "dfs" (want random, pct:D or dfs:K)`},
 		"hash": {edit(func(m map[string]any) { m["trace_hash"] = "0000000000000000" }), "",
 			`sched: artifact trace hash "0000000000000000" does not match its decisions and points`},
 		"lengths": {edit(func(m map[string]any) { m["points"] = []string{} }), "", "sched: artifact has"},

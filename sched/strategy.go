@@ -16,7 +16,7 @@ import (
 // same seed and strategy make the same decisions.
 type Strategy struct {
 	kind  strategyKind
-	depth int // pct only: the bug depth D ≥ 1
+	depth int // pct: the bug depth D ≥ 1; dfs: the preemption bound k ≥ 0
 }
 
 type strategyKind uint8
@@ -24,6 +24,7 @@ type strategyKind uint8
 const (
 	kindRandom strategyKind = iota
 	kindPCT
+	kindDFS // explore.go
 )
 
 // Random is the uniform random walk: at every step each runnable goroutine is
@@ -45,11 +46,19 @@ func PCT(d int) Strategy {
 	return Strategy{kind: kindPCT, depth: d}
 }
 
-// ParseStrategy parses "random" or "pct:D" with D an integer ≥ 1, the form
+// ParseStrategy parses "random", "pct:D" with D an integer ≥ 1, or "dfs:K"
+// with K an integer ≥ 0 (a run of [Explore]'s search), the forms
 // [Strategy.String] prints.
 func ParseStrategy(s string) (Strategy, error) {
 	if s == "random" {
 		return Random(), nil
+	}
+	if k, ok := strings.CutPrefix(s, "dfs:"); ok {
+		n, err := strconv.Atoi(k)
+		if err != nil || n < 0 {
+			return Strategy{}, fmt.Errorf("sched: dfs preemption bound %q is not an integer ≥ 0", k)
+		}
+		return DFS(n), nil
 	}
 	if d, ok := strings.CutPrefix(s, "pct:"); ok {
 		n, err := strconv.Atoi(d)
@@ -58,13 +67,16 @@ func ParseStrategy(s string) (Strategy, error) {
 		}
 		return PCT(n), nil
 	}
-	return Strategy{}, fmt.Errorf("sched: unknown strategy %q (want random or pct:D)", s)
+	return Strategy{}, fmt.Errorf("sched: unknown strategy %q (want random, pct:D or dfs:K)", s)
 }
 
-// String returns "random" or "pct:D".
+// String returns "random", "pct:D" or "dfs:K".
 func (s Strategy) String() string {
-	if s.kind == kindPCT {
+	switch s.kind {
+	case kindPCT:
 		return "pct:" + strconv.Itoa(s.depth)
+	case kindDFS:
+		return "dfs:" + strconv.Itoa(s.depth)
 	}
 	return "random"
 }
@@ -78,8 +90,11 @@ type chooser interface {
 }
 
 func newChooser(seed uint64, s Strategy, maxSteps int) chooser {
-	if s.kind == kindPCT {
+	switch s.kind {
+	case kindPCT:
 		return newPCT(seed, s.depth, maxSteps)
+	case kindDFS:
+		return &dfsChooser{bound: s.depth, prev: -1, waits: map[int][]int{}} // the search's first schedule
 	}
 	return randomChooser{seed: seed}
 }

@@ -171,8 +171,12 @@ func (c *Config) defaults() error {
 		c.Sched = c.Schedule.Strategy
 	}
 	if c.Sched != "" {
-		if _, err := sched.ParseStrategy(c.Sched); err != nil {
+		st, err := sched.ParseStrategy(c.Sched)
+		if err != nil {
 			return fmt.Errorf("soak: %w", err)
+		}
+		if st.Exhaustive() && c.Schedule == nil {
+			return fmt.Errorf("soak: strategy %q is a step of the bounded exhaustive search; a run takes random or pct:D", c.Sched)
 		}
 		if !chaos.Available() {
 			return fmt.Errorf("soak: the serialized mode (strategy %q) needs a failpoint build: %w", c.Sched, chaos.ErrNoFailpoints)

@@ -66,6 +66,7 @@ func TestBadUsage(t *testing.T) {
 		{[]string{"run", "spsc-stream", "--chaos"}, "failpoint build"},
 		{[]string{"run", "spsc-stream", "--sched", "fifo"}, "bad --sched"},
 		{[]string{"run", "spsc-stream", "--sched", "pct:0"}, "bad --sched"},
+		{[]string{"run", "spsc-stream", "--sched", "dfs:2"}, "not a strategy for one run"},
 		{[]string{"run", "spsc-stream", "--sched", "random"}, "--sched needs a failpoint build"},
 		{[]string{"soak", "--chaos=off", "--sched", "pct:two"}, "bad --sched"},
 		{[]string{"soak", "--chaos=off", "--sched", "pct:2"}, "--sched needs a failpoint build"},

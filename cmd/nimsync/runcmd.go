@@ -179,6 +179,9 @@ func schedFlag(v string) (string, error) {
 	if err != nil {
 		return "", usagef("bad --sched: %v", err)
 	}
+	if st.Exhaustive() {
+		return "", usagef("bad --sched %q: a run takes random or pct:D (dfs:K is a step of the bounded exhaustive search, not a strategy for one run)", v)
+	}
 	if !chaos.Available() {
 		return "", usagef("--sched needs a failpoint build: run through scripts/nimsync")
 	}
