@@ -93,8 +93,12 @@ func (k scKind) linksInScope() bool { return k == scScope || k == scDeadline || 
 // scKeys is how many value keys there are: few, so that bindings shadow.
 const scKeys = 3
 
-// scFarBase is the far future the virtual deadlines are hours after.
-var scFarBase = time.Now().Add(1000 * time.Hour)
+// scFarBase is the far future the virtual deadlines are hours after: a
+// fixed date, decades after any run and a century after the serialized
+// episodes' clock starts (chaos.SerialNow), so that a far deadline printed
+// in a verdict is the same in every process (a serialized episode's replay
+// compares verdicts).
+var scFarBase = time.Date(2100, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 func scFar(h int) time.Time { return scFarBase.Add(time.Duration(h) * time.Hour) }
 

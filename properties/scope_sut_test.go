@@ -219,8 +219,8 @@ func (s *scSUT) cancelNode(i int, cause error) {
 }
 
 // hook registers an OnCancel (onCancel) or AfterFunc hook on scope node i,
-// from goroutine gid.
-func (s *scSUT) hook(i int, onCancel bool, gid int64) {
+// from goroutine gid, and returns it.
+func (s *scSUT) hook(i int, onCancel bool, gid int64) *scHookSUT {
 	n := s.node(i)
 	h := &scHookSUT{node: i, registrant: gid}
 	s.mu.Lock()
@@ -231,6 +231,7 @@ func (s *scSUT) hook(i int, onCancel bool, gid int64) {
 	} else {
 		h.stop = n.scope.AfterFunc(func() { s.ran(h, n, context.Cause(n.scope)) })
 	}
+	return h
 }
 
 // ran is what every hook does: it records its run, and checks that its
@@ -450,23 +451,64 @@ func (s *scSUT) diff(m *scModel) (string, bool) {
 // diffNode compares node i with the model: its state, Err, cause, Done,
 // Deadline and values.
 func (s *scSUT) diffNode(m *scModel, nodes []*scNodeSUT, i int) (string, bool) {
-	mn, n := m.nodes[i], nodes[i]
-	err := n.ctx.Err()
-	if n.scope != nil && n.scope.Cancelled() != (err != nil) {
-		return fmt.Sprintf("Cancelled() = %v but Err() = %v", n.scope.Cancelled(), err), true
+	st := snapNode(nodes[i])
+	if why, final := diffNodeCancel(m.nodes[i], st); why != "" {
+		return why, final
 	}
-	done := false
+	if m.nodes[i].cancelled {
+		nodes[i].known.Store(true)
+	}
+	return diffNodeRest(m, nodes, i, st)
+}
+
+// scNodeState is what a node reports: what diffNode compares with the
+// model. The serialized scope property (serial_scope_test.go) takes it
+// inside its episode and compares it outside.
+type scNodeState struct {
+	err        error
+	cause      error
+	cancelled  bool // a scope's Cancelled(), else err != nil
+	done       bool // Done() is closed
+	deadline   time.Time
+	deadlineOK bool
+	values     [scKeys]any
+}
+
+// snapNode reads node n's state.
+func snapNode(n *scNodeSUT) scNodeState {
+	st := scNodeState{err: n.ctx.Err()}
+	st.cancelled = st.err != nil
+	if n.scope != nil {
+		st.cancelled = n.scope.Cancelled()
+	}
 	if d := n.ctx.Done(); d != nil {
 		select {
 		case <-d:
-			done = true
+			st.done = true
 		default:
 		}
 	}
+	if st.err != nil {
+		st.cause = context.Cause(n.ctx)
+	}
+	st.deadline, st.deadlineOK = n.ctx.Deadline()
+	for k := range scKeys {
+		st.values[k] = n.ctx.Value(scKey(k))
+	}
+	return st
+}
+
+// diffNodeCancel compares a node's cancellation with the model's node mn:
+// its state, Err, cause and Done.
+func diffNodeCancel(mn scNode, st scNodeState) (string, bool) {
+	err := st.err
+	if st.cancelled != (err != nil) {
+		return fmt.Sprintf("Cancelled() = %v but Err() = %v", st.cancelled, err), true
+	}
 	switch {
 	case !mn.cancelled && err != nil:
-		return fmt.Sprintf("cancelled (Err %v, cause %v), want live", err, context.Cause(n.ctx)), true
-	case !mn.cancelled && done:
+		return fmt.Sprintf("cancelled (Err %v, cause %v), want live", err, st.cause), true
+	case !mn.cancelled && st.done:
 		return "Done() is closed, want live", true
 	case mn.cancelled && err == nil:
 		return fmt.Sprintf("live, want cancelled with cause %v", mn.cause), false
@@ -478,21 +520,24 @@ func (s *scSUT) diffNode(m *scModel, nodes []*scNodeSUT, i int) (string, bool) {
 		if err != want {
 			return fmt.Sprintf("Err() = %v, want %v", err, want), true
 		}
-		if c := context.Cause(n.ctx); c != mn.cause {
-			return fmt.Sprintf("context.Cause = %v, want %v", c, mn.cause), true
+		if st.cause != mn.cause {
+			return fmt.Sprintf("context.Cause = %v, want %v", st.cause, mn.cause), true
 		}
-		if !done {
+		if !st.done {
 			return "Err() is not nil, but Done() is not closed", scErrWaitsForDone
 		}
-		n.known.Store(true)
 	}
+	return "", false
+}
+
+// diffNodeRest compares node i's Deadline and values with the model's.
+func diffNodeRest(m *scModel, nodes []*scNodeSUT, i int, st scNodeState) (string, bool) {
 	lo, hi, ok := m.deadline(i, nodes)
-	got, gotOK := n.ctx.Deadline()
-	if gotOK != ok || ok && (got.Before(lo) || got.After(hi)) {
-		return fmt.Sprintf("Deadline() = %v, %v; want %v, %v (the earlier of its own and its ancestors'; a shield has none)", got, gotOK, lo, ok), true
+	if got := st.deadline; st.deadlineOK != ok || ok && (got.Before(lo) || got.After(hi)) {
+		return fmt.Sprintf("Deadline() = %v, %v; want %v, %v (the earlier of its own and its ancestors'; a shield has none)", got, st.deadlineOK, lo, ok), true
 	}
 	for k := range scKeys {
-		if got, want := n.ctx.Value(scKey(k)), m.value(i, k); got != want {
+		if got, want := st.values[k], m.value(i, k); got != want {
 			return fmt.Sprintf("Value(key %d) = %v, want %v", k, got, want), true
 		}
 	}
