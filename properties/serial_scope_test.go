@@ -131,7 +131,7 @@ type scsCmd struct {
 type serialScopeCase struct {
 	Setup    []scsCmd   `json:"setup"`   // run by the main goroutine, 1..8
 	Workers  [][]scsCmd `json:"workers"` // 1..3 workers of 1..3 commands (2 each with 3 workers)
-	Watch    int        `json:"watch"`   // the watcher's rounds, 0..6 (0: no watcher)
+	Watch    int        `json:"watch"`   // the watcher's rounds, 0..12 (0: no watcher)
 	Strategy string     `json:"strategy"`
 	Seed     uint64     `json:"seed"`
 }
@@ -152,7 +152,7 @@ func genSerialScopeCase(strategy string) gopter.Gen {
 	return gen.Struct(reflect.TypeOf(serialScopeCase{}), map[string]gopter.Gen{
 		"Setup":    gen.SliceOfN(8, genScsCmd()),
 		"Workers":  gen.SliceOfN(3, gen.SliceOfN(3, genScsCmd())),
-		"Watch":    gen.Weighted([]gen.WeightedGen{{Weight: 1, Gen: gen.Const(0)}, {Weight: 2, Gen: gen.IntRange(1, 6)}}),
+		"Watch":    gen.Weighted([]gen.WeightedGen{{Weight: 1, Gen: gen.Const(0)}, {Weight: 3, Gen: gen.IntRange(1, 12)}}),
 		"Strategy": genStrategy(strategy),
 		"Seed":     gen.UInt64(),
 	}).Map(func(c serialScopeCase) serialScopeCase { return c.norm() })
@@ -345,7 +345,7 @@ func (c serialScopeCase) norm() serialScopeCase {
 		}
 	}
 	c.Setup, c.Workers = setup, workers
-	c.Watch = min(max(c.Watch, 0), 6)
+	c.Watch = min(max(c.Watch, 0), 12)
 	if _, err := sched.ParseStrategy(c.Strategy); err != nil {
 		c.Strategy = "random"
 	}
@@ -808,13 +808,15 @@ func (c serialScopeCase) work(o *scsObs, w, k int, cmd scsCmd, me int64) {
 	}
 }
 
-// watch reads every node's Err, Done and Cancelled, c.Watch times or until
-// over reports true, yielding between rounds. (Not spinning: while only
+// watch reads every node's Err, Done and Cancelled (until it has seen the
+// node cancelled), c.Watch times or until over reports true, yielding
+// between rounds. (Not spinning: while only
 // spinners can run the clock moves on, to a far deadline once the workers
 // are done.)
 func (c serialScopeCase) watch(g *sched.G, o *scsObs, over func() bool) {
 	s := o.s
 	var done []<-chan struct{}
+	var seen []bool // cancelled and checked: it stays so
 	for range c.Watch {
 		if over() {
 			return
@@ -824,10 +826,13 @@ func (c serialScopeCase) watch(g *sched.G, o *scsObs, over func() bool) {
 		s.mu.Unlock()
 		for j, n := range nodes {
 			if j == len(done) { // Done before Err: Err non-nil must find it closed
-				done = append(done, n.ctx.Done())
+				done, seen = append(done, n.ctx.Done()), append(seen, false)
+			}
+			if seen[j] || done[j] == nil {
+				continue
 			}
 			err := n.ctx.Err()
-			if err == nil || done[j] == nil {
+			if err == nil {
 				continue
 			}
 			scsTally.watched.Add(1)
@@ -839,6 +844,7 @@ func (c serialScopeCase) watch(g *sched.G, o *scsObs, over func() bool) {
 				o.errorf("watcher: node %d (%v): Err() = %v while Done() was still open", j, n.kind, err)
 				return
 			}
+			seen[j] = true
 		}
 		g.Yield("watcher")
 	}
