@@ -4,8 +4,8 @@ package properties_test
 // episode submits tasks to a Group with Go, TryGo and GoRange (a limit or
 // none, first-failure or all-errors), tasks that succeed, fail, panic, call
 // runtime.Goexit, spawn a task of the group from inside, or wait for the
-// group's cancellation, and an optional canceller; then Wait, twice, and a
-// Go after Wait. The task pool's workers, the monitor and Wait run under
+// group's cancellation, and an optional canceller (of the group, or of the
+// scope the group was made under); then Wait, twice, and a Go after Wait. The task pool's workers, the monitor and Wait run under
 // the scheduler, so the episode replays step for step. What must hold:
 //
 //   - Every function passed to Go, every accepted TryGo and every GoRange
@@ -14,7 +14,8 @@ package properties_test
 //     and a TryGo on a cancelled group is refused (GROUP-CALL-ONCE,
 //     GROUP-OFF-CALLER, GROUP-TRYGO).
 //   - Wait returns after every call returned and its deferred calls ran,
-//     and no call starts or ends after it (GROUP-WAIT-WAITS).
+//     and no call starts or ends after it, its parent cancelled or not
+//     (GROUP-WAIT-WAITS).
 //   - While the group is live, at most Limit calls run at once
 //     (GROUP-LIMIT).
 //   - Wait's result: a *PanicError with the panic's value if a task
@@ -65,13 +66,19 @@ type serialGroupCase struct {
 	AllErrors bool        `json:"all_errors"`
 	Tasks     []groupTask `json:"tasks"`
 	CancelAt  int         `json:"cancel_at"` // 0: no canceller; k: cancel the group after k yields
-	Strategy  string      `json:"strategy"`
-	Seed      uint64      `json:"seed"`
+	// CancelParent: the group is made under a scope of its own, which the
+	// canceller cancels instead of the group (Wait must still wait).
+	CancelParent bool   `json:"cancel_parent,omitempty"`
+	Strategy     string `json:"strategy"`
+	Seed         uint64 `json:"seed"`
 }
 
 func (c serialGroupCase) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "limit %d, all-errors %v, cancel at %d:", c.Limit, c.AllErrors, c.CancelAt)
+	if c.CancelParent {
+		b.WriteString(" (the parent),")
+	}
 	for _, t := range c.Tasks {
 		via := [3]string{"Go", "TryGo", fmt.Sprintf("GoRange(%d)", t.RangeN)}[t.Via]
 		fmt.Fprintf(&b, " %s/%s/%d", via, [nOutcomes]string{"ok", "err", "panic", "goexit", "wait-cancel"}[t.Outcome], t.Yields)
@@ -86,6 +93,7 @@ func (c serialGroupCase) String() string {
 // cancellation needs a canceller or a failure that cancels.
 func (c serialGroupCase) norm() serialGroupCase {
 	c.Limit, c.CancelAt = max(c.Limit, 0), max(c.CancelAt, 0)
+	c.CancelParent = c.CancelParent && c.CancelAt > 0
 	if len(c.Tasks) == 0 {
 		c.Tasks = []groupTask{{}}
 	}
@@ -148,7 +156,14 @@ func (c serialGroupCase) body(o *groupObs) func(*sched.G) {
 			opts = append(opts, core.WithAllErrors())
 		}
 		base := core.ReadStats()
-		grp := core.NewGroup(context.Background(), opts...)
+		var parent *core.Scope
+		var pctx context.Context = context.Background()
+		if c.CancelParent {
+			parent = core.NewScope(context.Background()) // a root: no counter counts it
+			pctx = parent
+			defer parent.Cancel(nil)
+		}
+		grp := core.NewGroup(pctx, opts...)
 		o.calls, o.ends, o.accepted, o.submitting = map[int]int{}, map[int]int{}, map[int]bool{}, map[int]bool{}
 		// submit calls f, a Go, TryGo or GoRange by goroutine g, marked as
 		// inside a submission: a task must never run there (GROUP-OFF-CALLER).
@@ -241,7 +256,11 @@ func (c serialGroupCase) body(o *groupObs) func(*sched.G) {
 				for range c.CancelAt {
 					cg.Yield("canceller")
 				}
-				grp.Cancel(errStop)
+				if parent != nil {
+					parent.Cancel(errStop)
+				} else {
+					grp.Cancel(errStop)
+				}
 			})
 		}
 		for _, t := range c.Tasks {

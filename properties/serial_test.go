@@ -86,12 +86,13 @@ func genGroupTask() gopter.Gen {
 
 func genSerialGroupCase(strategy string) gopter.Gen {
 	return gen.Struct(reflect.TypeOf(serialGroupCase{}), map[string]gopter.Gen{
-		"Limit":     gen.Weighted([]gen.WeightedGen{{Weight: 2, Gen: gen.Const(0)}, {Weight: 1, Gen: gen.IntRange(1, 3)}}),
-		"AllErrors": gen.Weighted([]gen.WeightedGen{{Weight: 3, Gen: gen.Const(false)}, {Weight: 1, Gen: gen.Const(true)}}),
-		"Tasks":     gen.SliceOfN(6, genGroupTask()).SuchThat(func(ts []groupTask) bool { return len(ts) > 0 }),
-		"CancelAt":  gen.Weighted([]gen.WeightedGen{{Weight: 3, Gen: gen.Const(0)}, {Weight: 1, Gen: gen.IntRange(1, 30)}}),
-		"Strategy":  genStrategy(strategy),
-		"Seed":      gen.UInt64(),
+		"Limit":        gen.Weighted([]gen.WeightedGen{{Weight: 2, Gen: gen.Const(0)}, {Weight: 1, Gen: gen.IntRange(1, 3)}}),
+		"AllErrors":    gen.Weighted([]gen.WeightedGen{{Weight: 3, Gen: gen.Const(false)}, {Weight: 1, Gen: gen.Const(true)}}),
+		"Tasks":        gen.SliceOfN(6, genGroupTask()).SuchThat(func(ts []groupTask) bool { return len(ts) > 0 }),
+		"CancelAt":     gen.Weighted([]gen.WeightedGen{{Weight: 3, Gen: gen.Const(0)}, {Weight: 1, Gen: gen.IntRange(1, 30)}}),
+		"CancelParent": gen.Bool(),
+		"Strategy":     genStrategy(strategy),
+		"Seed":         gen.UInt64(),
 	}).Map(func(c serialGroupCase) serialGroupCase { return c.norm() })
 }
 
