@@ -17,8 +17,11 @@ import (
 )
 
 // serialBugs are the planted bugs the serialized properties' episodes
-// (TestSerialChan's, TestSerialGroup's) must catch, each with the
-// probability its marker acts with.
+// (TestSerialChan's, TestSerialGroup's, TestSerialLinearizability's,
+// TestSerialContract's, TestSerialScope's) must catch, each with the
+// probability its marker acts with. Not here: bug/result-slot-for-refused-trygo
+// and bug/run-drops-body-error (no serialized property uses ResultGroup or
+// Run yet).
 var serialBugs = []struct {
 	bug  string
 	prob float64
@@ -50,6 +53,19 @@ var serialBugs = []struct {
 	{"bug/blocked-go-dropped-on-cancel", 1, genSerialGroupCase},
 	{"bug/range-rest-waits-for-slot", 1, genSerialGroupCase},
 	{"bug/goexit-worker-count-lost", 1, genSerialGroupCase},
+	{"bug/wait-skips-under-cancelled-parent", 1, genSerialGroupCase},
+	{"bug/trysend-full-on-stale-tail", 1, genSerialLinCase},
+	{"bug/contract-left-before-wait", 1, genSerialContractCase},
+	{"bug/child-not-cancelled", 1, genSerialScopeCase},
+	{"bug/cancel-hook-skipped", 1, genSerialScopeCase},
+	{"bug/cancelled-scope-stays-linked", 1, genSerialScopeCase},
+	{"bug/last-child-cancels-parent", 1, genSerialScopeCase},
+	{"bug/later-cause-overwrites-first", 1, genSerialScopeCase},
+	{"bug/child-of-cancelled-starts-live", 1, genSerialScopeCase},
+	{"bug/own-deadline-over-parents", 1, genSerialScopeCase},
+	{"bug/shield-drops-values", 1, genSerialScopeCase},
+	{"bug/value-stops-at-scope", 1, genSerialScopeCase},
+	{"bug/err-reads-parent-state", 1, genSerialScopeCase},
 }
 
 // serialReplays is how many times the serialized self-test replays each
@@ -65,8 +81,8 @@ func serialReplays(t *testing.T) int {
 	return n
 }
 
-// TestSerialSelfTest: in the serialized mode, each planted channel and
-// group bug is caught by its serialized property's episodes within a budget, and its failing
+// TestSerialSelfTest: in the serialized mode, each planted channel, group
+// and scope bug is caught by its serialized property's episodes within a budget, and its failing
 // episode then replays from its decision list serialReplays times, every
 // time with the recorded trace hash and the recorded failure. It logs, per
 // bug, the episodes and the time to the first catch, the strategy and seed
