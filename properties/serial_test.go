@@ -1,7 +1,9 @@
 package properties_test
 
 // The serialized properties' shared harness: strategies, artifacts, replay,
-// and the property loop that TestSerialChan and TestSerialGroup run.
+// and the property loop that every serialized property runs (TestSerialChan
+// and TestSerialGroup here; TestSerialLinearizability, TestSerialContract and
+// TestSerialScope in their own files).
 
 import (
 	"encoding/json"
