@@ -198,6 +198,7 @@ func (c serialLinCase) body(h *linHistory) func(*sched.G) {
 		h.cap = ch.Cap()
 		h.streams = make([][]porcupine.Operation, len(c.Progs)+1)
 		rec := func(client int, in qIn, out qOut, call, ret int) {
+			ret = max(ret, call) // an operation within one step is atomic there (none is: see the top of this file)
 			h.streams[client] = append(h.streams[client], porcupine.Operation{ClientId: client, Input: in, Output: out, Call: int64(call), Return: int64(ret)})
 		}
 		left := len(c.Progs)
