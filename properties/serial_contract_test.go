@@ -107,7 +107,7 @@ func (c serialContractCase) episode(r *chaos.Run, a *sched.Artifact) (*sched.Res
 
 // contractOptions bounds an episode: two goroutines, one blocking
 // operation each at most.
-var contractOptions = sched.Options{MaxSteps: 2000}
+var contractOptions = sched.Options{MaxSteps: 2000, Horizon: 60} // PCT's horizon: about an episode's length (at most 69 steps)
 
 func (c serialContractCase) body(why *[]string) func(*sched.G) {
 	side := serialSides[c.Side]

@@ -432,7 +432,7 @@ func groupVerdict(res *sched.Result, o *groupObs) string {
 // groupOptions bounds a group episode: up to six submissions of up to 40
 // items each, at about ten steps a task; the longest passing episode of 600
 // (seed 5) took 2,905 steps.
-var groupOptions = sched.Options{MaxSteps: 20000}
+var groupOptions = sched.Options{MaxSteps: 20000, Horizon: 1500} // PCT's horizon: about a typical episode's length
 
 func runSerialGroup(r *chaos.Run, c serialGroupCase) (*sched.Result, string) {
 	c = c.norm()

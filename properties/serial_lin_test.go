@@ -247,7 +247,7 @@ func (c serialLinCase) body(h *linHistory) func(*sched.G) {
 }
 
 // linOptions bounds an episode: at most six goroutines of four operations.
-var linOptions = sched.Options{MaxSteps: 5000}
+var linOptions = sched.Options{MaxSteps: 5000, Horizon: 300} // PCT's horizon: about a typical episode's length (at most 380 steps)
 
 // runSerialLin runs case c as a serialized episode of r, with its strategy
 // (a == nil) or following the recorded schedule a, and returns the result

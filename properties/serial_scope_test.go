@@ -429,7 +429,7 @@ func (c serialScopeCase) episode(r *chaos.Run, a *sched.Artifact) (*sched.Result
 }
 
 // scopeOptions bounds an episode.
-var scopeOptions = sched.Options{MaxSteps: 20000}
+var scopeOptions = sched.Options{MaxSteps: 20000, Horizon: 600} // PCT's horizon: about a typical episode's length (at most 1,004 steps)
 
 // scsSnap is the tree's state at a moment: each node's (by its index in
 // the system under test), a copy of each hook, LiveScopes off its

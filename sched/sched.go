@@ -80,9 +80,14 @@ import (
 // Options bounds a run. The zero value means the defaults.
 type Options struct {
 	// MaxSteps is the livelock bound: a run still going after MaxSteps
-	// steps fails with a livelock. It is also the PCT horizon in which change
-	// points are drawn. Default 100000.
+	// steps fails with a livelock. Default 100000.
 	MaxSteps int
+	// Horizon is the range [0, Horizon) in which PCT draws its change
+	// points: about the length of a typical run. A horizon far beyond the
+	// runs' length (the livelock bound, say) puts the change points past
+	// their end, and pct:D then acts as pct:1. Default MaxSteps; at most
+	// MaxSteps.
+	Horizon int
 	// WallBound is how long, in wall time, the running goroutine may go
 	// without reaching a scheduling point before the run fails with
 	// uncontrolled blocking. Default 2 s.
@@ -95,6 +100,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.WallBound <= 0 {
 		o.WallBound = 2 * time.Second
+	}
+	if o.Horizon <= 0 || o.Horizon > o.MaxSteps {
+		o.Horizon = o.MaxSteps
 	}
 	return o
 }
@@ -178,7 +186,7 @@ type run struct {
 // concurrently; runs share nothing.
 func Run(seed uint64, strat Strategy, opts Options, main func(*G)) *Result {
 	opts = opts.withDefaults()
-	return execute(seed, strat, opts, newChooser(seed, strat, opts.MaxSteps), nil, main)
+	return execute(seed, strat, opts, newChooser(seed, strat, opts.Horizon), nil, main)
 }
 
 func execute(seed uint64, strat Strategy, opts Options, pick chooser, rec *Artifact, main func(*G)) *Result {

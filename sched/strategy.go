@@ -34,7 +34,7 @@ func Random() Strategy { return Strategy{kind: kindRandom} }
 // PCT is probabilistic concurrency testing with bug depth d (Burckhardt,
 // Kothari, Musuvathi, Nagarakatte, "A Randomized Scheduler with Probabilistic
 // Guarantees of Finding Bugs", ASPLOS 2010): each goroutine gets a random
-// priority at spawn, d−1 change points are drawn in [0, Options.MaxSteps), the
+// priority at spawn, d−1 change points are drawn in [0, Options.Horizon), the
 // highest-priority runnable goroutine runs, and at the i-th change point the
 // goroutine about to run drops to priority i, below every initial priority.
 // A goroutine that stops at a [G.Spin] point drops below every priority
@@ -89,10 +89,10 @@ type chooser interface {
 	spun(id int)
 }
 
-func newChooser(seed uint64, s Strategy, maxSteps int) chooser {
+func newChooser(seed uint64, s Strategy, horizon int) chooser {
 	switch s.kind {
 	case kindPCT:
-		return newPCT(seed, s.depth, maxSteps)
+		return newPCT(seed, s.depth, horizon)
 	case kindDFS:
 		return &dfsChooser{bound: s.depth, prev: -1, waits: map[int][]int{}} // the search's first schedule
 	}
@@ -147,10 +147,10 @@ type pctChooser struct {
 
 const changeBand = 1 << 62
 
-func newPCT(seed uint64, depth, maxSteps int) *pctChooser {
+func newPCT(seed uint64, depth, horizon int) *pctChooser {
 	c := &pctChooser{seed: seed, change: make(map[int]int), prio: make(map[int]uint64), floor: changeBand}
 	for i := 1; i < depth; i++ {
-		k := int(draw(seed, saltChange, i) % uint64(max(maxSteps, 1)))
+		k := int(draw(seed, saltChange, i) % uint64(max(horizon, 1)))
 		if _, taken := c.change[k]; !taken {
 			c.change[k] = i
 		}

@@ -34,3 +34,29 @@ func TestParseStrategy(t *testing.T) {
 	assert.True(t, sched.DFS(1).Exhaustive())
 	assert.False(t, sched.PCT(1).Exhaustive())
 }
+
+// TestPCTHorizon: PCT's change points fall in [0, Options.Horizon). With a
+// horizon far past the runs' length (the livelock bound) they rarely fall
+// inside a run, and pct:2 finds the lost update (which needs one change
+// point between a read and its write) on few seeds; with a horizon about
+// the runs' length it finds it on many more.
+func TestPCTHorizon(t *testing.T) {
+	const n = 300
+	found := func(opts sched.Options) int {
+		lost := 0
+		for seed := range uint64(n) {
+			r, c := runCounter(seed, sched.PCT(2), opts, false)
+			require.Nil(t, r.Failure)
+			if c.lost() {
+				lost++
+			}
+		}
+		return lost
+	}
+	far := found(sched.Options{MaxSteps: 5000})
+	near := found(sched.Options{MaxSteps: 5000, Horizon: 60})
+	t.Logf("pct:2 lost updates over %d seeds: %d with the horizon at the step bound (5000), %d with a horizon of 60 steps", n, far, near)
+	assert.Greater(t, near, 3*far+10)
+	r, _ := runCounter(1, sched.Random(), sched.Options{MaxSteps: 5000, Horizon: 60}, false)
+	assert.Less(t, r.Steps, 100, "the counter's runs are shorter than the horizon")
+}
