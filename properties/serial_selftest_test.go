@@ -18,10 +18,9 @@ import (
 
 // serialBugs are the planted bugs the serialized properties' episodes
 // (TestSerialChan's, TestSerialGroup's, TestSerialLinearizability's,
-// TestSerialContract's, TestSerialScope's) must catch, each with the
-// probability its marker acts with. Not here: bug/result-slot-for-refused-trygo
-// and bug/run-drops-body-error (no serialized property uses ResultGroup or
-// Run yet).
+// TestSerialContract's, TestSerialScope's, TestSerialResult's) must catch,
+// each with the probability its marker acts with: every planted bug of
+// core.
 var serialBugs = []struct {
 	bug  string
 	prob float64
@@ -66,6 +65,8 @@ var serialBugs = []struct {
 	{"bug/shield-drops-values", 1, genSerialScopeCase},
 	{"bug/value-stops-at-scope", 1, genSerialScopeCase},
 	{"bug/err-reads-parent-state", 1, genSerialScopeCase},
+	{"bug/result-slot-for-refused-trygo", 1, genSerialResultCase},
+	{"bug/run-drops-body-error", 1, genSerialResultCase},
 }
 
 // serialReplays is how many times the serialized self-test replays each

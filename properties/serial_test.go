@@ -306,3 +306,9 @@ func TestSerialChan(t *testing.T) {
 func TestSerialGroup(t *testing.T) {
 	serialProperty[serialGroupCase](t, "a serialized group calls each task once, waits for all, keeps its limit and reports its failures", genSerialGroupCase)
 }
+
+// TestSerialResult: property 13 (serial_result_test.go), ResultGroup and
+// Run under the serialized mode.
+func TestSerialResult(t *testing.T) {
+	serialProperty[serialResultCase](t, "a serialized ResultGroup returns its values in order and Run reports its body's failure", genSerialResultCase)
+}
