@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -242,8 +243,13 @@ func writeSerialArtifact(t *testing.T, s uint64, p chaos.Plan, f serialFailure) 
 	a := serialArtifact{Test: f.c.test(), Seed: s, Chaos: chaosBuild, Plan: p, Case: cb, Why: f.why, Schedule: f.res.Artifact()}
 	b, err := json.MarshalIndent(a, "", "  ")
 	require.NoError(t, err)
-	path := writeArtifact(t, fmt.Sprintf("%s-seed%d-%d.json", a.Test, s, time.Now().UnixNano()), b)
-	t.Logf("serialized failure artifact %s (%d steps, trace hash %s); replay it 100 times: scripts/chaos-test -replay %s -runs 100", path, f.res.Steps, a.Schedule.TraceHash, path)
+	name := fmt.Sprintf("%s-seed%d-%d", a.Test, s, time.Now().UnixNano())
+	path := writeArtifact(t, name+".json", b)
+	var md strings.Builder
+	require.NoError(t, a.Schedule.WriteMarkdown(&md, sched.TraceOptions{Title: fmt.Sprintf("%s, seed %d: %v", a.Test, s, f.c), Failure: f.why}))
+	trace := writeArtifact(t, name+".md", []byte(md.String()))
+	t.Logf("serialized failure artifact %s (%d steps, %d preemptions, trace hash %s; the trace: %s); replay it 100 times: scripts/chaos-test -replay %s -runs 100",
+		path, f.res.Steps, len(f.res.Preempted), a.Schedule.TraceHash, trace, path)
 	return path
 }
 

@@ -22,6 +22,9 @@ type Artifact struct {
 	TraceHash string   `json:"trace_hash"` // 16 hex digits
 	Failure   string   `json:"failure,omitempty"`
 	Message   string   `json:"message,omitempty"` // Failure.Error(), for people
+	// Preempted are Result.Preempted: for people and tools; a replay does
+	// not check them (the trace hash covers the decisions).
+	Preempted []int `json:"preempted,omitempty"`
 }
 
 // Artifact returns the replayable record of r.
@@ -29,7 +32,7 @@ func (r *Result) Artifact() *Artifact {
 	a := &Artifact{
 		Version: DecisionFormat, Seed: r.Seed, Strategy: r.Strategy.String(),
 		Decisions: r.Decisions, Points: make([]string, len(r.Trace)),
-		TraceHash: fmt.Sprintf("%016x", r.Hash),
+		TraceHash: fmt.Sprintf("%016x", r.Hash), Preempted: r.Preempted,
 	}
 	for i, e := range r.Trace {
 		a.Points[i] = e.Point

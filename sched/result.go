@@ -29,6 +29,10 @@ type Result struct {
 	Steps     int
 	Now       time.Duration // virtual time at the end
 	Failure   *Failure      // nil if every goroutine exited
+	// Preempted are the steps at which the goroutine chosen preempted the
+	// one that ran the step before: that one was runnable and had not
+	// stopped at a Spin point (it could have gone on).
+	Preempted []int
 }
 
 // FailureKind says why a run failed.

@@ -172,6 +172,7 @@ type run struct {
 	condG     atomic.Pointer[G] // the goroutine whose condition it watches
 
 	runnable  []int
+	preempted []int // the steps at which the chosen goroutine preempted the one before
 	decisions []int
 	trace     []Event
 	h         hash.Hash64
@@ -196,7 +197,7 @@ func execute(seed uint64, strat Strategy, opts Options, pick chooser, rec *Artif
 		r.finish()
 	}
 	return &Result{
-		Seed: seed, Strategy: strat, Decisions: r.decisions, Trace: r.trace,
+		Seed: seed, Strategy: strat, Decisions: r.decisions, Trace: r.trace, Preempted: r.preempted,
 		Hash: r.h.Sum64(), Steps: r.step, Now: r.now, Failure: r.failure,
 	}
 }
@@ -267,6 +268,9 @@ func (r *run) loop() bool {
 		g := r.gs[id]
 		if g.state == blocked || g.state == quiescing { // its condition held when it was picked (invariant 2)
 			g.state, g.cond, g.timer = ready, nil, false
+		}
+		if p := r.cur; p != nil && p != g && !p.spinning && slices.Contains(r.runnable, p.id) {
+			r.preempted = append(r.preempted, r.step) // g preempts p, which could have gone on
 		}
 		r.record(Event{Step: r.step, G: id, Point: g.point})
 		r.step++

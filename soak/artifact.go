@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/nimsync/nimsync/chaos"
@@ -17,6 +18,11 @@ import (
 
 // ArtifactFile is the file in an artifact directory that Repro reads.
 const ArtifactFile = "artifact.json"
+
+// TraceFile is a serialized run's trace, for people: its last steps, one
+// row per goroutine's steps in a row, with the preemptions marked
+// (sched.Artifact.WriteMarkdown).
+const TraceFile = "trace.md"
 
 // Artifact is what a failed run leaves for its replay: with it, the
 // scenario, its seed and shape, and the fault plan are known. It is a plain
@@ -79,7 +85,14 @@ func (s *soak) fail(st Step, plan chaos.Plan, run *chaos.Run, res *sched.Result,
 	name := fmt.Sprintf("%s-%d-seed%d", st.Scenario, st.K, st.Seed)
 	dir := filepath.Join(root, name)
 	a.Repro = s.c.ReproCommand(dir)
-	if werr := writeArtifact(root, name, a, stacks, schedule); werr != nil {
+	var trace []byte
+	if res != nil {
+		var md strings.Builder
+		if err := res.Artifact().WriteMarkdown(&md, sched.TraceOptions{Title: fmt.Sprintf("%s, run %d, seed %d, serialized", st.Scenario, st.K, st.Seed), Failure: a.Error}); err == nil {
+			trace = []byte(md.String())
+		}
+	}
+	if werr := writeArtifact(root, name, a, stacks, schedule, trace); werr != nil {
 		f.Error += fmt.Sprintf(" (and its artifact could not be written: %v)", werr)
 	} else {
 		f.Artifact, f.Repro = dir, a.Repro
@@ -108,7 +121,7 @@ func (s *soak) fail(st Step, plan chaos.Plan, run *chaos.Run, res *sched.Result,
 
 // writeArtifact writes the artifact into a temporary directory beside its
 // final place and renames it there, so no half-written artifact is left.
-func writeArtifact(root, name string, a Artifact, stacks string, schedule []byte) error {
+func writeArtifact(root, name string, a Artifact, stacks string, schedule, trace []byte) error {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return err
 	}
@@ -130,6 +143,9 @@ func writeArtifact(root, name string, a Artifact, stacks string, schedule []byte
 	}
 	if schedule != nil {
 		files[ScheduleFile] = schedule
+	}
+	if trace != nil {
+		files[TraceFile] = trace
 	}
 	for f, data := range files {
 		if err := os.WriteFile(filepath.Join(tmp, f), data, 0o644); err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,6 +138,10 @@ func TestSerialPlantedBugReplays(t *testing.T) {
 			require.Equal(t, tc.strategy, a.Sched)
 			require.NotNil(t, a.Schedule, "the artifact keeps the schedule")
 			require.Equal(t, a.Steps, len(a.Schedule.Decisions))
+			trace, err := os.ReadFile(filepath.Join(out, f.Artifact, TraceFile))
+			require.NoError(t, err, "a serialized failure's artifact has its trace")
+			require.Contains(t, string(trace), "Strategy `"+tc.strategy+"`")
+			require.Contains(t, string(trace), "Then: "+oneLineOf(a.Error))
 			if tc.kind == "deadlock" {
 				stacks, err := os.ReadFile(filepath.Join(out, f.Artifact, "stacks.txt"))
 				require.NoError(t, err)
@@ -169,3 +174,5 @@ func TestSerialPlantedBugReplays(t *testing.T) {
 		})
 	}
 }
+
+func oneLineOf(s string) string { return strings.Join(strings.Fields(s), " ") }
