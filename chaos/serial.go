@@ -111,6 +111,15 @@ func (r *Run) Explore(o sched.ExploreOptions, body func(*sched.G)) *sched.Explor
 	return sched.Explore(o, body)
 }
 
+// Minimize looks for a failing schedule of body with fewer preemptions
+// than orig (sched.Minimize), with r's plan acting at core's markers as in
+// Serialize; body must build its state anew for every run.
+func (r *Run) Minimize(orig *sched.Result, o sched.MinimizeOptions, body func(*sched.G)) *sched.Minimization {
+	stepsOn()
+	defer stepsOff()
+	return sched.Minimize(orig, o, body)
+}
+
 // stepUsers counts the serialized episodes running; the step markers are on
 // while it is positive. serialLive mirrors it for the markers' hooks, which
 // ask sched.Self (a microsecond) only while an episode runs, so that a

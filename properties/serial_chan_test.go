@@ -380,6 +380,14 @@ func (c serialCase) verdict(res *sched.Result, o *serialObs) string {
 // (sched.Options.Horizon).
 var serialOptions = sched.Options{MaxSteps: 20000, Horizon: 300}
 
+func (c serialCase) program() (sched.Options, func() (func(*sched.G), func(*sched.Result) string)) {
+	c = c.norm()
+	return serialOptions, func() (func(*sched.G), func(*sched.Result) string) {
+		o := &serialObs{}
+		return c.body(o), func(res *sched.Result) string { return c.verdict(res, o) }
+	}
+}
+
 // runSerial runs case c as a serialized episode of r and returns the
 // scheduler's result and the verdict ("" if the episode kept the rules).
 func runSerial(r *chaos.Run, c serialCase) (*sched.Result, string) {

@@ -105,6 +105,19 @@ func (c serialContractCase) episode(r *chaos.Run, a *sched.Artifact) (*sched.Res
 	return res, strings.Join(why, "; ")
 }
 
+func (c serialContractCase) program() (sched.Options, func() (func(*sched.G), func(*sched.Result) string)) {
+	c = c.norm()
+	return contractOptions, func() (func(*sched.G), func(*sched.Result) string) {
+		var why []string
+		return c.body(&why), func(res *sched.Result) string {
+			if res.Failure != nil {
+				return res.Failure.Error()
+			}
+			return strings.Join(why, "; ")
+		}
+	}
+}
+
 // contractOptions bounds an episode: two goroutines, one blocking
 // operation each at most.
 var contractOptions = sched.Options{MaxSteps: 2000, Horizon: 60} // PCT's horizon: about an episode's length (at most 69 steps)

@@ -434,6 +434,14 @@ func groupVerdict(res *sched.Result, o *groupObs) string {
 // (seed 5) took 2,905 steps.
 var groupOptions = sched.Options{MaxSteps: 20000, Horizon: 1500} // PCT's horizon: about a typical episode's length
 
+func (c serialGroupCase) program() (sched.Options, func() (func(*sched.G), func(*sched.Result) string)) {
+	c = c.norm()
+	return groupOptions, func() (func(*sched.G), func(*sched.Result) string) {
+		o := &groupObs{}
+		return c.body(o), func(res *sched.Result) string { return groupVerdict(res, o) }
+	}
+}
+
 func runSerialGroup(r *chaos.Run, c serialGroupCase) (*sched.Result, string) {
 	c = c.norm()
 	strat, err := sched.ParseStrategy(c.Strategy)

@@ -253,6 +253,14 @@ var linOptions = sched.Options{MaxSteps: 5000, Horizon: 300} // PCT's horizon: a
 // (a == nil) or following the recorded schedule a, and returns the result
 // and the verdict. An episode run with its strategy is also replayed once
 // from its decision list, and its replay's history must be the recorded one.
+func (c serialLinCase) program() (sched.Options, func() (func(*sched.G), func(*sched.Result) string)) {
+	c = c.norm()
+	return linOptions, func() (func(*sched.G), func(*sched.Result) string) {
+		h := &linHistory{}
+		return c.body(h), func(res *sched.Result) string { return linVerdict(res, h) }
+	}
+}
+
 func runSerialLin(r *chaos.Run, c serialLinCase, a *sched.Artifact) (*sched.Result, string) {
 	c = c.norm()
 	h := &linHistory{}

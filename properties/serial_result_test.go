@@ -84,6 +84,14 @@ func (c serialResultCase) episode(r *chaos.Run, a *sched.Artifact) (*sched.Resul
 	return res, groupVerdict(res, o)
 }
 
+func (c serialResultCase) program() (sched.Options, func() (func(*sched.G), func(*sched.Result) string)) {
+	c = c.norm()
+	return resultOptions, func() (func(*sched.G), func(*sched.Result) string) {
+		o := &groupObs{}
+		return c.body(o), func(res *sched.Result) string { return groupVerdict(res, o) }
+	}
+}
+
 // norm makes a case valid, generated or shrunk.
 func (c serialResultCase) norm() serialResultCase {
 	c.Limit = min(max(c.Limit, 0), 1)

@@ -412,6 +412,14 @@ func (cmd scsCmd) String() string {
 
 func (c serialScopeCase) test() string     { return "TestSerialScope" }
 func (c serialScopeCase) strategy() string { return c.Strategy }
+func (c serialScopeCase) program() (sched.Options, func() (func(*sched.G), func(*sched.Result) string)) {
+	c = c.norm()
+	return scopeOptions, func() (func(*sched.G), func(*sched.Result) string) {
+		o := c.newObs()
+		return c.body(o), func(res *sched.Result) string { return c.verdict(res, o) }
+	}
+}
+
 func (c serialScopeCase) episode(r *chaos.Run, a *sched.Artifact) (*sched.Result, string) {
 	c = c.norm()
 	o := c.newObs()

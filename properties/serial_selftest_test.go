@@ -69,6 +69,20 @@ var serialBugs = []struct {
 	{"bug/run-drops-body-error", 1, genSerialResultCase},
 }
 
+// minimizeBudget bounds each search of the self-test's minimizations
+// (sched.MinimizeOptions.MaxSchedules): schedules per preemption bound,
+// NIMSYNC_MINIMIZE_BUDGET or 300 (CI's).
+func minimizeBudget(t *testing.T) int {
+	t.Helper()
+	n := 300
+	if v := os.Getenv("NIMSYNC_MINIMIZE_BUDGET"); v != "" {
+		_, err := fmt.Sscan(v, &n)
+		require.NoError(t, err, "NIMSYNC_MINIMIZE_BUDGET")
+		require.Positive(t, n, "NIMSYNC_MINIMIZE_BUDGET")
+	}
+	return n
+}
+
 // serialReplays is how many times the serialized self-test replays each
 // catch (NIMSYNC_SERIAL_REPLAYS, default 100); every replay must take the
 // recorded steps to the recorded failure.
@@ -144,15 +158,27 @@ func TestSerialSelfTest(t *testing.T) {
 					}
 					same++
 				}
-				t.Logf("caught after %d episodes in %v by %v (%d steps): %s; replayed %d/%d with the recorded trace",
-					i, took.Round(time.Millisecond), c, res.Steps, why, same, n)
+				t.Logf("caught after %d episodes in %v by %v (%d steps, %d preemptions): %s; replayed %d/%d with the recorded trace",
+					i, took.Round(time.Millisecond), c, res.Steps, len(res.Preempted), why, same, n)
 				writeSerialArtifact(t, s+uint64(i), r.Plan(), serialFailure{c, res, why})
-				rows = append(rows, fmt.Sprintf("| `%s` | %d | %v | %s | %d | %d/%d |", bc.bug, i, took.Round(time.Millisecond), c.strategy(), res.Steps, same, n))
+				// The fewest preemptions that fail (sched.Minimize), and
+				// the minimized schedule replays to a failure too.
+				m := minimizeEpisode(r, c, res, minimizeBudget(t))
+				mrep, mwhy := c.episode(r, m.Result.Artifact())
+				if mwhy == "" || mrep.Hash != m.Result.Hash {
+					t.Errorf("the minimized schedule (%v) did not replay to a failure: %q, trace hash %016x, recorded %016x", m, mwhy, mrep.Hash, m.Result.Hash)
+				}
+				t.Logf("minimized: %v", m)
+				proven := ""
+				if m.Proven {
+					proven = " (minimal)"
+				}
+				rows = append(rows, fmt.Sprintf("| `%s` | %d | %v | %s | %d | %d/%d | %d → %d%s |", bc.bug, i, took.Round(time.Millisecond), c.strategy(), res.Steps, same, n, m.Original, m.Preemptions, proven))
 				return
 			}
-			rows = append(rows, fmt.Sprintf("| `%s` | **not caught** in %v | | | | |", bc.bug, budget))
+			rows = append(rows, fmt.Sprintf("| `%s` | **not caught** in %v | | | | | |", bc.bug, budget))
 			t.Errorf("%s was not caught in the serialized mode within %v", bc.bug, budget)
 		})
 	}
-	t.Logf("serialized self-test, seed %d:\n| planted bug | episodes to catch | time | strategy | steps | replays identical |\n| --- | --- | --- | --- | --- | --- |\n%s", s, strings.Join(rows, "\n"))
+	t.Logf("serialized self-test, seed %d:\n| planted bug | episodes to catch | time | strategy | steps | replays identical | preemptions, minimized |\n| --- | --- | --- | --- | --- | --- | --- |\n%s", s, strings.Join(rows, "\n"))
 }

@@ -60,6 +60,11 @@ type ExploreOptions struct {
 	MaxSchedules int
 	// Seed is recorded in each run's Result (the search draws nothing).
 	Seed uint64
+	// Failed says whether a run failed; nil means it did if its Failure
+	// is set. A property whose checks run after the run (on what the run
+	// recorded) says so here, and so does a minimization that looks for
+	// one failure and not another.
+	Failed func(*Result) bool
 }
 
 // Exploration is what a search found.
@@ -71,9 +76,9 @@ type Exploration struct {
 	// Complete: every schedule with at most k preemptions ran, and none
 	// failed.
 	Complete bool
-	// Failure is the first run that failed (its Failure set), with its
-	// decisions: replayable with Replay through Result.Artifact. Nil if
-	// none did.
+	// Failure is the first run that failed (ExploreOptions.Failed), with
+	// its decisions: replayable with Replay through Result.Artifact. Nil
+	// if none did.
 	Failure *Result
 	// FailurePreemptions is the number of preemptions in Failure's
 	// schedule.
@@ -109,6 +114,10 @@ func Explore(o ExploreOptions, main func(*G)) *Exploration {
 	opts := o.Options.withDefaults()
 	strat := DFS(o.Preemptions)
 	e := &Exploration{Preemptions: o.Preemptions}
+	failed := o.Failed
+	if failed == nil {
+		failed = func(r *Result) bool { return r.Failure != nil }
+	}
 	var prefix []int
 	for {
 		c := &dfsChooser{prefix: prefix, bound: o.Preemptions, prev: -1, waits: map[int][]int{}}
@@ -120,7 +129,7 @@ func Explore(o ExploreOptions, main func(*G)) *Exploration {
 			e.Nondeterministic = c.diverged
 			return e
 		}
-		if res.Failure != nil {
+		if failed(res) {
 			e.Failure, e.FailurePreemptions = res, c.preempts
 			return e
 		}

@@ -165,3 +165,38 @@ func TestExploreTwoSpinnersFair(t *testing.T) {
 		assert.Less(t, e.MostSteps, 40)
 	}
 }
+
+// TestMinimize: a lost update found by random has many preemptions; the
+// minimization finds one with a single preemption (the fewest: none is
+// proven to fail without) that still loses an update, and it replays.
+func TestMinimize(t *testing.T) {
+	var orig *sched.Result
+	for seed := range uint64(100) {
+		r, _ := runCounter(seed, sched.Random(), sched.Options{MaxSteps: 500}, true)
+		if r.Failure != nil && len(r.Preempted) > 3 {
+			orig = r
+			break
+		}
+	}
+	require.NotNil(t, orig, "random loses an update with several preemptions in 100 seeds")
+	main := func(g *sched.G) {
+		c := &counter{workers: 3, incs: 3, check: true}
+		c.main(g)
+	}
+	m := sched.Minimize(orig, sched.MinimizeOptions{}, main)
+	t.Log(m)
+	require.Equal(t, 1, m.Preemptions)
+	assert.True(t, m.Proven)
+	assert.Len(t, m.Result.Preempted, 1)
+	require.NotNil(t, m.Result.Failure)
+	assert.Contains(t, m.Result.Failure.Error(), "lost update")
+	r := sched.Replay(m.Result.Artifact(), sched.Options{}, main)
+	require.NotNil(t, r.Failure)
+	assert.Equal(t, m.Result.Hash, r.Hash)
+
+	// A predicate that no run meets: nothing with fewer preemptions.
+	none := sched.Minimize(orig, sched.MinimizeOptions{Failed: func(*sched.Result) bool { return false }, MaxSchedules: 50}, main)
+	assert.Same(t, orig, none.Result)
+	assert.Equal(t, len(orig.Preempted), none.Preemptions)
+	assert.False(t, none.Proven, "searches cut at 50 schedules prove nothing")
+}
