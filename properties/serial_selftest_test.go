@@ -182,3 +182,18 @@ func TestSerialSelfTest(t *testing.T) {
 	}
 	t.Logf("serialized self-test, seed %d:\n| planted bug | episodes to catch | time | strategy | steps | replays identical | preemptions, minimized |\n| --- | --- | --- | --- | --- | --- | --- |\n%s", s, strings.Join(rows, "\n"))
 }
+
+// minimizeEpisode looks for a failing schedule of c with fewer preemptions
+// than res, its failing run (sched.Minimize), within budget schedules per
+// preemption bound; any run the property fails counts.
+func minimizeEpisode(r *chaos.Run, c serialEpisode, res *sched.Result, budget int) *sched.Minimization {
+	opts, mk := c.program()
+	var verdict func(*sched.Result) string
+	main := func(g *sched.G) {
+		var m func(*sched.G)
+		m, verdict = mk()
+		m(g)
+	}
+	return r.Minimize(res, sched.MinimizeOptions{Options: opts, MaxSchedules: budget,
+		Failed: func(res *sched.Result) bool { return verdict(res) != "" }}, main)
+}

@@ -39,21 +39,6 @@ type serialEpisode interface {
 	program() (sched.Options, func() (func(*sched.G), func(*sched.Result) string))
 }
 
-// minimizeEpisode looks for a failing schedule of c with fewer preemptions
-// than res, its failing run (sched.Minimize), within budget schedules per
-// preemption bound; any run the property fails counts.
-func minimizeEpisode(r *chaos.Run, c serialEpisode, res *sched.Result, budget int) *sched.Minimization {
-	opts, mk := c.program()
-	var verdict func(*sched.Result) string
-	main := func(g *sched.G) {
-		var m func(*sched.G)
-		m, verdict = mk()
-		m(g)
-	}
-	return r.Minimize(res, sched.MinimizeOptions{Options: opts, MaxSchedules: budget,
-		Failed: func(res *sched.Result) bool { return verdict(res) != "" }}, main)
-}
-
 // serialStrategies are the strategies a serialized episode draws from
 // when NIMSYNC_SCHED does not name one.
 var serialStrategies = []string{"random", "pct:1", "pct:2", "pct:3"}
