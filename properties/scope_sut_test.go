@@ -292,6 +292,20 @@ type scObs struct {
 	goids     []int64 // hook i: the goroutine of its first run
 }
 
+// snapshot records each of s's nodes' and hooks' state into o.
+func (o *scObs) snapshot(s *scSUT) {
+	s.mu.Lock()
+	nodes, hooks := slices.Clone(s.nodes), slices.Clone(s.hooks)
+	s.mu.Unlock()
+	for _, n := range nodes {
+		o.cancelled = append(o.cancelled, n.ctx.Err() != nil)
+	}
+	for _, h := range hooks {
+		o.started = append(o.started, h.started.Load())
+		o.goids = append(o.goids, h.goid.Load())
+	}
+}
+
 // call runs f (a command's calls) on a goroutine of its own, bounded by
 // settleBound, and snapshots the tree as soon as f returned.
 func (s *scSUT) call(name string, f func(o *scObs)) *scObs {
@@ -301,16 +315,7 @@ func (s *scSUT) call(name string, f func(o *scObs)) *scObs {
 		defer close(done)
 		o.gid = goid()
 		f(o)
-		s.mu.Lock()
-		nodes, hooks := slices.Clone(s.nodes), slices.Clone(s.hooks)
-		s.mu.Unlock()
-		for _, n := range nodes {
-			o.cancelled = append(o.cancelled, n.ctx.Err() != nil)
-		}
-		for _, h := range hooks {
-			o.started = append(o.started, h.started.Load())
-			o.goids = append(o.goids, h.goid.Load())
-		}
+		o.snapshot(s)
 	}()
 	select {
 	case <-done:

@@ -571,16 +571,7 @@ func (o *scsObs) snapshot() scsSnap {
 // returned: each node's and hook's state, seen from goroutine gid.
 func scObsOf(s *scSUT, gid int64, stopped bool) *scObs {
 	o := &scObs{gid: gid, stopped: stopped}
-	s.mu.Lock()
-	nodes, hooks := slices.Clone(s.nodes), slices.Clone(s.hooks)
-	s.mu.Unlock()
-	for _, n := range nodes {
-		o.cancelled = append(o.cancelled, n.ctx.Err() != nil)
-	}
-	for _, h := range hooks {
-		o.started = append(o.started, h.started.Load())
-		o.goids = append(o.goids, h.goid.Load())
-	}
+	o.snapshot(s)
 	return o
 }
 
