@@ -54,6 +54,11 @@ func deliver(c core.Chan[int], senders, receivers, values, sendBatch, recvBatch 
 func deliverWithin(ctx context.Context, c core.Chan[int], senders, receivers, values, sendBatch, recvBatch int) error {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
+	// The process's count of linked waiters before the episode: a planted
+	// bug's episode that was ended where it stood (a serialized one the
+	// scheduler killed) leaves its waiters linked for good, and this
+	// episode must count only its own.
+	parkedBase := core.ReadStats().ParkedWaiters
 	// seen has one bit per value, set by the receiver that got it with an
 	// atomic Or that returns the old word: of two receivers that got the
 	// same value, exactly one sees the bit already set.
@@ -135,8 +140,9 @@ func deliverWithin(ctx context.Context, c core.Chan[int], senders, receivers, va
 		}
 	}
 	// Leak-freedom, from the runtime's own counter: every operation has
-	// returned, so no waiter may be left linked in a wait queue.
-	if n := core.ReadStats().ParkedWaiters; n != 0 {
+	// returned, so no waiter of the episode may be left linked in a wait
+	// queue.
+	if n := core.ReadStats().ParkedWaiters - parkedBase; n != 0 {
 		return fmt.Errorf("%d waiters still linked in wait queues after every operation returned", n)
 	}
 	return nil
