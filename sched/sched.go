@@ -47,14 +47,26 @@ package sched
 //     condition is dropped). A goroutine with a pending timer is never
 //     part of a deadlock: the clock moves on to it first.
 //     Quiescing goroutines become runnable only when no timer is left.
+//     And every step that ends at a Spin point costs SpinQuantum of virtual
+//     time, as a real spinner burns time: a timer so passed (at < now)
+//     fires at the next decision, one a decision in (at, seq) order, the
+//     same on every replay.
+//     Without it, goroutines that wait in loops which pass other points
+//     too (core's atomics) are seldom all at their Spin at once, and a
+//     goroutine asleep in a plan's delay, which they wait for, would sleep
+//     until the step bound.
 //  5. run.back has capacity 1 and, while the run is live, the controller
 //     receives every send on it; at most one goroutine runs, so a send on
 //     back never blocks, even after the controller stopped listening.
 //  6. End of run: each goroutine that has not exited receives false on its
 //     wake channel, marks itself killed and calls runtime.Goexit; the
 //     scheduling calls of a killed goroutine (in its deferred functions)
-//     return at once. Run waits for all of them, except after an
-//     uncontrolled-blocking failure: that goroutine exits at its next point.
+//     return at once. finish kills them one at a time, each once the one
+//     before has returned (or after killWait, if its deferred code waits
+//     for something), so that their deferred code, which touches the run's
+//     state as the goroutines' code does, runs alone as that code did. Run
+//     waits for all of them, except after an uncontrolled-blocking failure
+//     (abandon): that goroutine exits at its next point.
 //  7. run.mu makes invariant 1 hold when the controller gives up on a
 //     goroutine that blocks outside the scheduler (abandon): every scheduling
 //     call holds mu while it touches shared state and checks run.abandoned
@@ -115,7 +127,8 @@ func (o Options) withDefaults() Options {
 type G struct {
 	r     *run
 	id    int
-	wake  chan bool // capacity 1; true: run, false: exit (invariant 6)
+	wake  chan bool     // capacity 1; true: run, false: exit (invariant 6)
+	dead  chan struct{} // closed when its goroutine has returned
 	state gState
 	point string // where it stopped; "sched.start" before it first runs
 
@@ -149,6 +162,10 @@ const (
 )
 
 const startPoint = "sched.start"
+
+// SpinQuantum is the virtual time a step that ends at a Spin point costs
+// (invariant 4): about a spin round's yield to the Go scheduler and back.
+const SpinQuantum = 10 * time.Microsecond
 
 type run struct {
 	opts Options
@@ -203,7 +220,7 @@ func execute(seed uint64, strat Strategy, opts Options, pick chooser, rec *Artif
 }
 
 func (r *run) spawn(f func(*G)) *G {
-	g := &G{r: r, id: len(r.gs), wake: make(chan bool, 1), point: startPoint}
+	g := &G{r: r, id: len(r.gs), wake: make(chan bool, 1), dead: make(chan struct{}), point: startPoint}
 	r.gs = append(r.gs, g)
 	r.wg.Add(1)
 	go g.main(f)
@@ -216,6 +233,12 @@ func (r *run) loop() bool {
 	timer := time.NewTimer(r.opts.WallBound)
 	defer timer.Stop()
 	for {
+		if t := r.nextTimer(); t != nil && t.at < r.now {
+			t.state = ready // invariant 4: past due after spins cost time; one a decision
+			if t.timer {
+				t.cond, t.timer, t.fired = nil, false, true
+			}
+		}
 		r.runnable = r.runnable[:0]
 		live := 0
 		for _, g := range r.gs {
@@ -285,7 +308,8 @@ func (r *run) loop() bool {
 		}
 		if g.spun {
 			g.spun = false
-			if r.pick != nil { // a replay follows its record, not a strategy
+			r.now += SpinQuantum // invariant 4
+			if r.pick != nil {   // a replay follows its record, not a strategy
 				r.pick.spun(g.id)
 			}
 		}
@@ -419,10 +443,18 @@ func (r *run) finish() {
 	for _, g := range r.gs {
 		if g.state != exited {
 			g.wake <- false
+			select { // one at a time (invariant 6)
+			case <-g.dead:
+			case <-time.After(killWait):
+			}
 		}
 	}
 	r.wg.Wait()
 }
+
+// killWait is how long finish waits for a killed goroutine to return
+// before it kills the next one anyway (invariant 6).
+const killWait = 100 * time.Millisecond
 
 // abandon gives up on g, which reached no point within WallBound, and ends
 // the others (invariants 6 and 7). It does not wait: g may never come back.
@@ -508,6 +540,7 @@ func (r *run) watchCond(g *G) func() {
 
 func (g *G) main(f func(*G)) {
 	defer g.r.wg.Done()
+	defer close(g.dead)
 	g.key, g.goid = gid.Self(), gid.ID() // the id: a traceback, paid once per G
 	registry.Store(g.key, g)
 	defer registry.Delete(g.key)

@@ -255,3 +255,25 @@ func withoutStacks(bs []sched.Blocked) []sched.Blocked {
 	}
 	return out
 }
+
+// TestKilledDefersRunAlone: the goroutines a run kills at its end run their
+// deferred code one at a time, as their code ran (invariant 6): deferred
+// writes to one map race with nothing (go test -race).
+func TestKilledDefersRunAlone(t *testing.T) {
+	for seed := range uint64(10) {
+		m := map[int]int{}
+		r := sched.Run(seed, sched.Random(), sched.Options{}, func(g *sched.G) {
+			for i := range 4 {
+				g.Go(func(c *sched.G) {
+					defer func() { m[i]++ }()
+					c.Park("forever")
+				})
+			}
+			defer func() { m[-1]++ }()
+			g.Park("main, forever")
+		})
+		require.NotNil(t, r.Failure)
+		require.Equal(t, sched.Deadlock, r.Failure.Kind)
+		require.Equal(t, map[int]int{-1: 1, 0: 1, 1: 1, 2: 1, 3: 1}, m, "seed %d", seed)
+	}
+}
