@@ -218,22 +218,25 @@ func (c *cursor) take(src, seq int) {
 }
 
 // noLeak waits up to a second for the runtime's counters to come back to
-// zero after a run: no goroutine linked in a channel's wait queue, no task
-// queued. The pool settles its bookkeeping asynchronously, so it polls,
+// base, their values before the run: no goroutine of the run linked in a
+// channel's wait queue, no task of it queued. (The counters are the
+// process's: a serialized run that failed earlier and was ended where its
+// goroutines stood leaves its waiters linked for good.) The pool settles its bookkeeping asynchronously, so it polls,
 // every millisecond (of the scheduler's clock under a Sched: sched.go,
 // invariant 3; core.ReadStats, whose counters are the run's own task
 // pool's in the serialized mode, must then be read by a goroutine of the
 // run, not in a ready func).
-func noLeak(name string, s Sched) error {
+func noLeak(name string, s Sched, base core.Stats) error {
 	e := &env{sched: s}
 	for waited := time.Duration(0); ; waited += time.Millisecond {
 		st := core.ReadStats()
-		if st.ParkedWaiters == 0 && st.QueuedTasks == 0 {
+		parked, queued := st.ParkedWaiters-base.ParkedWaiters, st.QueuedTasks-base.QueuedTasks
+		if parked <= 0 && queued <= 0 {
 			return nil
 		}
 		if waited >= time.Second {
 			return &Violation{Scenario: name, Invariant: "no leak",
-				Detail: fmt.Sprintf("%d parked waiters and %d queued tasks remain 1 s after the run ended", st.ParkedWaiters, st.QueuedTasks)}
+				Detail: fmt.Sprintf("%d parked waiters and %d queued tasks remain 1 s after the run ended", parked, queued)}
 		}
 		e.sleep(time.Millisecond)
 	}

@@ -1,6 +1,10 @@
 package scenarios
 
-import "context"
+import (
+	"context"
+
+	"github.com/nimsync/nimsync/core"
+)
 
 // The table is filled in by init rather than by All's initializer: mixed
 // reads All, and a variable may not depend on itself.
@@ -29,9 +33,10 @@ func init() {
 // task queued.
 func checked(name string, run func(context.Context, Config) error) func(context.Context, Config) error {
 	return func(ctx context.Context, cfg Config) error {
+		base := core.ReadStats()
 		if err := run(ctx, cfg); err != nil {
 			return err
 		}
-		return noLeak(name, cfg.Sched)
+		return noLeak(name, cfg.Sched, base)
 	}
 }
