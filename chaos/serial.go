@@ -100,6 +100,15 @@ func (r *Run) ReplaySerial(a *sched.Artifact, opts sched.Options, body func(*sch
 	return sched.Replay(a, opts, body)
 }
 
+// Follow runs body along a's schedule as far as it applies (sched.Follow),
+// with r's plan acting at core's markers as in Serialize: for a plan or a
+// case that changed since a was recorded.
+func (r *Run) Follow(a *sched.Artifact, opts sched.Options, body func(*sched.G)) *sched.Result {
+	stepsOn()
+	defer stepsOff()
+	return sched.Follow(a, opts, body)
+}
+
 // Explore runs body under every schedule with at most o.Preemptions
 // preemptions, depth-first (sched.Explore), with r's plan acting at core's
 // markers as in Serialize. body is run afresh for every schedule, each a

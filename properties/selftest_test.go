@@ -11,7 +11,6 @@ package properties_test
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -252,19 +251,6 @@ func catchReport(seed uint64, rows []catchRow, caught int) string {
 			r.bug, r.rules, r.prop, r.took.Round(time.Millisecond), r.episodes, seed, r.reps, r.replays, r.minimized, why)
 	}
 	return b.String()
-}
-
-// compact renders a plan's markers on one line.
-func compact(p chaos.Plan) string {
-	var parts []string
-	for name, a := range p.Points {
-		parts = append(parts, fmt.Sprintf("%s=%s@%v", name, a.Kind, a.Prob))
-	}
-	for name, a := range p.Bugs {
-		parts = append(parts, fmt.Sprintf("%s=%s@%v", name, a.Kind, a.Prob))
-	}
-	sort.Strings(parts)
-	return "{" + strings.Join(parts, " ") + "}"
 }
 
 // quietStats returns the runtime's counters once nothing is queued and the

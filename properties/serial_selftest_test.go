@@ -69,20 +69,6 @@ var serialBugs = []struct {
 	{"bug/run-drops-body-error", 1, genSerialResultCase},
 }
 
-// minimizeBudget bounds each search of the self-test's minimizations
-// (sched.MinimizeOptions.MaxSchedules): schedules per preemption bound,
-// NIMSYNC_MINIMIZE_BUDGET or 300 (CI's).
-func minimizeBudget(t *testing.T) int {
-	t.Helper()
-	n := 300
-	if v := os.Getenv("NIMSYNC_MINIMIZE_BUDGET"); v != "" {
-		_, err := fmt.Sscan(v, &n)
-		require.NoError(t, err, "NIMSYNC_MINIMIZE_BUDGET")
-		require.Positive(t, n, "NIMSYNC_MINIMIZE_BUDGET")
-	}
-	return n
-}
-
 // serialReplays is how many times the serialized self-test replays each
 // catch (NIMSYNC_SERIAL_REPLAYS, default 100); every replay must take the
 // recorded steps to the recorded failure.
@@ -129,7 +115,8 @@ func TestSerialSelfTest(t *testing.T) {
 			gen := bc.gen(strategy)
 			start := time.Now()
 			for i := 1; time.Since(start) < budget; i++ {
-				v, ok := gen(params).Retrieve()
+				gr := gen(params)
+				v, ok := gr.Retrieve()
 				require.True(t, ok)
 				c := v.(serialEpisode)
 				r := start1(i)
@@ -160,40 +147,31 @@ func TestSerialSelfTest(t *testing.T) {
 				}
 				t.Logf("caught after %d episodes in %v by %v (%d steps, %d preemptions): %s; replayed %d/%d with the recorded trace",
 					i, took.Round(time.Millisecond), c, res.Steps, len(res.Preempted), why, same, n)
-				writeSerialArtifact(t, s+uint64(i), r.Plan(), serialFailure{c, res, why})
-				// The fewest preemptions that fail (sched.Minimize), and
-				// the minimized schedule replays to a failure too.
-				m := minimizeEpisode(r, c, res, minimizeBudget(t))
-				mrep, mwhy := c.episode(r, m.Result.Artifact())
-				if mwhy == "" || mrep.Hash != m.Result.Hash {
-					t.Errorf("the minimized schedule (%v) did not replay to a failure: %q, trace hash %016x, recorded %016x", m, mwhy, mrep.Hash, m.Result.Hash)
+				orig := writeSerialArtifact(t, s+uint64(i), r.Plan(), serialFailure{c, res, why}, "")
+				// The case shrunk as a property shrinks it, then its
+				// schedule and plan reduced (reduceFailure), which checks
+				// that the reduced failure replays.
+				t0 := time.Now()
+				sf, shrinks := shrinkEpisode(r, gr.Shrinker, serialFailure{c, res, why}, 200)
+				t.Logf("shrunk in %d cases (%v) to %v: %d steps, %d preemptions", shrinks, time.Since(t0).Round(time.Millisecond), sf.c, sf.res.Steps, len(sf.res.Preempted))
+				t0 = time.Now()
+				d := reduceFailure(t, r, r.Plan(), sf, minimizeBudget(t))
+				t.Logf("reduced in %v: %v", time.Since(t0).Round(time.Millisecond), d)
+				writeSerialArtifact(t, s+uint64(i), d.plan, d.serialFailure, orig)
+				if _, ok := d.plan.Bugs[bc.bug]; !ok {
+					t.Errorf("the reduced plan %s fails without %s: the property fails where the code is right", compact(d.plan), bc.bug)
 				}
-				t.Logf("minimized: %v", m)
 				proven := ""
-				if m.Proven {
+				if d.schedule.Proven {
 					proven = " (minimal)"
 				}
-				rows = append(rows, fmt.Sprintf("| `%s` | %d | %v | %s | %d | %d/%d | %d → %d%s |", bc.bug, i, took.Round(time.Millisecond), c.strategy(), res.Steps, same, n, m.Original, m.Preemptions, proven))
+				rows = append(rows, fmt.Sprintf("| `%s` | %d | %v | %s | %d/%d | %d → %d | %d → %d → %d%s | %d → %d |", bc.bug, i, took.Round(time.Millisecond), c.strategy(),
+					same, n, res.Steps, d.res.Steps, len(res.Preempted), len(sf.res.Preempted), d.schedule.Preemptions, proven, planSize(r.Plan()), planSize(d.plan)))
 				return
 			}
-			rows = append(rows, fmt.Sprintf("| `%s` | **not caught** in %v | | | | | |", bc.bug, budget))
+			rows = append(rows, fmt.Sprintf("| `%s` | **not caught** in %v | | | | | | |", bc.bug, budget))
 			t.Errorf("%s was not caught in the serialized mode within %v", bc.bug, budget)
 		})
 	}
-	t.Logf("serialized self-test, seed %d:\n| planted bug | episodes to catch | time | strategy | steps | replays identical | preemptions, minimized |\n| --- | --- | --- | --- | --- | --- | --- |\n%s", s, strings.Join(rows, "\n"))
-}
-
-// minimizeEpisode looks for a failing schedule of c with fewer preemptions
-// than res, its failing run (sched.Minimize), within budget schedules per
-// preemption bound; any run the property fails counts.
-func minimizeEpisode(r *chaos.Run, c serialEpisode, res *sched.Result, budget int) *sched.Minimization {
-	opts, mk := c.program()
-	var verdict func(*sched.Result) string
-	main := func(g *sched.G) {
-		var m func(*sched.G)
-		m, verdict = mk()
-		m(g)
-	}
-	return r.Minimize(res, sched.MinimizeOptions{Options: opts, MaxSchedules: budget,
-		Failed: func(res *sched.Result) bool { return verdict(res) != "" }}, main)
+	t.Logf("serialized self-test, seed %d:\n| planted bug | episodes to catch | time | strategy | replays identical | steps: found → reduced | preemptions: found → shrunk case → reduced | plan's markers and knobs: found → reduced |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n%s", s, strings.Join(rows, "\n"))
 }

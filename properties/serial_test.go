@@ -143,6 +143,10 @@ type serialArtifact struct {
 	Case     json.RawMessage `json:"case"`
 	Why      string          `json:"why"`
 	Schedule *sched.Artifact `json:"schedule"`
+	// ReducedFrom names the artifact this one was reduced from
+	// (reduceFailure): the same case, with a smaller plan and a schedule
+	// with fewer preemptions; both replay.
+	ReducedFrom string `json:"reduced_from,omitempty"`
 }
 
 // readSerialArtifact reads the serialized-episode artifact NIMSYNC_PLAN
@@ -167,9 +171,23 @@ func readSerialArtifact[C serialEpisode](t *testing.T) (*serialArtifact, C) {
 	var a serialArtifact
 	require.NoError(t, json.Unmarshal(b, &a))
 	require.NoError(t, json.Unmarshal(a.Case, &c), "the artifact's case")
-	a.Schedule, err = sched.ParseArtifact(raw.Schedule, c.strategy())
+	a.Schedule, err = parseSchedule(raw.Schedule, c)
 	require.NoError(t, err, "the artifact's schedule")
 	return &a, c
+}
+
+// parseSchedule parses the schedule of c's artifact (sched.ParseArtifact):
+// its strategy is c's own, or that of a search's step (dfs:K) for a
+// schedule a reduction found (reduceFailure).
+func parseSchedule(data []byte, c serialEpisode) (*sched.Artifact, error) {
+	a, err := sched.ParseArtifact(data, "")
+	if err != nil {
+		return nil, err
+	}
+	if st, _ := sched.ParseStrategy(a.Strategy); a.Strategy != c.strategy() && !st.Exhaustive() {
+		return nil, fmt.Errorf("the schedule was recorded with strategy %q, the case has %q", a.Strategy, c.strategy())
+	}
+	return a, nil
 }
 
 // replays is how many times a replay of a serialized artifact runs it
@@ -240,15 +258,19 @@ func checkSerialEpisode(r *chaos.Run, c serialEpisode, last *serialFailure) (ste
 }
 
 // writeSerialArtifact writes f's artifact, which f's test replays, and logs
-// the command that replays it.
-func writeSerialArtifact(t *testing.T, s uint64, p chaos.Plan, f serialFailure) string {
+// the command that replays it; from, if not "", is the artifact f was
+// reduced from, and the name ends in "-reduced".
+func writeSerialArtifact(t *testing.T, s uint64, p chaos.Plan, f serialFailure, from string) string {
 	t.Helper()
 	cb, err := json.Marshal(f.c)
 	require.NoError(t, err)
-	a := serialArtifact{Test: f.c.test(), Seed: s, Chaos: chaosBuild, Plan: p, Case: cb, Why: f.why, Schedule: f.res.Artifact()}
+	a := serialArtifact{Test: f.c.test(), Seed: s, Chaos: chaosBuild, Plan: p, Case: cb, Why: f.why, Schedule: f.res.Artifact(), ReducedFrom: from}
 	b, err := json.MarshalIndent(a, "", "  ")
 	require.NoError(t, err)
 	name := fmt.Sprintf("%s-seed%d-%d", a.Test, s, time.Now().UnixNano())
+	if from != "" {
+		name += "-reduced"
+	}
 	path := writeArtifact(t, name+".json", b)
 	var md strings.Builder
 	require.NoError(t, a.Schedule.WriteMarkdown(&md, sched.TraceOptions{Title: fmt.Sprintf("%s, seed %d: %v", a.Test, s, f.c), Failure: f.why}))
@@ -302,7 +324,12 @@ func serialProperty[C serialEpisode](t *testing.T, what string, gen func(strateg
 	t.Logf("%d serialized episodes, %d steps (at most %d in one) in %v: %.0f episodes/s, %.0f steps/s",
 		episodes, steps, most, el.Round(time.Millisecond), float64(episodes)/el.Seconds(), float64(steps)/el.Seconds())
 	if last.res != nil {
-		writeSerialArtifact(t, s, plan, last)
+		// The smallest case gopter reached, then its schedule and plan
+		// reduced (reduceFailure): two artifacts, each of which replays.
+		orig := writeSerialArtifact(t, s, plan, last, "")
+		d := reduceFailure(t, currentRun, plan, last, minimizeBudget(t))
+		t.Logf("reduced the failure: %v", d)
+		writeSerialArtifact(t, s, d.plan, d.serialFailure, orig)
 	}
 }
 

@@ -200,3 +200,65 @@ func TestMinimize(t *testing.T) {
 	assert.Equal(t, len(orig.Preempted), none.Preemptions)
 	assert.False(t, none.Proven, "searches cut at 50 schedules prove nothing")
 }
+
+// TestMinimizeSimplifies: phase 1 of the minimization (the failing
+// schedule rerun with one preemption dropped at a time) takes a lost
+// update that random found with dozens of preemptions down to at most two,
+// where phase 2's search is cut to one schedule per bound and could not
+// have found it; the result still loses an update and replays.
+func TestMinimizeSimplifies(t *testing.T) {
+	main := func(g *sched.G) {
+		c := &counter{workers: 4, incs: 12, check: true}
+		c.main(g)
+	}
+	var orig *sched.Result
+	for seed := range uint64(200) {
+		r := sched.Run(seed, sched.Random(), sched.Options{MaxSteps: 2000}, main)
+		if r.Failure != nil && len(r.Preempted) >= 20 {
+			orig = r
+			break
+		}
+	}
+	require.NotNil(t, orig, "random loses an update with 20 preemptions or more in 200 seeds")
+	m := sched.Minimize(orig, sched.MinimizeOptions{MaxSchedules: 1}, main)
+	t.Log(m)
+	require.LessOrEqual(t, m.Preemptions, 2, "from %d", len(orig.Preempted))
+	assert.LessOrEqual(t, m.Schedules, 2+2*len(orig.Preempted)+3)
+	require.NotNil(t, m.Result.Failure)
+	assert.Contains(t, m.Result.Failure.Error(), "lost update")
+	assert.Len(t, m.Result.Preempted, m.Preemptions)
+	r := sched.Replay(m.Result.Artifact(), sched.Options{}, main)
+	require.NotNil(t, r.Failure)
+	assert.Equal(t, m.Result.Hash, r.Hash)
+}
+
+// TestFollow: following a run's schedule takes the program it was recorded
+// from through the same steps, and takes a changed program (one more
+// increment each) through a run without a divergence, the recorded
+// switches taken where they apply: the lost update still shows.
+func TestFollow(t *testing.T) {
+	var orig *sched.Result
+	for seed := range uint64(100) {
+		r, _ := runCounter(seed, sched.Random(), sched.Options{MaxSteps: 500}, true)
+		if r.Failure != nil {
+			orig = r
+			break
+		}
+	}
+	require.NotNil(t, orig, "random loses an update in 100 seeds")
+	same := sched.Follow(orig.Artifact(), sched.Options{}, func(g *sched.G) {
+		c := &counter{workers: 3, incs: 3, check: true}
+		c.main(g)
+	})
+	assert.Equal(t, orig.Decisions, same.Decisions)
+	assert.Equal(t, orig.Hash, same.Hash)
+	assert.Equal(t, fmt.Sprintf("dfs:%d", len(orig.Preempted)), same.Strategy.String())
+
+	changed := sched.Follow(orig.Artifact(), sched.Options{}, func(g *sched.G) {
+		c := &counter{workers: 3, incs: 4, check: true}
+		c.main(g)
+	})
+	require.NotNil(t, changed.Failure)
+	assert.Contains(t, changed.Failure.Error(), "lost update")
+	assert.Greater(t, changed.Steps, orig.Steps)
+}
