@@ -288,7 +288,9 @@ func (g *Group) acquire(block bool) bool {
 	for {
 		s := g.state.Load()
 		if int64(s&pendingMask) < limit {
-			if !g.state.CompareAndSwap(s, s+1) {
+			if plantedBugs && planted(fpBugLimitCheckThenStore) {
+				g.bugLimitCheckThenStore(s)
+			} else if !g.state.CompareAndSwap(s, s+1) {
 				continue
 			}
 			if waited && g.lwait.Load() > 0 && int64(s&pendingMask)+1 < g.limit {
@@ -350,6 +352,10 @@ func (g *Group) token() {
 
 // finish counts k finished tasks (invariants 1 to 3).
 func (g *Group) finish(k uint64) {
+	if plantedBugs && g.limit > 0 && planted(fpBugFinishLoadsFirst) {
+		g.bugFinishLoadsWaitersFirst(k)
+		return
+	}
 	s := g.state.Add(-k)
 	if g.limit > 0 && g.lwait.Load() > 0 {
 		g.token()

@@ -45,6 +45,10 @@ func sendSlow[T any, C sender[T]](ctx context.Context, c C, v T, st *spinState, 
 			if !c.peekSend() {
 				continue
 			}
+		} else if plantedBugs && !c.canSend() && planted(fpBugSendNoRecheck) {
+			if err := bugSenderParksWithoutRecheck(ctx, sendq); err != nil {
+				return err
+			}
 		} else if err := sendq.park(ctx, c.canSend); err != nil {
 			return err
 		}

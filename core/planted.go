@@ -114,3 +114,63 @@ func (w *worker) bugTaskDoneBeforeDefer(t task) {
 	w.finished++
 	t.g.finish(1)
 }
+
+// bugLimitCheckThenStore: acquire loaded the state s, found the pending
+// count below the limit, and takes its slot by storing s+1 instead of a
+// CAS from s: a check-then-act on the counter. Whatever changed state
+// between the load and the store is lost (group.go, invariants 1 to 3):
+// a task's end (finish's Add), so the count never comes back to zero,
+// Wait never returns and the slot is never freed; a Wait's waiterBit, so
+// the last task's end does not wake it; another submission's slot. The
+// yield stands for a preemption between the check and the act.
+func (g *Group) bugLimitCheckThenStore(s uint64) {
+	spinStep() // a scheduling point of the serialized mode (step.go)
+	runtime.Gosched()
+	g.state.Store(s + 1)
+}
+
+// bugFinishLoadsWaitersFirst is finish (group.go) with its load of lwait
+// moved before the Add that releases the finished tasks' slots: the
+// Dekker pair of invariant 3 (finish lowers the count, then loads lwait;
+// a blocked Go registers in lwait, then re-checks the count) loses its
+// order. A Go that registers after the load and re-checks before the Add
+// sees no free slot, parks, and is handed no token: it waits for another
+// task's end or the group's cancellation, with a slot free. The yield
+// stands for a preemption between the load and the Add.
+func (g *Group) bugFinishLoadsWaitersFirst(k uint64) {
+	waiting := g.lwait.Load() > 0
+	runtime.Gosched()
+	s := g.state.Add(-k)
+	if waiting {
+		g.token()
+	}
+	if s == waiterBit && g.state.CompareAndSwap(waiterBit, 0) {
+		close(g.waitCh)
+	}
+}
+
+// bugSenderParksWithoutRecheck: a blocked send (sendSlow, ops.go) checked
+// for room before it linked itself in sendq, found none, and parks on
+// that answer: its ready function never reports room, so park makes no
+// re-check after linking (park.go, invariant 3, on the sender's side). A
+// receiver that frees a slot between the check and the link loads
+// sendq.n == 0 and wakes nobody; the sender sleeps until another receive
+// or Close.
+func bugSenderParksWithoutRecheck(ctx context.Context, sendq *waitq) error {
+	return sendq.park(ctx, func() bool { return false })
+}
+
+// bugHookRunsMidWalk: a cancel walk (scope.go, cancel) that reaches hook
+// node c cancels it and runs its function there and then, instead of
+// collecting it for cancelTree to run once the walk is over: the hook
+// runs while the walk still holds c's parent's lock (and every lock
+// above it), and before the parent's later children are cancelled
+// (invariants 3 and 4: hooks run after the subtree is cancelled, with no
+// lock held). A hook that takes its scope's lock deadlocks.
+func (c *Scope) bugHookRunsMidWalk(cause error, state uint32) {
+	var now []func()
+	c.cancel(cause, state, &now)
+	for _, f := range now {
+		f()
+	}
+}

@@ -177,7 +177,11 @@ func (r *ring[T]) tryRecv() (T, error) {
 		h := r.head.Load()
 		s := &r.slots[h&r.mask]
 		switch seq := s.seq.Load(); {
-		case seq == 2*h+1:
+		// PLANTED (the second test): a lap-less check, an ABA: an odd seq of
+		// an earlier lap, 2(h-cap)+1 (a value claimed and not yet freed),
+		// passes for published, and position h, never sent, is claimed
+		// (invariant 3: a claim only after seq == 2h+1).
+		case seq == 2*h+1 || plantedBugs && seq < 2*h && seq&1 == 1 && planted(fpBugStaleLap):
 			if r.head.CompareAndSwap(h, h+1) { // invariant 3: claim
 				failpoint.InjectCall(fpRecvClaimed)
 				v := s.val

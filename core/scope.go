@@ -294,6 +294,10 @@ func (s *Scope) cancel(cause error, state uint32, hooks *[]func()) bool {
 		if plantedBugs && planted(fpBugChildLive) {
 			continue // PLANTED: c is unlinked but never cancelled
 		}
+		if plantedBugs && c.ext != nil && c.ext.fn != nil && planted(fpBugHookMidWalk) {
+			c.bugHookRunsMidWalk(cause, state)
+			continue
+		}
 		c.cancel(cause, state, hooks) // locks c below s: invariant 4
 	}
 	if unlinked > 0 {
@@ -357,7 +361,10 @@ func (s *Scope) Done() <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, _ := s.done.Load().(chan struct{})
-	if d == nil {
+	// PLANTED (the second test): a lazy init without its second check: the
+	// channel a concurrent Done made, or the closed one cancel stored, is
+	// overwritten, and the one stored now is never closed (invariant 1).
+	if d == nil || plantedBugs && planted(fpBugDoneNoRecheck) {
 		d = make(chan struct{})
 		s.done.Store(d)
 	}

@@ -67,6 +67,12 @@ var serialBugs = []struct {
 	{"bug/err-reads-parent-state", 1, genSerialScopeCase},
 	{"bug/result-slot-for-refused-trygo", 1, genSerialResultCase},
 	{"bug/run-drops-body-error", 1, genSerialResultCase},
+	{"bug/recv-claims-stale-lap", 1, genSerialCase},
+	{"bug/sender-parks-without-recheck", 1, genSerialCase},
+	{"bug/limit-check-then-store", 1, genSerialGroupCase},
+	{"bug/finish-loads-waiters-first", 1, genSerialGroupCase},
+	{"bug/hook-runs-mid-walk", 1, genSerialScopeCase},
+	{"bug/done-skips-recheck", 1, genSerialGroupCase},
 }
 
 // serialReplays is how many times the serialized self-test replays each

@@ -141,8 +141,19 @@ const (
 	BugErrReadsParentState           = "bug/err-reads-parent-state"
 	BugWaitSkipsUnderCancelledParent = "bug/wait-skips-under-cancelled-parent"
 	BugContractLeftBeforeWait        = "bug/contract-left-before-wait"
-	ContractSingleSender             = "contract/single-sender"
-	ContractSingleReceiver           = "contract/single-receiver"
+
+	// Planted bugs of concurrency classes the ones above leave out (issue 15):
+	// an ABA on a ring index, a check-then-act on a counter, a re-check
+	// made before linking, a handoff that loads before it stores, hooks run
+	// in the middle of a walk, a lazy init without its second check.
+	BugRecvClaimsStaleLap        = "bug/recv-claims-stale-lap"
+	BugLimitCheckThenStore       = "bug/limit-check-then-store"
+	BugSenderParksWithoutRecheck = "bug/sender-parks-without-recheck"
+	BugFinishLoadsWaitersFirst   = "bug/finish-loads-waiters-first"
+	BugHookRunsMidWalk           = "bug/hook-runs-mid-walk"
+	BugDoneSkipsRecheck          = "bug/done-skips-recheck"
+	ContractSingleSender         = "contract/single-sender"
+	ContractSingleReceiver       = "contract/single-receiver"
 
 	// The serialized mode's scheduling points (core/step.go, step_chaos.go).
 	StepAtomic = "step/atomic"
@@ -218,6 +229,12 @@ var points = []Point{
 	{BugErrReadsParentState, Bug, "PLANTED BUG: Err of a live scope under a cancelled scope reports the parent's Err before the cancellation walk reaches it, while its Done is still open"},
 	{BugWaitSkipsUnderCancelledParent, Bug, "PLANTED BUG: Wait of a group whose parent context is cancelled returns at once, leaving its tasks to whoever waits for the parent: a nested group ends before the groups its tasks wait for"},
 	{BugContractLeftBeforeWait, Bug, "PLANTED BUG: a single-sided Send or Recv (SPSC, MPSC's Recv) that must wait leaves the contract check before it waits: a second goroutine on that side meanwhile is not reported"},
+	{BugRecvClaimsStaleLap, Bug, "PLANTED BUG: an SPMC or MPMC receive takes a slot's odd sequence of an earlier lap for published (a lap-less check, an ABA): it claims position h while the slot still holds position h-cap, claimed by a receiver that has not freed it, and delivers that value again"},
+	{BugLimitCheckThenStore, Bug, "PLANTED BUG: a Go or TryGo under a limit takes its slot by a load, a check against the limit and a Store of the count plus one instead of a CAS: a task's end (or a Wait's flag) between the load and the store is lost"},
+	{BugSenderParksWithoutRecheck, Bug, "PLANTED BUG: a blocked Send checks for room before it links itself in the senders' wait queue and parks on that answer, with no re-check after linking: a slot freed in between wakes nobody"},
+	{BugFinishLoadsWaitersFirst, Bug, "PLANTED BUG: a finishing task under a limit loads the count of Go calls waiting for a slot before it releases its slot: a Go that registers in between is never handed the slot"},
+	{BugHookRunsMidWalk, Bug, "PLANTED BUG: Cancel runs each AfterFunc/OnCancel hook as its walk reaches it, under the hook's scope's lock, before the rest of the subtree is cancelled"},
+	{BugDoneSkipsRecheck, Bug, "PLANTED BUG: Done's slow path makes a new channel without re-checking under the lock: it overwrites the channel a concurrent Done made, or the closed one Cancel stored, and that Done is never closed"},
 	{ContractSingleSender, Contract, "an SPSC or SPMC send operation (Send, TrySend, SendBatch) starts and ends"},
 	{ContractSingleReceiver, Contract, "an SPSC or MPSC receive operation (Recv, TryRecv, RecvBatch) starts and ends"},
 	{StepAtomic, Step, "func(): an atomic operation of core (a load, store, add, CAS, swap, and or or of one of its atomic fields) is about to run"},
