@@ -75,12 +75,12 @@ func TestSelfTestCatchesPlantedBugs(t *testing.T) {
 		{"bug/err-reads-parent-state", 1, scopeModelEpisode},
 		{"bug/wait-skips-under-cancelled-parent", 1, nestedGroupsEpisode},
 		{"bug/contract-left-before-wait", 1, contractEpisode},
-		{"bug/recv-claims-stale-lap", 1, deliveryEpisode(mpmc, 1, 2, 3, 2000)},
+		{"bug/recv-claims-stale-lap", 1, tryTrafficEpisode(mpmc, 2, 3)},
 		{"bug/limit-check-then-store", 1, groupModelEpisode},
 		{"bug/sender-parks-without-recheck", 1, linearizabilityEpisode(mpmc, 2, 2, 2, 200)},
 		{"bug/finish-loads-waiters-first", 1, groupModelEpisode},
 		{"bug/hook-runs-mid-walk", 1, scopeModelEpisode},
-		{"bug/done-skips-recheck", 1, scopeModelEpisode},
+		{"bug/done-skips-recheck", 1, groupModelEpisode},
 	}
 	planted := 0
 	for _, fp := range failpoints.All() {
