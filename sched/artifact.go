@@ -25,6 +25,12 @@ type Artifact struct {
 	// Preempted are Result.Preempted: for people and tools; a replay does
 	// not check them (the trace hash covers the decisions).
 	Preempted []int `json:"preempted,omitempty"`
+	// Waits and Wakes are Result.Waits and Result.Wakes, for people and
+	// tools (the HTML trace's arrows); like Preempted, a replay does not
+	// check them, and an artifact without them (written before they were
+	// recorded) parses and replays.
+	Waits []Wait `json:"waits,omitempty"`
+	Wakes []Wake `json:"wakes,omitempty"`
 }
 
 // Artifact returns the replayable record of r.
@@ -33,6 +39,7 @@ func (r *Result) Artifact() *Artifact {
 		Version: DecisionFormat, Seed: r.Seed, Strategy: r.Strategy.String(),
 		Decisions: r.Decisions, Points: make([]string, len(r.Trace)),
 		TraceHash: fmt.Sprintf("%016x", r.Hash), Preempted: r.Preempted,
+		Waits: r.Waits, Wakes: r.Wakes,
 	}
 	for i, e := range r.Trace {
 		a.Points[i] = e.Point

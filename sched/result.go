@@ -33,6 +33,33 @@ type Result struct {
 	// one that ran the step before: that one was runnable and had not
 	// stopped at a Spin point (it could have gone on).
 	Preempted []int
+	// Waits are the moments a goroutine stopped being runnable (it parked,
+	// blocked on a false condition, waits for a held mutex, sleeps or
+	// quiesces), and Wakes those at which one became runnable again, each
+	// in step order. For people and tools (the HTML trace's arrows): they
+	// follow from the steps, and the trace hash does not cover them.
+	Waits []Wait
+	Wakes []Wake
+}
+
+// Wait is goroutine G no longer runnable after step Step: it waits at
+// Point. Usually G ran the step and stopped at a Park, a Block or a Sleep;
+// a goroutine at a Mutex.Lock stops being runnable when the step of
+// another takes the mutex.
+type Wait struct {
+	Step  int    `json:"step"`
+	G     int    `json:"g"`
+	Point string `json:"point"`
+}
+
+// Wake is goroutine G, which waited, runnable again after step Step, which
+// goroutine By ran (its Unpark, the condition it made true, the mutex it
+// released); By is -1 if the clock woke G: a timer fired (a Sleep's end,
+// a BlockFor's timeout).
+type Wake struct {
+	Step int `json:"step"`
+	By   int `json:"by"`
+	G    int `json:"g"`
 }
 
 // FailureKind says why a run failed.

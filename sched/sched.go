@@ -144,6 +144,9 @@ type G struct {
 	timer    bool   // blocked with a timer at at (BlockFor; invariant 2)
 	fired    bool   // that timer fired: BlockFor returns true
 
+	runnable bool // it was runnable at the last decision (transitions)
+	clocked  bool // a timer made it ready since the last decision
+
 	killed   bool // set by its own goroutine only
 	panicked bool
 	panicVal any
@@ -190,6 +193,8 @@ type run struct {
 
 	runnable  []int
 	preempted []int // the steps at which the chosen goroutine preempted the one before
+	waits     []Wait
+	wakes     []Wake
 	decisions []int
 	trace     []Event
 	h         hash.Hash64
@@ -215,12 +220,12 @@ func execute(seed uint64, strat Strategy, opts Options, pick chooser, rec *Artif
 	}
 	return &Result{
 		Seed: seed, Strategy: strat, Decisions: r.decisions, Trace: r.trace, Preempted: r.preempted,
-		Hash: r.h.Sum64(), Steps: r.step, Now: r.now, Failure: r.failure,
+		Waits: r.waits, Wakes: r.wakes, Hash: r.h.Sum64(), Steps: r.step, Now: r.now, Failure: r.failure,
 	}
 }
 
 func (r *run) spawn(f func(*G)) *G {
-	g := &G{r: r, id: len(r.gs), wake: make(chan bool, 1), dead: make(chan struct{}), point: startPoint}
+	g := &G{r: r, id: len(r.gs), wake: make(chan bool, 1), dead: make(chan struct{}), point: startPoint, runnable: true}
 	r.gs = append(r.gs, g)
 	r.wg.Add(1)
 	go g.main(f)
@@ -234,7 +239,7 @@ func (r *run) loop() bool {
 	defer timer.Stop()
 	for {
 		if t := r.nextTimer(); t != nil && t.at < r.now {
-			t.state = ready // invariant 4: past due after spins cost time; one a decision
+			t.state, t.clocked = ready, true // invariant 4: past due after spins cost time; one a decision
 			if t.timer {
 				t.cond, t.timer, t.fired = nil, false, true
 			}
@@ -260,7 +265,7 @@ func (r *run) loop() bool {
 		}
 		if len(r.runnable) == 0 || r.allSpinning() {
 			if t := r.nextTimer(); t != nil {
-				r.now, t.state = t.at, ready // invariant 4
+				r.now, t.state, t.clocked = t.at, ready, true // invariant 4
 				if t.timer {
 					t.cond, t.timer, t.fired = nil, false, true
 				}
@@ -274,6 +279,7 @@ func (r *run) loop() bool {
 				}
 			}
 		}
+		r.transitions()
 		if len(r.runnable) == 0 {
 			if !r.ended("deadlock") {
 				r.deadlock()
@@ -366,6 +372,38 @@ func (r *run) record(e Event) {
 	r.decisions = append(r.decisions, e.G)
 	r.trace = append(r.trace, e)
 	hashEvent(r.h, e)
+}
+
+// transitions records, against each goroutine's runnable flag, the ones
+// that stopped being runnable since the last decision (waits) and those
+// that became runnable (wakes, by the goroutine that ran the step before,
+// or by the clock). r.runnable is in id order. One pass over the
+// goroutines, no locks, an append only on a change.
+func (r *run) transitions() {
+	by, j := -1, 0
+	if r.cur != nil {
+		by = r.cur.id
+	}
+	for _, g := range r.gs {
+		now := j < len(r.runnable) && r.runnable[j] == g.id
+		if now {
+			j++
+		}
+		clocked := g.clocked
+		g.clocked = false
+		if now == g.runnable {
+			continue
+		}
+		g.runnable = now
+		switch {
+		case now && clocked:
+			r.wakes = append(r.wakes, Wake{Step: r.step - 1, By: -1, G: g.id})
+		case now:
+			r.wakes = append(r.wakes, Wake{Step: r.step - 1, By: by, G: g.id})
+		case g.state != exited:
+			r.waits = append(r.waits, Wait{Step: r.step - 1, G: g.id, Point: g.point})
+		}
+	}
 }
 
 // allSpinning reports whether every runnable goroutine spins (invariant 4).
