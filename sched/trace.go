@@ -7,7 +7,8 @@ import (
 	"strings"
 )
 
-// TraceOptions shapes [Artifact.WriteMarkdown]'s trace.
+// TraceOptions shapes [Artifact.WriteMarkdown]'s and [Artifact.WriteHTML]'s
+// traces.
 type TraceOptions struct {
 	// Title heads the document ("# Title").
 	Title string
@@ -18,6 +19,11 @@ type TraceOptions struct {
 	// 400. A run of millions of steps (a soak's) shows its end, where it
 	// failed.
 	Last int
+	// History is the run's history of operations, clocked by its steps
+	// (a porcupine history's), if it has one: WriteHTML draws each
+	// operation in its goroutine's lane from its call to its return;
+	// WriteMarkdown leaves it out.
+	History []HistoryOp
 }
 
 // maxLanes is the most goroutines WriteMarkdown gives a column of their
