@@ -281,8 +281,24 @@ func (a *Artifact) WriteHTML(w io.Writer, o TraceOptions) error {
 	// History operations, under their goroutine's steps.
 	if len(ops) > 0 {
 		b.WriteString("<g class=\"history\">\n")
+		// One goroutine's operations follow one another: where one
+		// returns in the step the next is called in, each has half of it.
+		ends := map[[2]int]bool{} // (goroutine, step) a call shares with a return
+		for _, op := range ops {
+			ends[[2]int{op.G, op.Return}] = true
+		}
+		calls := map[[2]int]bool{}
+		for _, op := range ops {
+			calls[[2]int{op.G, op.Call}] = true
+		}
 		for _, op := range ops {
 			x1, x2 := left(op.Call), right(max(op.Return, op.Call))
+			if ends[[2]int{op.G, op.Call}] && op.Call >= from {
+				x1 = (left(op.Call) + right(op.Call)) / 2
+			}
+			if calls[[2]int{op.G, op.Return}] && op.Return > op.Call && op.Return < n {
+				x2 = (left(op.Return) + right(op.Return)) / 2
+			}
 			y := laneTop(op.G) + hLaneH - 2
 			wd := max(x2-x1, 3)
 			label := op.Label

@@ -74,6 +74,27 @@ func writeHTML(t *testing.T, a *sched.Artifact, o sched.TraceOptions) string {
 	return b.String()
 }
 
+// opBars returns the history's bars, [x, x+width], checking that one
+// goroutine's do not overlap: one operation follows another, and where one
+// returns in the step the next is called in, each has half of it.
+func opBars(t *testing.T, page string) [][2]float64 {
+	t.Helper()
+	var all [][2]float64
+	byG := map[string][][2]float64{}
+	for _, m := range regexp.MustCompile(`<g class="op" data-g="(\d+)"[^>]*><title>[^<]*</title><rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"`).FindAllStringSubmatch(page, -1) {
+		var x, w float64
+		fmt.Sscan(m[2], &x)
+		fmt.Sscan(m[3], &w)
+		bar := [2]float64{x, x + w}
+		if bs := byG[m[1]]; len(bs) > 0 {
+			assert.LessOrEqual(t, bs[len(bs)-1][1], bar[0]+0.1, "g%s's operations overlap", m[1])
+		}
+		byG[m[1]] = append(byG[m[1]], bar)
+		all = append(all, bar)
+	}
+	return all
+}
+
 func count(s, re string) int { return len(regexp.MustCompile(re).FindAllStringIndex(s, -1)) }
 
 // TestWriteHTML: a lane per goroutine, a box per step (or run of steps at
@@ -120,6 +141,7 @@ func TestWriteHTML(t *testing.T) {
 	assert.Equal(t, len(r.Failure.Blocked), count(page, `class="still-waits"`), "each deadlocked goroutine still waits at the end")
 	assert.Equal(t, len(hist), count(page, `<g class="op"`), "a bar per operation")
 	assert.Contains(t, page, "section 0 &lt;a→b&gt;", "history labels escaped")
+	assert.Len(t, opBars(t, page), len(hist))
 
 	msg := r.Failure.Error()
 	last := len(a.Decisions) - 1
@@ -202,6 +224,28 @@ func TestWriteHTMLLast(t *testing.T) {
 	assert.Equal(t, wakes, count(page, `<path class="wake`), "only the window's wakes")
 	assert.Equal(t, 3, count(page, `class="lane-name"`), "g0 returned long before the window")
 	assert.Contains(t, page, "livelock")
+
+	// A history of g1: an operation from each of its steps to its next,
+	// one after the other; those that end in the window are drawn.
+	var hist []sched.HistoryOp
+	prev, want := -1, 0
+	for i, g := range a.Decisions {
+		if g != 1 {
+			continue
+		}
+		if prev >= 0 {
+			hist = append(hist, sched.HistoryOp{G: 1, Call: prev, Return: i, Label: fmt.Sprint("op ", len(hist))})
+			if i >= n-30 {
+				want++
+			}
+		}
+		prev = i
+	}
+	page = writeHTML(t, a, sched.TraceOptions{Last: 30, History: hist})
+	require.Positive(t, want)
+	assert.Len(t, opBars(t, page), want)
+	assert.Contains(t, page, "◂ op ", "an operation called before the window")
+	assert.Equal(t, 3, count(page, `class="ops-name"`), "each lane has its history row")
 }
 
 // TestWriteHTMLOldArtifact: an artifact without waits and wakes (written
