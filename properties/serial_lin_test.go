@@ -43,6 +43,7 @@ import (
 	"hash/fnv"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/anishathalye/porcupine"
@@ -166,6 +167,33 @@ func (c serialLinCase) episode(r *chaos.Run, a *sched.Artifact) (*sched.Result, 
 type linHistory struct {
 	cap     int
 	streams [][]porcupine.Operation
+	gids    []int // per client, its goroutine's id
+}
+
+// linHistories holds a failing episode's history, by its result, until
+// its HTML trace draws it (serialHistorian).
+var linHistories sync.Map // *sched.Result → []sched.HistoryOp
+
+func (c serialLinCase) history(res *sched.Result) []sched.HistoryOp {
+	ops, _ := linHistories.LoadAndDelete(res)
+	h, _ := ops.([]sched.HistoryOp)
+	return h
+}
+
+// steps returns the history for the HTML trace: each operation in its
+// goroutine's lane, from the step it was called in (a call stamped 2s+1
+// came in step s−1) to the one it returned in (a return stamped 2s: s−1).
+func (h *linHistory) steps() []sched.HistoryOp {
+	m := fifoModel(max(h.cap, 1))
+	var out []sched.HistoryOp
+	for _, op := range h.ops() {
+		g := -1
+		if op.ClientId < len(h.gids) {
+			g = h.gids[op.ClientId]
+		}
+		out = append(out, sched.HistoryOp{G: g, Call: int(op.Call-1)/2 - 1, Return: int(op.Return)/2 - 1, Label: m.DescribeOperation(op.Input, op.Output)})
+	}
+	return out
 }
 
 // ops returns the history, client by client: the same order in every run
@@ -197,6 +225,8 @@ func (c serialLinCase) body(h *linHistory) func(*sched.G) {
 		ch := chantest.New[int](chantest.Flavors[c.Flavor], c.Cap)
 		h.cap = ch.Cap()
 		h.streams = make([][]porcupine.Operation, len(c.Progs)+1)
+		h.gids = make([]int, len(c.Progs)+1)
+		h.gids[len(c.Progs)] = g.ID()
 		rec := func(client int, in qIn, out qOut, call, ret int) {
 			ret = max(ret, call) // an operation within one step is atomic there (none is: see the top of this file)
 			h.streams[client] = append(h.streams[client], porcupine.Operation{ClientId: client, Input: in, Output: out, Call: int64(call), Return: int64(ret)})
@@ -205,6 +235,7 @@ func (c serialLinCase) body(h *linHistory) func(*sched.G) {
 		for k, prog := range c.Progs {
 			send := k < c.Senders
 			g.Go(func(pg *sched.G) {
+				h.gids[k] = pg.ID()
 				defer func() { left-- }()
 				seq := 0
 				for _, op := range prog {
@@ -275,6 +306,9 @@ func runSerialLin(r *chaos.Run, c serialLinCase, a *sched.Artifact) (*sched.Resu
 		res = r.ReplaySerial(a, linOptions, c.body(h))
 	}
 	why := linVerdict(res, h)
+	if why != "" && a == nil {
+		linHistories.Store(res, h.steps())
+	}
 	if a != nil || res.Failure != nil && res.Failure.Kind == sched.Divergence {
 		return res, why
 	}

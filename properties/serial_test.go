@@ -272,12 +272,24 @@ func writeSerialArtifact(t *testing.T, s uint64, p chaos.Plan, f serialFailure, 
 		name += "-reduced"
 	}
 	path := writeArtifact(t, name+".json", b)
-	var md strings.Builder
-	require.NoError(t, a.Schedule.WriteMarkdown(&md, sched.TraceOptions{Title: fmt.Sprintf("%s, seed %d: %v", a.Test, s, f.c), Failure: f.why}))
+	o := sched.TraceOptions{Title: fmt.Sprintf("%s, seed %d: %v", a.Test, s, f.c), Failure: f.why}
+	if h, ok := f.c.(serialHistorian); ok {
+		o.History = h.history(f.res)
+	}
+	var md, page strings.Builder
+	require.NoError(t, a.Schedule.WriteMarkdown(&md, o))
+	require.NoError(t, a.Schedule.WriteHTML(&page, o))
 	trace := writeArtifact(t, name+".md", []byte(md.String()))
-	t.Logf("serialized failure artifact %s (%d steps, %d preemptions, trace hash %s; the trace: %s); replay it 100 times: scripts/chaos-test -replay %s -runs 100",
-		path, f.res.Steps, len(f.res.Preempted), a.Schedule.TraceHash, trace, path)
+	html := writeArtifact(t, name+".html", []byte(page.String()))
+	t.Logf("serialized failure artifact %s (%d steps, %d preemptions, trace hash %s; the trace: %s, drawn: %s); replay it 100 times: scripts/chaos-test -replay %s -runs 100",
+		path, f.res.Steps, len(f.res.Preempted), a.Schedule.TraceHash, trace, html, path)
 	return path
+}
+
+// serialHistorian is a case whose episodes record a history clocked by
+// steps (serial_lin_test.go): the HTML trace draws it.
+type serialHistorian interface {
+	history(res *sched.Result) []sched.HistoryOp
 }
 
 // serialProperty is the body of a serialized property test: it checks

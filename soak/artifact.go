@@ -24,6 +24,10 @@ const ArtifactFile = "artifact.json"
 // (sched.Artifact.WriteMarkdown).
 const TraceFile = "trace.md"
 
+// TraceHTMLFile is the same trace drawn, for a browser: a lane per
+// goroutine, the wakes as arrows (sched.Artifact.WriteHTML).
+const TraceHTMLFile = "trace.html"
+
 // Artifact is what a failed run leaves for its replay: with it, the
 // scenario, its seed and shape, and the fault plan are known. It is a plain
 // value, written once as artifact.json.
@@ -54,9 +58,9 @@ type Artifact struct {
 }
 
 // fail records a failure of step st and writes its artifact directory
-// (artifact.json, plan.json, stacks.txt, and a serialized run's schedule,
-// from res) under Out/artifacts, or under the temporary directory when the
-// soak has no Out.
+// (artifact.json, plan.json, stacks.txt, and a serialized run's schedule
+// and its traces, trace.md and trace.html, from res) under Out/artifacts,
+// or under the temporary directory when the soak has no Out.
 func (s *soak) fail(st Step, plan chaos.Plan, run *chaos.Run, res *sched.Result, kind string, err error, stacks string) report.Failure {
 	a := Artifact{Scenario: st.Scenario, Seed: st.Seed, K: st.K, SoakSeed: s.c.Seed, Scale: s.c.Scale,
 		Kind: kind, Error: err.Error(), Machine: Machine(), When: time.Now().UTC()}
@@ -85,14 +89,18 @@ func (s *soak) fail(st Step, plan chaos.Plan, run *chaos.Run, res *sched.Result,
 	name := fmt.Sprintf("%s-%d-seed%d", st.Scenario, st.K, st.Seed)
 	dir := filepath.Join(root, name)
 	a.Repro = s.c.ReproCommand(dir)
-	var trace []byte
+	var trace, page []byte
 	if res != nil {
-		var md strings.Builder
-		if err := res.Artifact().WriteMarkdown(&md, sched.TraceOptions{Title: fmt.Sprintf("%s, run %d, seed %d, serialized", st.Scenario, st.K, st.Seed), Failure: a.Error}); err == nil {
+		sa, o := res.Artifact(), sched.TraceOptions{Title: fmt.Sprintf("%s, run %d, seed %d, serialized", st.Scenario, st.K, st.Seed), Failure: a.Error}
+		var md, h strings.Builder
+		if err := sa.WriteMarkdown(&md, o); err == nil {
 			trace = []byte(md.String())
 		}
+		if err := sa.WriteHTML(&h, o); err == nil {
+			page = []byte(h.String())
+		}
 	}
-	if werr := writeArtifact(root, name, a, stacks, schedule, trace); werr != nil {
+	if werr := writeArtifact(root, name, a, stacks, schedule, trace, page); werr != nil {
 		f.Error += fmt.Sprintf(" (and its artifact could not be written: %v)", werr)
 	} else {
 		f.Artifact, f.Repro = dir, a.Repro
@@ -121,7 +129,7 @@ func (s *soak) fail(st Step, plan chaos.Plan, run *chaos.Run, res *sched.Result,
 
 // writeArtifact writes the artifact into a temporary directory beside its
 // final place and renames it there, so no half-written artifact is left.
-func writeArtifact(root, name string, a Artifact, stacks string, schedule, trace []byte) error {
+func writeArtifact(root, name string, a Artifact, stacks string, schedule, trace, page []byte) error {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return err
 	}
@@ -146,6 +154,9 @@ func writeArtifact(root, name string, a Artifact, stacks string, schedule, trace
 	}
 	if trace != nil {
 		files[TraceFile] = trace
+	}
+	if page != nil {
+		files[TraceHTMLFile] = page
 	}
 	for f, data := range files {
 		if err := os.WriteFile(filepath.Join(tmp, f), data, 0o644); err != nil {
