@@ -38,6 +38,9 @@ package sched
 //  3. One step is one decision: the controller picks a runnable goroutine,
 //     appends (step, id, point) to the trace, where point is where that
 //     goroutine stopped, and wakes it; it runs until its next point or exit.
+//     Before it picks, it records each goroutine whose runnability changed
+//     since the last decision (Result.Waits, Result.Wakes: transitions),
+//     which the trace hash does not cover.
 //  4. Virtual time advances only when nothing is runnable, or only
 //     goroutines that spin (their last point was a Spin: they wait for
 //     another goroutine, maybe a sleeping one, and a real spinner burns time),
