@@ -189,7 +189,7 @@ func (a *Artifact) WriteHTML(w io.Writer, o TraceOptions) error {
 	}
 	b.WriteString(htmlLegend)
 	if a.Waits == nil && a.Wakes == nil && n > 0 {
-		b.WriteString("<p class=\"note\">This artifact records no waits or wakes (it predates them): no arrows.</p>\n")
+		b.WriteString("<p class=\"note\">No waits or wakes recorded: no goroutine waited, or the artifact predates their recording (no arrows then).</p>\n")
 	}
 
 	// The lane names, a column that stays while the drawing scrolls.

@@ -110,7 +110,6 @@ func TestWriteHTML(t *testing.T) {
 	assert.Contains(t, page, "Strategy <code>random</code>")
 	for g := range 4 {
 		assert.Contains(t, page, fmt.Sprintf(`<g class="lane" data-g="%d">`, g))
-		assert.Contains(t, page, fmt.Sprintf(`<text class="lane-name" x="8" y="`))
 		assert.Regexp(t, fmt.Sprintf(`class="lane-name"[^>]*>g%d<`, g), page)
 	}
 	assert.Equal(t, 4, count(page, `class="lane-name"`))
@@ -263,7 +262,7 @@ func TestWriteHTMLOldArtifact(t *testing.T) {
 	a, err := sched.ParseArtifact(old, "")
 	require.NoError(t, err)
 	page := writeHTML(t, a, sched.TraceOptions{})
-	assert.Contains(t, page, "records no waits or wakes")
+	assert.Contains(t, page, "No waits or wakes recorded")
 	assert.Zero(t, count(page, `<path class="wake`))
 	assert.Equal(t, 4, count(page, `class="lane-name"`))
 }
