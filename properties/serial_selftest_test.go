@@ -154,6 +154,11 @@ func TestSerialSelfTest(t *testing.T) {
 				t.Logf("caught after %d episodes in %v by %v (%d steps, %d preemptions): %s; replayed %d/%d with the recorded trace",
 					i, took.Round(time.Millisecond), c, res.Steps, len(res.Preempted), why, same, n)
 				orig := writeSerialArtifact(t, s+uint64(i), r.Plan(), serialFailure{c, res, why}, "")
+				if os.Getenv("NIMSYNC_SELFTEST_REDUCE") == "0" { // a sweep of strategies counts catches only
+					rows = append(rows, fmt.Sprintf("| `%s` | %d | %v | %s | %d/%d | %d | %d | %d |", bc.bug, i, took.Round(time.Millisecond), c.strategy(),
+						same, n, res.Steps, len(res.Preempted), planSize(r.Plan())))
+					return
+				}
 				// The case shrunk as a property shrinks it, then its
 				// schedule and plan reduced (reduceFailure), which checks
 				// that the reduced failure replays.
