@@ -85,7 +85,10 @@ func Compare(base, cur *Report, alpha float64) (Comparison, error) {
 			base.Chaos, base.ChaosBuild, cur.Chaos, cur.ChaosBuild))
 	}
 	if base.Sched != cur.Sched {
-		c.Notes = append(c.Notes, fmt.Sprintf("the serialized mode differs (base %q, current %q; empty: Go's scheduler): serialized runs are far slower", base.Sched, cur.Sched))
+		// A swarm's strategy is the swarm (its runs' own vary by run);
+		// its samples mix free-running and serialized runs.
+		c.Notes = append(c.Notes, fmt.Sprintf("the serialized mode differs (base %s, current %s): serialized runs are far slower, and a swarm mixes them with free-running ones",
+			schedName(base), schedName(cur)))
 	}
 
 	var names []string
@@ -194,6 +197,17 @@ func (c Comparison) Markdown() string {
 	}
 	reportkit.CompareTable(&b, [2]string{"scenario", "metric"}, rows)
 	return b.String()
+}
+
+// schedName describes r's scheduling for a note of Compare.
+func schedName(r *Report) string {
+	switch {
+	case r.Sched == "":
+		return "Go's scheduler"
+	case r.IsSwarm():
+		return fmt.Sprintf("%q, each run drawing its strategy", r.Sched)
+	}
+	return fmt.Sprintf("%q", r.Sched)
 }
 
 // startedLine is when r started, or "—".

@@ -97,6 +97,13 @@ figcaption { color: #555; font-size: .9em; }
 {{end}}</table>
 {{else}}<p>No scenario ran.</p>
 {{end}}
+{{if .S.Strategies}}<h2>Strategies</h2>
+<p class="muted">A swarm: each run drew its strategy from its seed (free: free-running under its fault plan; random, pct:D: serialized).</p>
+<table>
+<tr><th>strategy</th><th>runs</th><th>failures</th><th>time</th><th>time/run</th><th>found</th></tr>
+{{range .S.Strategies}}<tr{{if .Failed}} class="bad"{{end}}><td>{{.Name}}</td><td class="n">{{.Runs}}</td><td class="n">{{.Failures}}</td><td class="n">{{.Seconds}}</td><td class="n">{{.PerRun}}</td><td>{{.Found}}</td></tr>
+{{end}}</table>
+{{end}}
 <h2>Leak check: <span class="verdict {{if .S.Leak.OK}}pass{{else}}fail{{end}}">{{.S.Leak.Verdict}}</span></h2>
 <p class="muted">Least-squares slope of samples taken between runs, after a GC ({{.S.Leak.Samples}} samples).</p>
 <table>
@@ -109,6 +116,8 @@ figcaption { color: #555; font-size: .9em; }
 {{range $f := .S.Fails}}<h3>{{$f.N}}. {{$f.Scenario}}: {{$f.Kind}}</h3>
 <table>
 <tr><th>seed</th><td><code>{{$f.Seed}}</code></td></tr>
+{{with $f.Strategy}}<tr><th>strategy</th><td><code>{{.}}</code></td></tr>
+{{end}}
 <tr><th>artifact</th><td>{{if $f.Artifact}}<a href="{{$f.Artifact}}"><code>{{$f.Artifact}}</code></a>{{else}}—{{end}}</td></tr>
 <tr><th>repro</th><td>{{if $f.Repro}}<code>{{$f.Repro}}</code>{{else}}—{{end}}</td></tr>
 </table>

@@ -50,6 +50,20 @@ func markdown(r *Report) []byte {
 		}
 	}
 
+	if len(s.Strategies) > 0 {
+		p("\n## Strategies\n\n")
+		p("A swarm: each run drew its strategy from its seed (free: free-running under its fault plan; random, pct:D: serialized).\n\n")
+		p("| strategy | runs | failures | time | time/run | found |\n")
+		p("|---|--:|--:|--:|--:|---|\n")
+		for _, row := range s.Strategies {
+			fails := row.Failures
+			if row.Failed {
+				fails = "**" + fails + "**"
+			}
+			p("| %s | %s | %s | %s | %s | %s |\n", reportkit.MDCell(row.Name), row.Runs, fails, row.Seconds, row.PerRun, reportkit.MDCell(row.Found))
+		}
+	}
+
 	p("\n## Leak check: %s\n\n", s.Leak.Verdict)
 	p("Least-squares slope of samples taken between runs, after a GC (%d samples).\n\n", s.Leak.Samples)
 	p("| | slope | tolerance | |\n|---|--:|--:|---|\n")
@@ -69,7 +83,11 @@ func markdown(r *Report) []byte {
 		p("None.\n")
 	}
 	for i, f := range s.Fails {
-		p("%d. **%s**, %s, seed %s: %s\n", i+1, reportkit.MDInline(f.Scenario), reportkit.MDInline(f.Kind), f.Seed, reportkit.MDCode(f.Line))
+		strategy := ""
+		if f.Strategy != "" {
+			strategy = ", strategy " + reportkit.MDInline(f.Strategy)
+		}
+		p("%d. **%s**, %s, seed %s%s: %s\n", i+1, reportkit.MDInline(f.Scenario), reportkit.MDInline(f.Kind), f.Seed, strategy, reportkit.MDCode(f.Line))
 		if f.Artifact != "" {
 			p("   - artifact: %s\n", reportkit.MDCode(f.Artifact))
 		}

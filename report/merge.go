@@ -37,7 +37,9 @@ import (
 //  6. Leak: OK only if every shard's is; the slopes are the largest (worst)
 //     of the shards, the tolerances the smallest, Samples the sum, and the
 //     notes are kept, each prefixed by its shard.
-//  7. Passed: all passed. Elapsed: the largest. Started: the earliest.
+//  7. Strategies (a swarm's): recounted from the merged runs and failures
+//     (StrategiesOf), every strategy a shard listed kept.
+//  8. Passed: all passed. Elapsed: the largest. Started: the earliest.
 //     Tool and Machine: those of the first shard (the schema holds one
 //     machine).
 func Merge(rs ...*Report) (*Report, error) {
@@ -116,6 +118,11 @@ func Merge(rs ...*Report) (*Report, error) {
 		out.Runs = append(out.Runs, r.Runs...)
 		out.Failures = append(out.Failures, r.Failures...)
 		out.Runtime = append(out.Runtime, r.Runtime...)
+		for _, st := range r.Strategies {
+			if !slices.ContainsFunc(out.Strategies, func(o StrategyStats) bool { return o.Strategy == st.Strategy }) {
+				out.Strategies = append(out.Strategies, StrategyStats{Strategy: st.Strategy}) // counted below
+			}
+		}
 
 		for _, sc := range r.Scenarios {
 			j, ok := byName[sc.Name]
@@ -154,6 +161,9 @@ func Merge(rs ...*Report) (*Report, error) {
 		}
 	}
 	out.Leak.Note = strings.Join(notes, "; ")
+	if out.IsSwarm() {
+		out.Strategies = StrategiesOf(out)
+	}
 
 	byT := func(a, b float64) int { return cmp.Compare(a, b) }
 	slices.SortStableFunc(out.Runtime, func(a, b RuntimeSample) int { return byT(a.T, b.T) })

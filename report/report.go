@@ -32,8 +32,14 @@ type Report struct {
 	ChaosBuild bool   `json:"chaos_build"`
 	// Sched is the serialized mode's strategy ("random", "pct:3") when
 	// the runs ran one goroutine at a time under the seeded scheduler;
-	// empty when they ran under Go's.
+	// empty when they ran under Go's. "swarm" or "swarm:LIST" (e.g.
+	// "swarm:free,pct:2") is a swarm over strategies: each run drew its
+	// own from its seed (Run.Strategy), and Strategies sums them up.
 	Sched string `json:"sched,omitempty"`
+	// Strategies is a swarm's summary by strategy (StrategiesOf), every
+	// member of the swarm listed; empty otherwise, and in reports written
+	// before swarms.
+	Strategies []StrategyStats `json:"strategies,omitempty"`
 	// ScenarioSet and Scale are what the soak drew its runs from and at
 	// (the sequence of a seed depends on them, so shards must agree).
 	// Empty in reports written before they were recorded.
@@ -98,8 +104,12 @@ type Run struct {
 	Ops      int64   `json:"ops"`
 	// Steps is a serialized run's count of scheduling steps (Report.Sched);
 	// 0 otherwise, or when the run was cut before it ended.
-	Steps int64  `json:"steps,omitempty"`
-	Error string `json:"error,omitempty"`
+	Steps int64 `json:"steps,omitempty"`
+	// Strategy is, in a swarm, the strategy the run drew from its seed:
+	// FreeStrategy, "random" or "pct:D"; empty otherwise (see
+	// Report.RunStrategy).
+	Strategy string `json:"strategy,omitempty"`
+	Error    string `json:"error,omitempty"`
 }
 
 // RuntimeSample is the process's state at one moment, read after the
@@ -138,4 +148,6 @@ type Failure struct {
 	Artifact string `json:"artifact,omitempty"`
 	// Repro is the one-line command that replays the failure.
 	Repro string `json:"repro,omitempty"`
+	// Strategy is, in a swarm, the failed run's strategy (Run.Strategy).
+	Strategy string `json:"strategy,omitempty"`
 }

@@ -23,8 +23,10 @@ type summary struct {
 	Reasons  []string // why it failed; empty when it passed
 	Facts    []fact
 	Rows     []scenarioRow
-	Leak     leakView
-	Fails    []failureView
+	// Strategies is a swarm's table by strategy; empty otherwise.
+	Strategies []strategyRow
+	Leak       leakView
+	Fails      []failureView
 }
 
 // fact is one labelled line of the header table.
@@ -35,6 +37,12 @@ type scenarioRow struct {
 	Name, Runs, Failures, Ops, OpsPerSec string
 	P50, P95, P99, P999, Max             string
 	Failed                               bool
+}
+
+// strategyRow is one strategy's line of a swarm's table.
+type strategyRow struct {
+	Name, Runs, Failures, Seconds, PerRun, Found string
+	Failed                                       bool
 }
 
 // leakView is the leak verdict with one row per watched quantity.
@@ -56,6 +64,7 @@ type leakRow struct {
 type failureView struct {
 	N                    int // 1-based position in the list
 	Scenario, Kind, Seed string
+	Strategy             string // a swarm's: the failed run's strategy
 	Error                string // the whole message
 	Line                 string // its first line, cut short
 	Artifact, Repro      string
@@ -84,7 +93,10 @@ func summarize(r *Report) summary {
 	} else {
 		chaos += " (no failpoints in build)"
 	}
-	if r.Sched != "" {
+	switch {
+	case r.IsSwarm():
+		chaos += ", each run in a strategy drawn from its seed (" + r.Sched + ")"
+	case r.Sched != "":
 		chaos += ", serialized (" + r.Sched + ")"
 	}
 	shards := strings.Join(r.Shards, ", ")
@@ -123,6 +135,28 @@ func summarize(r *Report) summary {
 		})
 	}
 
+	if r.IsSwarm() {
+		for _, st := range StrategiesOf(r) {
+			row := strategyRow{Name: st.Strategy, Runs: fmt.Sprint(st.Runs), Failures: fmt.Sprint(st.Failures),
+				Seconds: reportkit.Elapsed(st.Seconds), PerRun: "—", Found: "—", Failed: st.Failures > 0}
+			if st.Runs > 0 {
+				row.PerRun = reportkit.Elapsed(st.Seconds / float64(st.Runs))
+			}
+			var found []string
+			for _, f := range st.Found {
+				x := f.Scenario + " " + f.Kind
+				if f.Count > 1 {
+					x += fmt.Sprintf(" ×%d", f.Count)
+				}
+				found = append(found, x)
+			}
+			if len(found) > 0 {
+				row.Found = strings.Join(found, ", ")
+			}
+			s.Strategies = append(s.Strategies, row)
+		}
+	}
+
 	lk := r.Leak
 	s.Leak = leakView{OK: lk.OK, Verdict: "OK", Samples: lk.Samples, Note: lk.Note}
 	judged := lk.GoroutineTolerance > 0 || lk.HeapTolerance > 0 // the soak sets tolerances only when it judged
@@ -145,6 +179,7 @@ func summarize(r *Report) summary {
 			Scenario: f.Scenario,
 			Kind:     f.Kind,
 			Seed:     fmtSeed(f.Seed),
+			Strategy: swarmStrategy(r, f),
 			Error:    f.Error,
 			Line:     reportkit.FirstLine(f.Error, 200),
 			Artifact: f.Artifact,
@@ -152,6 +187,14 @@ func summarize(r *Report) summary {
 		})
 	}
 	return s
+}
+
+// swarmStrategy is, in a swarm, the strategy of f's run; "" otherwise.
+func swarmStrategy(r *Report, f Failure) string {
+	if !r.IsSwarm() {
+		return ""
+	}
+	return r.FailureStrategy(f)
 }
 
 // leakLine is one row of the leak table. A slope is marked over when it
