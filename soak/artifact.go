@@ -55,6 +55,13 @@ type Artifact struct {
 	Repro      string            `json:"repro"`
 	Machine    report.Machine    `json:"machine"`
 	When       time.Time         `json:"when"`
+
+	// Swarm is the soak's swarm over strategies (Config.Sched "swarm" or
+	// "swarm:LIST") if it ran in one, and Strategy the strategy the run
+	// drew from its seed: Free (a free-running run: Sched is empty) or
+	// Sched.
+	Swarm    string `json:"swarm,omitempty"`
+	Strategy string `json:"strategy,omitempty"`
 }
 
 // fail records a failure of step st and writes its artifact directory
@@ -64,6 +71,9 @@ type Artifact struct {
 func (s *soak) fail(st Step, plan chaos.Plan, run *chaos.Run, res *sched.Result, kind string, err error, stacks string) report.Failure {
 	a := Artifact{Scenario: st.Scenario, Seed: st.Seed, K: st.K, SoakSeed: s.c.Seed, Scale: s.c.Scale,
 		Kind: kind, Error: err.Error(), Machine: Machine(), When: time.Now().UTC()}
+	if s.swarm != nil {
+		a.Swarm, a.Strategy = s.c.Sched, s.swarmStrategy(st)
+	}
 	if run != nil && s.c.Chaos {
 		a.Plan = &plan
 		a.Fired, a.NeverFired = run.Fired(), run.NeverFired()
@@ -76,12 +86,12 @@ func (s *soak) fail(st Step, plan chaos.Plan, run *chaos.Run, res *sched.Result,
 			err = fmt.Errorf("%w (and its schedule could not be encoded: %v)", err, serr)
 			a.Error, a.TraceHash = err.Error(), ""
 		}
-	} else if s.c.Sched != "" {
+	} else if st.strategy != "" {
 		// Cut while it ran: no schedule; the run's seed and strategy
 		// take the same steps again.
-		a.Sched = s.c.Sched
+		a.Sched = st.strategy
 	}
-	f := report.Failure{Scenario: st.Scenario, Seed: st.Seed, Kind: kind, Error: err.Error()}
+	f := report.Failure{Scenario: st.Scenario, Seed: st.Seed, Kind: kind, Error: err.Error(), Strategy: a.Strategy}
 	root := filepath.Join(os.TempDir(), "nimsync-artifacts")
 	if s.c.Out != "" {
 		root = filepath.Join(s.c.Out, "artifacts")

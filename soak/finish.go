@@ -39,6 +39,12 @@ func (s *soak) finish() *report.Report {
 		Failures:    s.failures,
 		Leak:        leakVerdict(s.leak),
 	}
+	for _, m := range s.swarm { // every member, those that drew no run too
+		r.Strategies = append(r.Strategies, report.StrategyStats{Strategy: m})
+	}
+	if s.swarm != nil {
+		r.Strategies = report.StrategiesOf(r)
+	}
 	for _, name := range s.order {
 		a := s.acc[name]
 		sc := report.Scenario{Name: name, Runs: a.runs, Failures: a.failures, Ops: a.ops, Seconds: a.seconds,

@@ -13,6 +13,7 @@ import (
 // a Pushgateway at the end of a batch run.
 type Metrics struct {
 	runs       *prometheus.CounterVec
+	strategies *prometheus.CounterVec
 	failures   *prometheus.CounterVec
 	ops        *prometheus.CounterVec
 	opsRate    *prometheus.GaugeVec
@@ -31,6 +32,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "nimsync_soak_runs_total",
 			Help: "Scenario runs finished, by scenario and result (pass or fail)."}, []string{"scenario", "result"}),
+		strategies: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "nimsync_soak_strategy_runs_total",
+			Help: "A swarm's runs finished, by the strategy each drew (free, random, pct:D) and result (pass or fail)."}, []string{"strategy", "result"}),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "nimsync_soak_failures_total",
 			Help: "Failures found, by scenario and kind (violation, panic, contract, stall)."}, []string{"scenario", "kind"}),
 		ops: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "nimsync_soak_ops_total",
@@ -47,7 +50,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		liveTasks:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "nimsync_live_tasks", Help: "Group tasks submitted and not finished (core.ReadStats)."}),
 		liveScopes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "nimsync_live_scopes", Help: "Scopes linked under a live parent (core.ReadStats)."}),
 	}
-	reg.MustRegister(m.runs, m.failures, m.ops, m.opsRate, m.latency, m.goroutines, m.heap, m.gcPause,
+	reg.MustRegister(m.runs, m.strategies, m.failures, m.ops, m.opsRate, m.latency, m.goroutines, m.heap, m.gcPause,
 		m.elapsed, m.parked, m.liveTasks, m.liveScopes)
 	return m
 }
@@ -59,6 +62,14 @@ func (m *Metrics) run(scenario string, ops int64, failed bool) {
 	}
 	m.runs.WithLabelValues(scenario, result).Inc()
 	m.ops.WithLabelValues(scenario).Add(float64(ops))
+}
+
+func (m *Metrics) strategyRun(strategy string, failed bool) {
+	result := "pass"
+	if failed {
+		result = "fail"
+	}
+	m.strategies.WithLabelValues(strategy, result).Inc()
 }
 
 func (m *Metrics) failure(scenario, kind string) { m.failures.WithLabelValues(scenario, kind).Inc() }

@@ -21,7 +21,7 @@ import (
 // starts.
 type soak struct {
 	c        Config
-	strat    sched.Strategy // Config.Sched parsed; zero without it
+	swarm    []string // a swarm's members (ParseSwarm); nil otherwise
 	names    []string
 	byName   map[string]scenarios.Scenario
 	started  time.Time
@@ -92,8 +92,8 @@ func newSoak(c Config) *soak {
 			s.byName[sc.Name] = sc
 		}
 	}
-	if c.Sched != "" {
-		s.strat, _ = sched.ParseStrategy(c.Sched) // checked by defaults
+	if IsSwarm(c.Sched) {
+		s.swarm, _, _ = ParseSwarm(c.Sched) // checked by defaults
 	}
 	runtime.ReadMemStats(&s.lastMem)
 	return s
@@ -138,10 +138,23 @@ func (s *soak) loop(ctx context.Context) error {
 		if s.c.Replay != nil {
 			st = Step{K: k, Scenario: s.c.Replay.Scenario, Seed: s.c.Replay.Seed}
 		}
+		st.strategy = s.strategyOf(st.Seed)
 		if err := s.runOne(ctx, runCtx, st); err != nil {
 			return err
 		}
 	}
+}
+
+// strategyOf is how the run of seed runs: "" free-running, else its
+// serialized strategy, Config.Sched's or, in a swarm, drawn from seed.
+func (s *soak) strategyOf(seed uint64) string {
+	if s.swarm == nil {
+		return s.c.Sched
+	}
+	if d := SwarmDraw(seed, s.swarm); d != Free {
+		return d
+	}
+	return ""
 }
 
 // runOne runs one step under its fault plan and records the result. The
@@ -157,7 +170,7 @@ func (s *soak) runOne(ctx, runCtx context.Context, st Step) error {
 	}
 	var plan chaos.Plan
 	var run *chaos.Run
-	if s.c.Chaos || s.c.Sched != "" {
+	if s.c.Chaos || st.strategy != "" {
 		plan = chaos.Plan{Seed: st.Seed} // a serialized run without chaos: no fault
 		if s.c.Chaos {
 			plan = chaos.NewPlan(st.Seed)
@@ -213,7 +226,7 @@ func (s *soak) runOne(ctx, runCtx context.Context, st Step) error {
 				done <- &scenarios.PanicError{Scenario: st.Scenario, Value: v, Stack: stack(false)}
 			}
 		}()
-		if s.c.Sched != "" {
+		if st.strategy != "" {
 			done <- s.serialRun(runCtx, run, st, sc, cfg, cur)
 			return
 		}
@@ -347,13 +360,29 @@ func (s *soak) recordRun(st Step, errMsg string, elapsed time.Duration) {
 	a.ops += ops
 	a.seconds += elapsed.Seconds()
 	s.runs = append(s.runs, report.Run{Scenario: st.Scenario, Seed: st.Seed, Shard: s.shardName(),
-		Start: time.Since(s.started).Seconds() - elapsed.Seconds(), Seconds: elapsed.Seconds(), Ops: ops, Steps: steps, Error: errMsg})
+		Start: time.Since(s.started).Seconds() - elapsed.Seconds(), Seconds: elapsed.Seconds(), Ops: ops, Steps: steps,
+		Strategy: s.swarmStrategy(st), Error: errMsg})
 	if s.c.Metrics != nil {
 		s.c.Metrics.run(st.Scenario, ops, errMsg != "")
+		if s.swarm != nil {
+			s.c.Metrics.strategyRun(s.swarmStrategy(st), errMsg != "")
+		}
 	}
 }
 
 func (s *soak) shardName() string { return s.shard }
+
+// swarmStrategy is, in a swarm, the strategy st drew (Free for a
+// free-running run); "" otherwise.
+func (s *soak) swarmStrategy(st Step) string {
+	switch {
+	case s.swarm == nil:
+		return ""
+	case st.strategy == "":
+		return Free
+	}
+	return st.strategy
+}
 
 func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(1, int64(time.Minute), 3) }
 

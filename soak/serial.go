@@ -134,7 +134,11 @@ func (s *soak) serialRun(ctx context.Context, run *chaos.Run, st Step, sc scenar
 	if s.c.Schedule != nil {
 		res = run.ReplaySerial(s.c.Schedule, opts, body)
 	} else {
-		res = run.Serialize(st.Seed, s.strat, opts, body)
+		strat, perr := sched.ParseStrategy(st.strategy) // checked by defaults, or drawn from ParseSwarm's
+		if perr != nil {
+			return fmt.Errorf("soak: %w", perr)
+		}
+		res = run.Serialize(st.Seed, strat, opts, body)
 	}
 	cur.serial = res
 	switch f := res.Failure; {

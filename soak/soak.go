@@ -65,6 +65,13 @@ type Config struct {
 	// but not Chaos: without it the runs have no fault plan. Serialized
 	// runs are one to two orders of magnitude slower than free-running
 	// ones: use small scales (0.01 to 0.1).
+	//
+	// Sched "swarm" or "swarm:LIST" (ParseSwarm) is a swarm over
+	// strategies: each run draws its own from its seed (SwarmDraw) among
+	// the members, Free (free-running, under the run's fault plan: it
+	// needs Chaos) and the serialized strategies (under the fault plan
+	// if Chaos). The run's report entry, failure and artifact record the
+	// strategy it drew.
 	Sched string
 	// Schedule, if set, is replayed by every run instead of a strategy's
 	// choices (Repro of a serialized run's artifact); it implies Sched.
@@ -117,6 +124,9 @@ type Step struct {
 	K        int    // index in the sequence
 	Scenario string // scenario name
 	Seed     uint64 // the run's seed: scenario shape and fault plan
+	// strategy is how the run runs, set by the soak: "" free-running,
+	// else a serialized strategy (Config.Sched's, or a swarm's draw).
+	strategy string
 }
 
 // Sequence returns the runs k in [from, to) of the sequence of seed over
@@ -170,7 +180,19 @@ func (c *Config) defaults() error {
 	if c.Schedule != nil {
 		c.Sched = c.Schedule.Strategy
 	}
-	if c.Sched != "" {
+	if IsSwarm(c.Sched) {
+		members, canonical, err := ParseSwarm(c.Sched)
+		if err != nil {
+			return fmt.Errorf("soak: %w", err)
+		}
+		if slices.Contains(members, Free) && !c.Chaos {
+			return fmt.Errorf("soak: swarm %q draws free-running runs, which run under their fault plan: it needs Chaos (or leave %s out)", c.Sched, Free)
+		}
+		if !chaos.Available() {
+			return fmt.Errorf("soak: a swarm over strategies (%q) needs a failpoint build: %w", c.Sched, chaos.ErrNoFailpoints)
+		}
+		c.Sched = canonical
+	} else if c.Sched != "" {
 		st, err := sched.ParseStrategy(c.Sched)
 		if err != nil {
 			return fmt.Errorf("soak: %w", err)

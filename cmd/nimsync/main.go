@@ -4,8 +4,8 @@
 // Usage:
 //
 //	nimsync list
-//	nimsync run SCENARIO [--seed N] [--scale S] [--chaos]
-//	nimsync soak [--duration D] [--runs N] [--seed N] [--scenarios a,b] [--chaos=swarm|off] [--out DIR] [--metrics-addr HOST:PORT] [--shard i/n] ...
+//	nimsync run SCENARIO [--seed N] [--scale S] [--chaos] [--sched random|pct:D|swarm|swarm:LIST]
+//	nimsync soak [--duration D] [--runs N] [--seed N] [--scenarios a,b] [--chaos=swarm|off] [--sched random|pct:D|swarm|swarm:LIST] [--out DIR] [--metrics-addr HOST:PORT] [--shard i/n] ...
 //	nimsync repro ARTIFACT [--runs N]   or   nimsync repro --scenario X --seed N
 //	nimsync report merge --out DIR DIR...
 //	nimsync report compare [--alpha A] BASE CUR

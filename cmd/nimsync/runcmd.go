@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/nimsync/nimsync/chaos"
@@ -21,7 +23,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	scale := fs.Float64("scale", 1, "scenario size multiplier (1: full size)")
 	withChaos := fs.Bool("chaos", false, "run under the swarm fault plan of the seed (needs scripts/nimsync)")
 	stall := fs.Duration("stall", 30*time.Second, "fail when the run makes no progress for this long")
-	strategy := fs.String("sched", "", "run serialized, one goroutine at a time under the seeded scheduler with this strategy\n(random, or pct:D with D >= 1), so a failure replays exactly; needs scripts/nimsync; 10-100x slower:\nuse a small --scale (0.01)")
+	strategy := fs.String("sched", "", "run serialized, one goroutine at a time under the seeded scheduler with this strategy\n(random, or pct:D with D >= 1), so a failure replays exactly; needs scripts/nimsync; 10-100x slower:\nuse a small --scale (0.01). swarm or swarm:LIST: in the strategy the seed draws, as in a soak\n(free needs --chaos)")
 	out := fs.String("out", "", "directory for the report and any artifact (default: none; artifacts go to the temporary directory)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nimsync run SCENARIO [flags]\n\nRuns one scenario once and checks its invariants.\n\nFlags:")
@@ -44,7 +46,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if *withChaos && !chaos.Available() {
 		return exitUsage, usagef("--chaos needs a failpoint build: run through scripts/nimsync")
 	}
-	strat, err := schedFlag(*strategy)
+	strat, err := schedFlag(*strategy, *withChaos, "add --chaos")
 	if err != nil {
 		return exitUsage, err
 	}
@@ -59,7 +61,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if strat != "" {
 		rerun += " --sched " + strat
 	}
-	fmt.Fprintf(stderr, "run %s: seed %d; rerun: %s\n", sc.Name, s, rerun)
+	drawn := ""
+	if soak.IsSwarm(strat) {
+		members, _, _ := soak.ParseSwarm(strat)
+		drawn = " (the swarm draws " + soak.SwarmDraw(s, members) + ")"
+	}
+	fmt.Fprintf(stderr, "run %s: seed %d%s; rerun: %s\n", sc.Name, s, drawn, rerun)
 	ctx, stop := signalContext()
 	defer stop()
 	rep, err := soak.Run(ctx, soak.Config{
@@ -79,7 +86,7 @@ func cmdRepro(args []string, stdout, stderr io.Writer) (int, error) {
 	scale := fs.Float64("scale", 1, "scenario size with --seed")
 	withChaos := fs.Bool("chaos", false, "with --seed: under the seed's swarm fault plan")
 	stall := fs.Duration("stall", 30*time.Second, "count a replay as a stall after this long without progress")
-	strategy := fs.String("sched", "", "with --seed: serialized, under the seeded scheduler with this strategy (random, pct:D)")
+	strategy := fs.String("sched", "", "with --seed: serialized, under the seeded scheduler with this strategy (random, pct:D),\nor in the strategy the seed draws in the swarm (swarm, swarm:LIST; free needs --chaos)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nimsync repro ARTIFACT [--runs N]\n       nimsync repro --scenario X --seed N [--scale S] [--chaos] [--sched STRATEGY] [--runs N]\n\nReplays a failure and reports how often it reproduces. A free-running failure\nreplays its fault plan and the scenario's shape, not the interleaving (Go's\nscheduler is not seeded). A serialized one (soak or run with --sched) replays its\nschedule step by step: each replay must take the recorded steps to the recorded\nfailure, and one that does not stops at the first step that differs and says so.\nExits 1 if it reproduced at least once, 0 if never (and 3 if a serialized\nreplay diverged).\n\nFlags:")
 		fs.PrintDefaults()
@@ -106,8 +113,17 @@ func cmdRepro(args []string, stdout, stderr io.Writer) (int, error) {
 			p := chaos.NewPlan(seed.v)
 			a.Plan = &p
 		}
-		if a.Sched, err = schedFlag(*strategy); err != nil {
+		if a.Sched, err = schedFlag(*strategy, *withChaos, "add --chaos"); err != nil {
 			return exitUsage, err
+		}
+		if soak.IsSwarm(a.Sched) {
+			// The run of the seed in the swarm: in the strategy it draws.
+			members, _, _ := soak.ParseSwarm(a.Sched)
+			a.Swarm, a.Strategy = a.Sched, soak.SwarmDraw(seed.v, members)
+			a.Sched = a.Strategy
+			if a.Sched == soak.Free {
+				a.Sched = ""
+			}
 		}
 	default:
 		return exitUsage, usagef("repro takes an artifact directory, or --scenario and --seed")
@@ -119,11 +135,14 @@ func cmdRepro(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitUsage, usagef("the failure ran serialized: replay it through scripts/nimsync, which builds with failpoints")
 	}
 	mode := ""
+	if a.Swarm != "" {
+		mode = fmt.Sprintf(", drawn by the swarm %s: %s", a.Swarm, a.Strategy)
+	}
 	switch {
 	case a.Schedule != nil:
-		mode = fmt.Sprintf(", serialized: its schedule of %d steps (%s)", len(a.Schedule.Decisions), a.Sched)
+		mode += fmt.Sprintf(", serialized: its schedule of %d steps (%s)", len(a.Schedule.Decisions), a.Sched)
 	case a.Sched != "":
-		mode = ", serialized (" + a.Sched + ")"
+		mode += ", serialized (" + a.Sched + ")"
 	}
 	fmt.Fprintf(stderr, "repro %s seed %d (scale %g, plan: %v%s), %d runs\n", a.Scenario, a.Seed, a.Scale, a.Plan != nil, mode, *runs)
 	ctx, stop := signalContext()
@@ -169,18 +188,39 @@ func cmdRepro(args []string, stdout, stderr io.Writer) (int, error) {
 	return exitOK, nil
 }
 
-// schedFlag checks a --sched value: "" (Go's scheduler), random or pct:D.
-// The serialized mode needs a failpoint build.
-func schedFlag(v string) (string, error) {
+// schedFlag checks a --sched value: "" (Go's scheduler), random, pct:D, or
+// a swarm over strategies (swarm, swarm:LIST; soak.ParseSwarm), which it
+// returns in its canonical spelling. A swarm that draws free-running runs
+// needs fault plans (chaosOn; noChaos says how they are switched on); the
+// serialized mode and the swarm need a failpoint build.
+func schedFlag(v string, chaosOn bool, noChaos string) (string, error) {
 	if v == "" {
 		return "", nil
+	}
+	if soak.IsSwarm(v) {
+		members, canonical, err := soak.ParseSwarm(v)
+		if err != nil {
+			return "", usagef("bad --sched: %v", err)
+		}
+		if slices.Contains(members, soak.Free) && !chaosOn {
+			others := slices.DeleteFunc(slices.Clone(members), func(m string) bool { return m == soak.Free })
+			alt := "--sched swarm:random,pct:1,pct:2,pct:3"
+			if len(others) > 0 {
+				alt = "--sched swarm:" + strings.Join(others, ",")
+			}
+			return "", usagef("--sched %s draws free-running runs, which run under their fault plan: %s, or leave free out (%s)", v, noChaos, alt)
+		}
+		if !chaos.Available() {
+			return "", usagef("--sched %s needs a failpoint build: run through scripts/nimsync", v)
+		}
+		return canonical, nil
 	}
 	st, err := sched.ParseStrategy(v)
 	if err != nil {
 		return "", usagef("bad --sched: %v", err)
 	}
 	if st.Exhaustive() {
-		return "", usagef("bad --sched %q: a run takes random or pct:D (dfs:K is a step of the bounded exhaustive search, not a strategy for one run)", v)
+		return "", usagef("bad --sched %q: a run takes random, pct:D or swarm (dfs:K is a step of the bounded exhaustive search, not a strategy for one run)", v)
 	}
 	if !chaos.Available() {
 		return "", usagef("--sched needs a failpoint build: run through scripts/nimsync")

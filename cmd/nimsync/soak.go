@@ -42,7 +42,7 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 		stall       = fs.Duration("stall", 30*time.Second, "fail when a run makes no progress for this long")
 		grace       = fs.Duration("grace", 30*time.Second, "cut a run still going this long after --duration ends, as a failure (overrun)")
 		sample      = fs.Duration("sample", time.Second, "sampling interval for throughput, latency and runtime metrics")
-		strategy    = fs.String("sched", "", "run each run serialized, one goroutine at a time under the seeded scheduler with this\nstrategy (random, or pct:D with D >= 1), so a failure replays exactly; needs scripts/nimsync;\nruns are 10-100x slower: the default scale is then 0.01")
+		strategy    = fs.String("sched", "", "run each run serialized, one goroutine at a time under the seeded scheduler with this\nstrategy (random, or pct:D with D >= 1), so a failure replays exactly; needs scripts/nimsync;\nruns are 10-100x slower: the default scale is then 0.01. swarm: each run draws its own\nstrategy from its seed among free (free-running under its fault plan), random, pct:1, pct:2\nand pct:3; swarm:LIST draws among LIST (comma-separated, e.g. swarm:free,random,pct:2)")
 	)
 	fs.Var(&seed, "seed", "the soak's seed (default: from the clock)")
 	fs.Usage = func() {
@@ -73,7 +73,7 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 	default:
 		return exitUsage, usagef("bad --chaos %q: want swarm or off", *chaosMode)
 	}
-	if c.Sched, err = schedFlag(*strategy); err != nil {
+	if c.Sched, err = schedFlag(*strategy, c.Chaos, "drop --chaos=off"); err != nil {
 		return exitUsage, err
 	}
 	if c.Scale == 0 {
@@ -109,7 +109,10 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	c.Progress, c.Terminal = stderr, isTerminal(stderr)
 	mode := *chaosMode
-	if c.Sched != "" {
+	switch {
+	case soak.IsSwarm(c.Sched):
+		mode += ", each run in a strategy its seed draws (--sched " + c.Sched + ")"
+	case c.Sched != "":
 		mode += ", serialized (" + c.Sched + ")"
 	}
 	fmt.Fprintf(stderr, "soak: seed %d, shard %d/%d, chaos %s, scenarios %v; rerun: scripts/nimsync soak --seed %d%s\n",
@@ -147,7 +150,24 @@ func summarize(rep *report.Report, err error, out string, stdout io.Writer) (int
 	}
 	fmt.Fprintf(stdout, "%s: %d runs, %d operations in %.1fs, %d failures; leak check: %s\n",
 		verdict, len(rep.Runs), ops, rep.Elapsed, len(rep.Failures), leakWord(rep.Leak))
-	if rep.Sched != "" {
+	if rep.IsSwarm() {
+		fmt.Fprintf(stdout, "swarm (%s), by strategy:\n", rep.Sched)
+		for _, st := range report.StrategiesOf(rep) {
+			per := 0.0
+			if st.Runs > 0 {
+				per = st.Seconds / float64(st.Runs)
+			}
+			fmt.Fprintf(stdout, "  %-7s %4d runs, %d failed, %.1fs (%.2fs a run)", st.Strategy, st.Runs, st.Failures, st.Seconds, per)
+			for i, f := range st.Found {
+				sep := ", "
+				if i == 0 {
+					sep = "; found: "
+				}
+				fmt.Fprintf(stdout, "%s%s %s x%d", sep, f.Scenario, f.Kind, f.Count)
+			}
+			fmt.Fprintln(stdout)
+		}
+	} else if rep.Sched != "" {
 		var steps int64
 		var secs float64
 		for _, r := range rep.Runs {
@@ -160,7 +180,11 @@ func summarize(rep *report.Report, err error, out string, stdout io.Writer) (int
 		}
 	}
 	for _, f := range rep.Failures {
-		fmt.Fprintf(stdout, "  %s %s (seed %d): %s\n", f.Kind, f.Scenario, f.Seed, firstLine(f.Error))
+		strategy := ""
+		if f.Strategy != "" {
+			strategy = ", " + f.Strategy
+		}
+		fmt.Fprintf(stdout, "  %s %s (seed %d%s): %s\n", f.Kind, f.Scenario, f.Seed, strategy, firstLine(f.Error))
 		if f.Repro != "" {
 			fmt.Fprintf(stdout, "    repro: %s\n", f.Repro)
 		}
