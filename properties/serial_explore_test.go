@@ -11,7 +11,6 @@ package properties_test
 import (
 	"fmt"
 	"os"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,57 +18,15 @@ import (
 
 	"github.com/nimsync/nimsync/chaos"
 	"github.com/nimsync/nimsync/core"
-	"github.com/nimsync/nimsync/internal/chantest"
 	"github.com/nimsync/nimsync/sched"
 	"github.com/stretchr/testify/require"
 )
 
-// exhaustiveConfig is a small configuration of a serialized property.
-type exhaustiveConfig struct {
-	name string
-	c    serialEpisode
-}
-
-// exhaustiveChanConfigs are property 8's small configurations, cheapest
-// search first: a cancellation racing a parked receive, a Close with values
-// buffered, two senders racing into one receiver, a batch sent to receivers
-// that may all be parked, a Close racing the second sender's Send, one
-// sender feeding two receivers.
-var exhaustiveChanConfigs = []exhaustiveConfig{
-	{"a cancel racing a parked receive: SPSC, capacity 1", serialCase{Flavor: flavorIndex(chantest.SPSC), Cap: 1, Senders: 1, Receivers: 1, PerSender: 1, CancelAt: 1}},
-	{"values buffered at Close: SPMC, capacity 2", serialCase{Flavor: flavorIndex(chantest.SPMC), Cap: 2, Senders: 1, Receivers: 1, PerSender: 2, CloseEarly: true}},
-	{"two senders, one receiver: MPSC, capacity 1", serialCase{Flavor: flavorIndex(chantest.MPSC), Cap: 1, Senders: 2, Receivers: 1, PerSender: 1}},
-	{"two senders, one receiver: MPMC, capacity 1", serialCase{Flavor: flavorIndex(chantest.MPMC), Cap: 1, Senders: 2, Receivers: 1, PerSender: 1}},
-	{"a batch of two to two receivers of one value each: SPMC, capacity 2", serialCase{Flavor: flavorIndex(chantest.SPMC), Cap: 2, Senders: 1, Receivers: 2, PerSender: 2, Mode: modeBatch, Quota: 1}},
-	{"Close racing a Send: MPSC, capacity 1", serialCase{Flavor: flavorIndex(chantest.MPSC), Cap: 1, Senders: 2, Receivers: 1, PerSender: 1, CloseEarly: true}},
-	{"one sender, two receivers: SPMC, capacity 1", serialCase{Flavor: flavorIndex(chantest.SPMC), Cap: 1, Senders: 1, Receivers: 2, PerSender: 1}},
-}
-
-// exhaustiveGroupConfigs are small configurations of properties 9 and 13,
-// each two tasks or fewer: failures, a panic, a Goexit, cancellations (of
-// the group or its parent) racing tasks and Wait, the only slot of a limit
-// held, a short GoRange, a spawning task, a ResultGroup's Go beside a
-// TryGo, and Run's body failing beside a task.
-var exhaustiveGroupConfigs = []exhaustiveConfig{
-	{"a task failing while another spawns one: Group", serialGroupCase{Tasks: []groupTask{{Outcome: outErr}, {Spawn: true}}}},
-	{"a cancel racing a task and Wait: Group", serialGroupCase{Tasks: []groupTask{{Yields: 1}}, CancelAt: 1}},
-	{"a TryGo beside a task holding the only slot: Group, limit 1", serialGroupCase{Limit: 1, Tasks: []groupTask{{Yields: 1}, {Via: 1}}}},
-	{"two tasks failing: Group", serialGroupCase{Tasks: []groupTask{{Outcome: outErr, Yields: 1}, {Outcome: outErr}}}},
-	{"a task failing beside another: Group, all errors", serialGroupCase{AllErrors: true, Tasks: []groupTask{{Outcome: outErr}, {Yields: 1}}}},
-	{"a task panicking: Group", serialGroupCase{Tasks: []groupTask{{Outcome: outPanic}, {Yields: 1}}}},
-	{"a task calling Goexit beside one waiting for the cancellation: Group", serialGroupCase{Tasks: []groupTask{{Outcome: outGoexit, Yields: 1}, {Outcome: outWaitCancel}}}},
-	{"a TryGo after a failure: Group", serialGroupCase{Tasks: []groupTask{{Outcome: outErr}, {Via: 1, Yields: 1}}}},
-	{"a Go blocked on the only slot when the group is cancelled: Group, limit 1", serialGroupCase{Limit: 1, Tasks: []groupTask{{Yields: 3}, {}}, CancelAt: 1}},
-	{"a GoRange of two whose first item fails: Group, limit 1", serialGroupCase{Limit: 1, Tasks: []groupTask{{Via: 2, RangeN: 2, Outcome: outErr}}}},
-	{"a cancel of the group's parent racing its task: Group", serialGroupCase{Tasks: []groupTask{{Yields: 2}}, CancelAt: 1, CancelParent: true}},
-	{"a task spawning one, Wait twice: Group", serialGroupCase{Tasks: []groupTask{{Spawn: true, Yields: 1}}}},
-	{"Go beside a TryGo under a limit of one: ResultGroup", serialResultCase{Limit: 1, Tasks: []resultTask{{Yields: 1}, {TryGo: true}}}},
-	{"the body failing beside a task: Run", serialResultCase{Run: true, BodyFails: true, Tasks: []resultTask{{Yields: 1}}}},
-}
-
 // exploreEpisode runs c under every schedule with at most k preemptions,
-// at most most schedules, stopping at the first its property fails.
-func exploreEpisode(r *chaos.Run, c serialEpisode, k, most int) *sched.Exploration {
+// at most most schedules, stopping at the first its property fails, and
+// returns what the search found with the failing run's verdict ("" if
+// none failed).
+func exploreEpisode(r *chaos.Run, c serialEpisode, k, most int) (*sched.Exploration, string) {
 	opts, mk := c.program()
 	var verdict func(*sched.Result) string
 	main := func(g *sched.G) {
@@ -77,17 +34,12 @@ func exploreEpisode(r *chaos.Run, c serialEpisode, k, most int) *sched.Explorati
 		m, verdict = mk()
 		m(g)
 	}
-	return r.Explore(sched.ExploreOptions{Options: opts, Preemptions: k, MaxSchedules: most,
+	e := r.Explore(sched.ExploreOptions{Options: opts, Preemptions: k, MaxSchedules: most,
 		Failed: func(res *sched.Result) bool { return verdict(res) != "" }}, main)
-}
-
-func flavorIndex(f chantest.Flavor) int {
-	for i, g := range chantest.Flavors {
-		if g == f {
-			return i
-		}
+	if e.Failure == nil {
+		return e, ""
 	}
-	panic(fmt.Sprintf("no flavor %v", f))
+	return e, verdict(e.Failure) // the last run's verdict: the search stopped at it
 }
 
 // exhaustiveBound returns the preemption bound k (NIMSYNC_EXPLORE_K,
@@ -109,25 +61,44 @@ func exhaustiveBound(t *testing.T) (k, most int) {
 
 // TestExhaustive: every schedule with at most k preemptions of each small
 // configuration keeps its property's rules (property 8's exactly-once,
-// FIFO, errors, Len; property 9's and 13's calls, Wait and results; no
-// deadlock or livelock). A configuration whose search reaches the schedule
-// bound before it is complete says so and passes: it proved less, and says
-// how much.
+// FIFO, errors, Len; property 9's and 13's calls, Wait and results;
+// property 10's linearizable history; property 11's contract report;
+// property 12's scope model; no deadlock or livelock). A configuration
+// whose search reaches the schedule bound before it is complete says so
+// and passes: it proved less, and says how much. The test ends with a
+// table of what each search proved.
 func TestExhaustive(t *testing.T) {
 	if !chaosBuild {
 		t.Skipf("the bounded exhaustive search needs the chaos build: scripts/chaos-test -run '^%s$'", t.Name())
 	}
 	k, most := exhaustiveBound(t)
-	r, err := chaos.Start(chaos.Plan{Seed: 1}) // no fault: the schedules are the search's alone
-	require.NoError(t, err)
-	defer r.Stop()
-	for _, cfg := range append(exhaustiveChanConfigs[:len(exhaustiveChanConfigs):len(exhaustiveChanConfigs)], exhaustiveGroupConfigs...) {
+	var rows []string
+	complete, schedules, all := 0, 0, time.Now()
+	for _, cfg := range exhaustiveConfigs() {
 		t.Run(cfg.name, func(t *testing.T) {
+			require.Equal(t, cfg.c.String(), normalized(cfg.c).String(), "a configuration is the case that runs (its norm keeps it)")
+			r, err := chaos.Start(cfg.plan(nil)) // no fault but the configuration's: the schedules are the search's
+			require.NoError(t, err)
+			defer r.Stop()
 			start := time.Now()
-			e := exploreEpisode(r, cfg.c, k, most)
+			e, why := exploreEpisode(r, cfg.c, k, most)
 			el := time.Since(start)
 			t.Logf("%s: %v (%v, %.0f schedules/s, %.0f steps/s, at most %d steps in one)", cfg.name, e, el.Round(time.Millisecond),
 				float64(e.Schedules)/el.Seconds(), float64(e.Steps)/el.Seconds(), e.MostSteps)
+			proved := fmt.Sprintf("complete at k = %d", k)
+			switch {
+			case e.Failure != nil:
+				proved = fmt.Sprintf("**failed** (%d preemptions)", e.FailurePreemptions)
+			case e.Nondeterministic != "":
+				proved = "**not deterministic**"
+			case !e.Complete:
+				proved = fmt.Sprintf("schedule bound reached at k = %d", k)
+			default:
+				complete++
+			}
+			schedules += e.Schedules
+			rows = append(rows, fmt.Sprintf("| %s | %s | %s | %d | %d | %.2f | %.0f | %.0f |", cfg.name, cfg.c.test(), proved, e.Schedules, e.MostSteps,
+				el.Seconds(), float64(e.Schedules)/el.Seconds(), float64(e.Steps)/el.Seconds()))
 			require.Empty(t, e.Nondeterministic, "the episode must be a function of its decisions")
 			if e.Failure != nil {
 				a := e.Failure.Artifact()
@@ -138,38 +109,54 @@ func TestExhaustive(t *testing.T) {
 				_, err = f.Write(js)
 				require.NoError(t, err)
 				require.NoError(t, f.Close())
-				t.Fatalf("%s: a schedule with %d preemptions breaks its property: %v; its schedule: %s (case %v)", cfg.name, e.FailurePreemptions, e.Failure.Failure, f.Name(), cfg.c)
+				t.Fatalf("%s: a schedule with %d preemptions breaks its property: %s; its schedule: %s (case %v)", cfg.name, e.FailurePreemptions, why, f.Name(), cfg.c)
 			}
 		})
 	}
+	t.Logf("bounded exhaustive search, k ≤ %d, at most %d schedules each: %d of %d configurations complete without a failure, %d schedules in %v\n"+
+		"| configuration | property | proved | schedules | longest (steps) | seconds | schedules/s | steps/s |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n%s",
+		k, most, complete, len(rows), schedules, time.Since(all).Round(time.Millisecond), strings.Join(rows, "\n"))
 }
 
-// exhaustiveConfigsFor returns the small configurations the search runs
-// against planted bug b: the channel ones for a bug property 8 or 10
-// catches, the group ones for a bug property 9 or 13 catches, none for
-// the others (the contract's and the scope tree's, whose properties have
-// no small configuration here yet).
-func exhaustiveConfigsFor(gen any) []exhaustiveConfig {
-	is := func(f any) bool { return reflect.ValueOf(gen).Pointer() == reflect.ValueOf(f).Pointer() }
-	switch {
-	case is(genSerialCase), is(genSerialLinCase):
-		return exhaustiveChanConfigs
-	case is(genSerialGroupCase), is(genSerialResultCase):
-		return exhaustiveGroupConfigs
+// normalized returns c as its property runs it (its norm), with c's
+// strategy and seed, which the search does not use.
+func normalized(c serialEpisode) serialEpisode {
+	switch c := c.(type) {
+	case serialCase:
+		n := c.norm()
+		n.Strategy = c.Strategy
+		return n
+	case serialGroupCase:
+		n := c.norm()
+		n.Strategy = c.Strategy
+		return n
+	case serialResultCase:
+		n := c.norm()
+		n.Strategy = c.Strategy
+		return n
+	case serialLinCase:
+		n := c.norm()
+		n.Strategy = c.Strategy
+		return n
+	case serialContractCase:
+		n := c.norm()
+		n.Strategy = c.Strategy
+		return n
+	case serialScopeCase:
+		n := c.norm()
+		n.Strategy = c.Strategy
+		return n
 	}
-	return nil
+	panic(fmt.Sprintf("no norm for %T", c))
 }
 
 // exhaustiveMissed are the planted bugs whose property has small
 // configurations that no search of them, with k = 1, breaks: each needs a
 // shape the configurations do not have. range-rest-waits-for-slot needs a
 // GoRange long enough to be split into chunks, one of whose rest runs
-// after a failed item (40 items in property 9); trysend-full-on-stale-tail
-// needs TrySends on a full ring read against a model of the buffer, which
-// property 10 (linearizability) has and no small configuration here does.
+// after a failed item (40 items in property 9).
 var exhaustiveMissed = map[string]bool{
-	"bug/range-rest-waits-for-slot":  true,
-	"bug/trysend-full-on-stale-tail": true,
+	"bug/range-rest-waits-for-slot": true,
 }
 
 // TestExhaustiveCatchesPlanted: with a planted bug on, the bounded search of
@@ -195,19 +182,20 @@ func TestExhaustiveCatchesPlanted(t *testing.T) {
 		}
 		searched++
 		t.Run(strings.TrimPrefix(b.bug, "bug/"), func(t *testing.T) {
-			r, err := chaos.Start(chaos.Plan{Seed: 1, Bugs: map[string]chaos.Action{b.bug: {Kind: chaos.Decide, Prob: b.prob}}})
-			require.NoError(t, err)
-			defer r.Stop()
 			before := core.ReadStats()
 			defer notePlantedSkew(t, before)
 			row := fmt.Sprintf("| `%s` | not found with k ≤ %d | %%d | |", b.bug, k)
 			total, hit := 0, false
 			for _, cfg := range cfgs {
-				e := exploreEpisode(r, cfg.c, k, most)
+				r, err := chaos.Start(cfg.plan(map[string]chaos.Action{b.bug: {Kind: chaos.Decide, Prob: b.prob}}))
+				require.NoError(t, err)
+				e, _ := exploreEpisode(r, cfg.c, k, most)
 				total += e.Schedules
 				if e.Failure == nil {
+					r.Stop()
 					continue
 				}
+				defer r.Stop()
 				// The failing schedule replays to a failure, step for step.
 				opts, mk := cfg.c.program()
 				main, verdict := mk()
