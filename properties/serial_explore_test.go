@@ -4,9 +4,11 @@ package properties_test
 
 // Bounded exhaustive search of small configurations of the serialized
 // properties (issue 15): each runs under every schedule with at most k
-// preemptions (sched.Explore, after CHESS), with no fault plan, checked by
-// its property's own verdict, and the test states what it proved, or the
-// failing schedule, which replays.
+// preemptions (sched.Explore, after CHESS), with no fault plan (but the
+// scope configurations' sleeps, scsWalkSleeps), checked by its property's
+// own verdict, and the test states what it proved, or the failing
+// schedule, which replays. The configurations are in
+// serial_explore_configs_test.go.
 
 import (
 	"fmt"
