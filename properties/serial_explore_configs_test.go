@@ -52,8 +52,10 @@ var exhaustiveChanConfigs = []exhaustiveConfig{
 // exhaustiveGroupConfigs are small configurations of properties 9 and 13,
 // each two tasks or fewer: failures, a panic, a Goexit, cancellations (of
 // the group or its parent) racing tasks and Wait, the only slot of a limit
-// held, a short GoRange, a spawning task, a ResultGroup's Go beside a
-// TryGo, and Run's body failing beside a task.
+// held, a Go blocked on it while the task that holds it ends, a short
+// GoRange, a spawning task (one beside a Go under a limit: two goroutines
+// take slots at once), a ResultGroup's Go beside a TryGo, and Run's body
+// failing beside a task.
 var exhaustiveGroupConfigs = []exhaustiveConfig{
 	{"a task failing while another spawns one: Group", serialGroupCase{Tasks: []groupTask{{Outcome: outErr}, {Spawn: true}}}},
 	{"a cancel racing a task and Wait: Group", serialGroupCase{Tasks: []groupTask{{Yields: 1}}, CancelAt: 1}},
@@ -67,6 +69,8 @@ var exhaustiveGroupConfigs = []exhaustiveConfig{
 	{"a GoRange of two whose first item fails: Group, limit 1", serialGroupCase{Limit: 1, Tasks: []groupTask{{Via: 2, RangeN: 2, Outcome: outErr}}}},
 	{"a cancel of the group's parent racing its task: Group", serialGroupCase{Tasks: []groupTask{{Yields: 2}}, CancelAt: 1, CancelParent: true}},
 	{"a task spawning one, Wait twice: Group", serialGroupCase{Tasks: []groupTask{{Spawn: true, Yields: 1}}}},
+	{"a Go blocked on the only slot while a task ends: Group, limit 1", serialGroupCase{Limit: 1, Tasks: []groupTask{{Yields: 1}, {}}}},
+	{"a task spawning one beside a Go under a limit of two: Group, limit 2", serialGroupCase{Limit: 2, Tasks: []groupTask{{Spawn: true}, {}}}},
 	{"Go beside a TryGo under a limit of one: ResultGroup", serialResultCase{Limit: 1, Tasks: []resultTask{{Yields: 1}, {TryGo: true}}}},
 	{"the body failing beside a task: Run", serialResultCase{Run: true, BodyFails: true, Tasks: []resultTask{{Yields: 1}}}},
 }

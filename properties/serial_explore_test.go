@@ -29,15 +29,8 @@ import (
 // returns what the search found with the failing run's verdict ("" if
 // none failed).
 func exploreEpisode(r *chaos.Run, c serialEpisode, k, most int) (*sched.Exploration, string) {
-	opts, mk := c.program()
-	var verdict func(*sched.Result) string
-	main := func(g *sched.G) {
-		var m func(*sched.G)
-		m, verdict = mk()
-		m(g)
-	}
-	e := r.Explore(sched.ExploreOptions{Options: opts, Preemptions: k, MaxSchedules: most,
-		Failed: func(res *sched.Result) bool { return verdict(res) != "" }}, main)
+	opts, main, verdict := searchProgram(c)
+	e := r.Explore(sched.ExploreOptions{Options: opts, Preemptions: k, MaxSchedules: most, Failed: failed(verdict)}, main)
 	if e.Failure == nil {
 		return e, ""
 	}
@@ -104,15 +97,8 @@ func TestExhaustive(t *testing.T) {
 				el.Seconds(), float64(e.Schedules)/el.Seconds(), float64(e.Steps)/el.Seconds()))
 			require.Empty(t, e.Nondeterministic, "the episode must be a function of its decisions")
 			if e.Failure != nil {
-				a := e.Failure.Artifact()
-				js, err := a.Marshal()
-				require.NoError(t, err)
-				f, err := os.CreateTemp("", "nimsync-explore-*.json")
-				require.NoError(t, err)
-				_, err = f.Write(js)
-				require.NoError(t, err)
-				require.NoError(t, f.Close())
-				t.Fatalf("%s: a schedule with %d preemptions breaks its property: %s; its schedule: %s (case %v)", cfg.name, e.FailurePreemptions, why, f.Name(), cfg.c)
+				path := writeSerialArtifact(t, 0, cfg.plan(nil), serialFailure{cfg.c, e.Failure, why}, "")
+				t.Fatalf("%s: a schedule with %d preemptions breaks its property: %s; its artifact: %s (case %v)", cfg.name, e.FailurePreemptions, why, path, cfg.c)
 			}
 		})
 	}
@@ -165,9 +151,14 @@ func normalized(c serialEpisode) serialEpisode {
 // rest runs after an item panicked or called Goexit (40 items in property
 // 9); such a configuration is too big to search: 32 panicking items under
 // a limit of one passed 20,000 schedules at k = 1 (3 minutes) without
-// completing or finding it.
+// completing or finding it. finish-loads-waiters-first needs two
+// preemptions: the blocked Go must be held off before it links itself
+// and let in between the ending task's load of the waiters and its
+// release of the slot; k = 2 finds it in "a Go blocked on the only slot
+// while a task ends" after 370,541 schedules (5 minutes), too long for CI.
 var exhaustiveMissed = map[string]bool{
-	"bug/range-rest-waits-for-slot": true,
+	"bug/range-rest-waits-for-slot":  true,
+	"bug/finish-loads-waiters-first": true,
 }
 
 // TestExhaustiveCatchesPlanted: with a planted bug on, the bounded search of

@@ -22,26 +22,31 @@ import (
 )
 
 // searchProgram returns what a search of c's schedules runs (sched.Explore,
-// sched.Minimize): c's bounds, a main goroutine that builds c's state anew
-// on every call, and whether the run it last built failed c's property.
-// main and failed go together: failed judges the run of the latest main.
-func searchProgram(c serialEpisode) (opts sched.Options, main func(*sched.G), failed func(*sched.Result) bool) {
+// sched.Minimize, sched.Follow): c's bounds, a main goroutine that builds
+// c's state anew on every call, and the verdict on the run it last built
+// ("" if the run kept c's property's rules): main and verdict go together.
+func searchProgram(c serialEpisode) (opts sched.Options, main func(*sched.G), verdict func(*sched.Result) string) {
 	opts, mk := c.program()
-	var verdict func(*sched.Result) string
+	var v func(*sched.Result) string
 	main = func(g *sched.G) {
 		var m func(*sched.G)
-		m, verdict = mk()
+		m, v = mk()
 		m(g)
 	}
-	return opts, main, func(res *sched.Result) bool { return verdict(res) != "" }
+	return opts, main, func(res *sched.Result) string { return v(res) }
+}
+
+// failed says whether a run failed by verdict: a search's Failed.
+func failed(verdict func(*sched.Result) string) func(*sched.Result) bool {
+	return func(res *sched.Result) bool { return verdict(res) != "" }
 }
 
 // minimizeEpisode looks for a failing schedule of c with fewer preemptions
 // than res, its failing run (sched.Minimize), within budget schedules per
 // preemption bound; any run the property fails counts.
 func minimizeEpisode(r *chaos.Run, c serialEpisode, res *sched.Result, budget int) *sched.Minimization {
-	opts, main, failed := searchProgram(c)
-	return r.Minimize(res, sched.MinimizeOptions{Options: opts, MaxSchedules: budget, Failed: failed}, main)
+	opts, main, verdict := searchProgram(c)
+	return r.Minimize(res, sched.MinimizeOptions{Options: opts, MaxSchedules: budget, Failed: failed(verdict)}, main)
 }
 
 // reduced is what reduceFailure made of a failure.
@@ -97,8 +102,8 @@ func reduceFailure(t *testing.T, r *chaos.Run, p chaos.Plan, f serialFailure, bu
 		if res, why := f.c.episode(rq, nil); why != "" {
 			return res, why
 		}
-		opts, main, failed := searchProgram(f.c)
-		if res := rq.Follow(first.Result.Artifact(), opts, main); failed(res) {
+		opts, main, verdict := searchProgram(f.c)
+		if res := rq.Follow(first.Result.Artifact(), opts, main); verdict(res) != "" {
 			// The verdict's words come with a replay of the run.
 			return f.c.episode(rq, res.Artifact())
 		}
