@@ -26,6 +26,19 @@ type TraceOptions struct {
 	History []HistoryOp
 }
 
+// window returns how many of a's last steps a trace shows (o.Last, else
+// 400) and the failure it names (o.Failure, else a's message).
+func (o TraceOptions) window(a *Artifact) (last int, failure string) {
+	last, failure = o.Last, o.Failure
+	if last <= 0 {
+		last = 400
+	}
+	if failure == "" {
+		failure = a.Message
+	}
+	return last, failure
+}
+
 // maxLanes is the most goroutines WriteMarkdown gives a column of their
 // own; a run with more shows one column with the goroutine's id.
 const maxLanes = 8
@@ -37,14 +50,7 @@ const maxLanes = 8
 // took the processor from one that could have gone on). Consecutive steps
 // of one goroutine are one row.
 func (a *Artifact) WriteMarkdown(w io.Writer, o TraceOptions) error {
-	last := o.Last
-	if last <= 0 {
-		last = 400
-	}
-	failure := o.Failure
-	if failure == "" {
-		failure = a.Message
-	}
+	last, failure := o.window(a)
 	gs := 0
 	for _, g := range a.Decisions {
 		gs = max(gs, g+1)

@@ -65,14 +65,7 @@ type hSeg struct {
 // the page. It shows the last o.Last steps (default 400) and says so. The
 // page is a function of a and o alone.
 func (a *Artifact) WriteHTML(w io.Writer, o TraceOptions) error {
-	last := o.Last
-	if last <= 0 {
-		last = 400
-	}
-	failure := o.Failure
-	if failure == "" {
-		failure = a.Message
-	}
+	last, failure := o.window(a)
 	esc := html.EscapeString
 	n := len(a.Decisions)
 	from := max(0, n-last)
