@@ -22,7 +22,8 @@ type TraceOptions struct {
 	// History is the run's history of operations, clocked by its steps
 	// (a porcupine history's), if it has one: WriteHTML draws each
 	// operation in its goroutine's lane from its call to its return;
-	// WriteMarkdown leaves it out.
+	// WriteMarkdown names it in the row of its goroutine's steps where it
+	// is called and in the one where it returns.
 	History []HistoryOp
 }
 
@@ -71,7 +72,11 @@ func (a *Artifact) WriteMarkdown(w io.Writer, o TraceOptions) error {
 	if from > 0 {
 		fmt.Fprintf(&b, "The last %d steps of %d. ", len(a.Decisions)-from, len(a.Decisions))
 	}
-	b.WriteString("Each row is one goroutine's steps in a row: the points it stood at when chosen, each where it ran on from to its next point; ⚡ marks a preemption (it took the processor from a goroutine that could have gone on).\n\n")
+	b.WriteString("Each row is one goroutine's steps in a row: the points it stood at when chosen, each where it ran on from to its next point; ⚡ marks a preemption (it took the processor from a goroutine that could have gone on)")
+	if len(o.History) > 0 {
+		b.WriteString("; ▸ an operation of the history called in those steps, ◂ one that returned in them, with its steps")
+	}
+	b.WriteString(".\n\n")
 	lanes := gs <= maxLanes
 	if lanes {
 		b.WriteString("| step |")
@@ -88,7 +93,7 @@ func (a *Artifact) WriteMarkdown(w io.Writer, o TraceOptions) error {
 		for j < len(a.Decisions) && a.Decisions[j] == g && !isPreempted(a.Preempted, j) {
 			j++
 		}
-		cell := pointsCell(a.Points[i:j])
+		cell := pointsCell(a.Points[i:j]) + opsCell(o.History, g, i, j)
 		if isPreempted(a.Preempted, i) {
 			cell = "⚡ " + cell
 		}
@@ -108,6 +113,28 @@ func (a *Artifact) WriteMarkdown(w io.Writer, o TraceOptions) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// opsCell names the operations of goroutine g's history that are called
+// (▸) or return (◂) in steps [i, j), with the steps they span.
+func opsCell(h []HistoryOp, g, i, j int) string {
+	var b strings.Builder
+	in := func(s int) bool { return s >= i && s < j }
+	for _, op := range h {
+		if op.G != g {
+			continue
+		}
+		label := "`" + strings.ReplaceAll(oneLine(op.Label), "|", "\\|") + "`"
+		switch {
+		case in(op.Call) && in(op.Return):
+			fmt.Fprintf(&b, " ▸◂ %s (%d–%d)", label, op.Call, op.Return)
+		case in(op.Call):
+			fmt.Fprintf(&b, " ▸ %s (%d–%d)", label, op.Call, op.Return)
+		case in(op.Return):
+			fmt.Fprintf(&b, " ◂ %s (%d–%d)", label, op.Call, op.Return)
+		}
+	}
+	return b.String()
 }
 
 // pointsCell shows the points of a goroutine's consecutive steps: all of

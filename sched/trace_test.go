@@ -61,3 +61,40 @@ func TestWriteMarkdown(t *testing.T) {
 	assert.Contains(t, b.String(), "The last 5 steps of")
 	assert.Contains(t, b.String(), "**Failure:** the verdict")
 }
+
+// TestWriteMarkdownHistory: each operation of a step-clocked history is
+// named in its goroutine's row where it is called (▸) and where it
+// returns (◂), with its steps; an operation of another goroutine is not in
+// that goroutine's rows, and "|" in a label is escaped.
+func TestWriteMarkdownHistory(t *testing.T) {
+	a := &sched.Artifact{Strategy: "random", Decisions: []int{0, 1, 1, 0, 1}, Points: []string{"sched.start", "sched.start", "a", "b", "c"}, TraceHash: "0"}
+	h := []sched.HistoryOp{
+		{G: 1, Call: 1, Return: 2, Label: "Send(3) → nil"},
+		{G: 0, Call: 0, Return: 3, Label: "Recv() → 3|ok"},
+		{G: 1, Call: 4, Return: 4, Label: "Close() → nil"},
+	}
+	var b strings.Builder
+	require.NoError(t, a.WriteMarkdown(&b, sched.TraceOptions{History: h}))
+	md := b.String()
+	t.Log(md)
+	assert.Contains(t, md, "▸ an operation of the history")
+	rows := strings.Split(md, "\n")
+	row := func(step string) string {
+		for _, r := range rows {
+			if strings.HasPrefix(r, "| "+step+" |") {
+				return r
+			}
+		}
+		t.Fatalf("no row for step %s in\n%s", step, md)
+		return ""
+	}
+	assert.Contains(t, row("0"), "▸ `Recv() → 3\\|ok` (0–3)")
+	assert.Contains(t, row("1–2"), "▸◂ `Send(3) → nil` (1–2)")
+	assert.NotContains(t, row("1–2"), "Recv")
+	assert.Contains(t, row("3"), "◂ `Recv() → 3\\|ok` (0–3)")
+	assert.Contains(t, row("4"), "▸◂ `Close() → nil` (4–4)")
+
+	b.Reset()
+	require.NoError(t, a.WriteMarkdown(&b, sched.TraceOptions{}))
+	assert.NotContains(t, b.String(), "▸")
+}
