@@ -334,10 +334,17 @@ func (s *scSUT) call(name string, f func(o *scObs)) *scObs {
 func (s *scSUT) watchErr() (stop func()) {
 	var quit atomic.Bool
 	over := make(chan struct{})
+	// A call that never returns (a planted bug's Cancel deadlocked on a
+	// scope's lock) never stops its watcher: it gives up after the
+	// episode's bound, by which the call itself is reported, rather than
+	// poll on for the rest of the process (CI: six such watchers, left by
+	// the self-test's hook-runs-mid-walk, took both CPUs from every test
+	// after it, and TestExhaustive ran 40 times slower, into the timeout).
+	until := time.Now().Add(episodeDeadline)
 	go func() {
 		defer close(over)
 		var done []<-chan struct{}
-		for !quit.Load() {
+		for !quit.Load() && time.Now().Before(until) {
 			s.mu.Lock()
 			nodes := slices.Clone(s.nodes)
 			s.mu.Unlock()
