@@ -78,7 +78,7 @@ type hook struct {
 // producer sent is received exactly once ("no loss", "no duplicate") and in
 // order per producer ("per-sender order").
 func cancelStorm(ctx context.Context, cfg Config) error {
-	e := newEnv("cancel-storm", cfg)
+	e := newEnv(ctx, "cancel-storm", cfg)
 	r := rng(cfg.Seed)
 	total, per := cfg.scaled(200_000, 400), 50_000
 	var cur atomic.Pointer[churn]
@@ -295,7 +295,7 @@ func (c *churn) cancelLoop(n int, r *rand.Rand) {
 	defer ops.flush()
 	var scopes []*core.Scope
 	var hooks []*hook
-	for done := 0; done < n; {
+	for done := 0; done < n && !c.e.ending(); { // the run's end: flow.go, invariant 5
 		a := c.anchor(r.IntN(len(c.anchors)))
 		s := core.NewScope(a)
 		scopes = append(scopes[:0], s)

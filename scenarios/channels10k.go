@@ -18,12 +18,20 @@ package scenarios
 //  3. Both run under the run's abort context and stop once the run has
 //     failed (check.go, invariant 5): then the pair's walk orders no
 //     longer hold, and a blocked partner is freed by the cancellation.
+//  4. The sender sees the run's context end (flow.go, invariant 5) at the
+//     start of a block, B: it has sent exactly B values to each of its
+//     channels. It records that on the ledger, stores B in the pair's cut
+//     and then closes its channels, so the receiver, whose Recv on its
+//     first channel of block B returns ErrClosed only after those Closes,
+//     reads the cut B there and goes to its final check (each channel
+//     drained and closed) instead of reporting a short block.
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 
 	"github.com/nimsync/nimsync/core"
 	"github.com/nimsync/nimsync/internal/chantest"
@@ -40,7 +48,7 @@ import (
 // after its last block and Close a channel reports ErrClosed ("no extra
 // value").
 func channels10K(ctx context.Context, cfg Config) error {
-	e := newEnv("channels-10k", cfg)
+	e := newEnv(ctx, "channels-10k", cfg)
 	r := rng(cfg.Seed)
 	nch := cfg.scaled(10_000, 16)
 	for round := range 12 {
@@ -55,20 +63,22 @@ func channels10K(ctx context.Context, cfg Config) error {
 		l := newLedger(e.f, nch, per)
 		label := fmt.Sprintf("round %d (%d channels, %d workers, %d values each in blocks of %d)", round, nch, workers, per, block)
 		var c crew
+		cut := make([]atomic.Int64, workers) // invariant 4
 		for w := range workers {
 			sr, rr := rng(r.Uint64()), rng(r.Uint64())
 			cur := l.cursor(fmt.Sprintf("%s: receiver %d", label, w))
+			cut[w].Store(int64(per))
 			e.spawn(&c, func() {
 				defer e.guard()
-				e.sendBlocks(chans, w, workers, per, block, sr, label)
+				e.sendBlocks(chans, w, workers, per, block, sr, label, l, &cut[w])
 			})
 			e.spawn(&c, func() {
 				defer e.guard()
-				e.recvBlocks(chans, w, workers, per, block, rr, cur, label)
+				e.recvBlocks(chans, w, workers, per, block, rr, cur, label, &cut[w])
 			})
 		}
 		e.join(&c)
-		l.verify(all(per))
+		l.verify(l.sentBy)
 		if err := e.f.err(); err != nil {
 			return err
 		}
@@ -78,13 +88,21 @@ func channels10K(ctx context.Context, cfg Config) error {
 
 // sendBlocks is sender w of channels10K: it sends values [0, per) to each
 // channel it owns, a block at a time in walk order (invariant 1), and then
-// closes them.
-func (e *env) sendBlocks(chans []core.Chan[item], w, workers, per, block int, r *rand.Rand, label string) {
+// closes them. If the run's context ends, it stops at a block's start and
+// stores that block in cut before it closes (invariant 4).
+func (e *env) sendBlocks(chans []core.Chan[item], w, workers, per, block int, r *rand.Rand, label string, l *ledger, cut *atomic.Int64) {
 	ctx := e.ctx // invariant 3
 	ops := counter{m: e.m}
 	defer ops.flush()
 	buf := make([]item, block)
 	for lo := 0; lo < per; lo += block {
+		if e.ending() {
+			for i := w; i < len(chans); i += workers {
+				l.stop(i, lo)
+			}
+			cut.Store(int64(lo)) // before the Closes below: invariant 4
+			break
+		}
 		hi := min(lo+block, per)
 		for i := w; i < len(chans); i += workers {
 			c := chans[i]
@@ -125,8 +143,9 @@ func (e *env) sendBlocks(chans []core.Chan[item], w, workers, per, block int, r 
 
 // recvBlocks is receiver w of channels10K: it receives each block of each
 // channel it owns in walk order (invariants 1 and 2), and then checks that
-// each channel, once closed, has nothing more.
-func (e *env) recvBlocks(chans []core.Chan[item], w, workers, per, block int, r *rand.Rand, cur *cursor, label string) {
+// each channel, once closed, has nothing more. A block its sender cut
+// (invariant 4) ends the walk.
+func (e *env) recvBlocks(chans []core.Chan[item], w, workers, per, block int, r *rand.Rand, cur *cursor, label string, cut *atomic.Int64) {
 	ctx := e.ctx // invariant 3
 	ops := counter{m: e.m}
 	defer ops.flush()
@@ -138,6 +157,7 @@ func (e *env) recvBlocks(chans []core.Chan[item], w, workers, per, block int, r 
 		}
 		cur.take(int(v.src), int(v.seq))
 	}
+walk:
 	for lo := 0; lo < per; lo += block {
 		hi := min(lo+block, per)
 		for i := w; i < len(chans); i += workers {
@@ -155,6 +175,9 @@ func (e *env) recvBlocks(chans []core.Chan[item], w, workers, per, block int, r 
 					n, err = c.RecvBatch(ctx, buf[:left]) // invariant 2
 				}
 				if err != nil {
+					if errors.Is(err, core.ErrClosed) && i == w && left == hi-lo && cut.Load() == int64(lo) {
+						break walk // invariant 4
+					}
 					if !e.f.failed() {
 						e.f.add("receive succeeds", "%s: channel %d, block at %d, %d values short: %v", label, i, lo, left, err)
 					}

@@ -16,7 +16,7 @@ import (
 // exactly once ("no loss", "no duplicate"), and each receiver sees each
 // sender's values in the order sent ("per-sender order").
 func channels200(ctx context.Context, cfg Config) error {
-	e := newEnv("channels-200", cfg)
+	e := newEnv(ctx, "channels-200", cfg)
 	r := rng(cfg.Seed)
 	total := cfg.scaled(1<<20, 4000)
 	for round := range 2 {
@@ -51,7 +51,7 @@ func channels200(ctx context.Context, cfg Config) error {
 			e.start(&c, fl, l, r)
 		}
 		e.join(&c)
-		l.verify(all(per))
+		l.verify(l.sentBy) // flow.go, invariant 5
 		if err := e.f.err(); err != nil {
 			return err
 		}

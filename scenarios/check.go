@@ -112,11 +112,27 @@ type ledger struct {
 	per   int // values per source
 	words int // bitset words per source
 	bits  []atomic.Uint64
+	// sent[src] is how many values source src sent: per, unless its sender
+	// stopped early at the run's end (flow.go, invariant 5) and said so
+	// with stop. Written only by src's sender, read by verify after the
+	// join (invariant 3).
+	sent []int
 }
+
+// stop records that source src sent values [0, n) only; its sender calls
+// it before its part of the close.
+func (l *ledger) stop(src, n int) { l.sent[src] = n }
+
+// sentBy returns how many values src sent, for verify.
+func (l *ledger) sentBy(src int) int { return l.sent[src] }
 
 func newLedger(f *faults, sources, per int) *ledger {
 	words := (per + 63) / 64
-	return &ledger{f: f, per: per, words: words, bits: make([]atomic.Uint64, sources*words)}
+	sent := make([]int, sources)
+	for i := range sent {
+		sent[i] = per
+	}
+	return &ledger{f: f, per: per, words: words, bits: make([]atomic.Uint64, sources*words), sent: sent}
 }
 
 // mark records that who received value seq of source src. It reports false,

@@ -19,6 +19,16 @@ package scenarios
 //     which only the run's first violation cancels (check.go, invariant 5):
 //     then senders and receivers return, blocked or not, and the error a
 //     cancelled operation returns is not a violation of its own.
+//  5. The run's own context (Scenario.Run's ctx: a soak's deadline, an
+//     interrupt) is seen between rounds and, through env.ending, by every
+//     sender between two of its runs of operations: a sender that sees it
+//     stops sending, records how far it got on the ledger (ledger.stop)
+//     and goes on to its part of the close, so the round ends as a short
+//     round would, with its invariants checked against what was sent.
+//     Receivers never stop early: they drain. So a run ends within a
+//     batch per sender plus the channels' contents of its context's end
+//     (TestScenariosStopSoonAfterContextEnds), however slow a fault plan
+//     makes its rounds.
 
 import (
 	"context"
@@ -61,17 +71,43 @@ type env struct {
 	// sched is Config.Sched: nil, or the scheduler the run's goroutines
 	// start and wait under (sched.go).
 	sched Sched
+	// done is the Done channel of the run's own context (invariant 5), nil
+	// in the serialized mode: there a run stops between rounds only, so
+	// that its steps depend on its schedule and not on the wall clock,
+	// and a failing schedule replays whatever the clock did.
+	done <-chan struct{}
 }
 
-func newEnv(name string, cfg Config) *env {
+// ending reports whether the run's context has ended (invariant 5): the
+// run's senders and spawners stop at their next boundary and the round
+// ends short. It costs a channel poll.
+func (e *env) ending() bool {
+	if e.done == nil {
+		return false
+	}
+	select {
+	case <-e.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// newEnv returns the environment of one run of the scenario name, whose
+// own context is ctx (invariant 5).
+func newEnv(ctx context.Context, name string, cfg Config) *env {
 	m := cfg.Meter
 	if m == nil {
 		m = NewMeter()
 	}
-	ctx, stop := context.WithCancel(context.Background())
+	abort, stop := context.WithCancel(context.Background())
 	f := newFaults(name)
 	f.stop = stop
-	return &env{name: name, f: f, m: m, fail: cfg.Fail, base: time.Now(), ctx: ctx, sched: cfg.Sched}
+	e := &env{name: name, f: f, m: m, fail: cfg.Fail, base: time.Now(), ctx: abort, sched: cfg.Sched}
+	if cfg.Sched == nil {
+		e.done = ctx.Done()
+	}
+	return e
 }
 
 // guard is deferred by every goroutine a scenario starts: a panic there (a
@@ -148,14 +184,15 @@ func (c *counter) flush() { c.m.Add(c.n); c.n = 0 }
 
 // sendAll sends values [0, n) of source src on c, in runs of single Sends,
 // TrySends (falling back to Send when full) and SendBatches drawn from r. It
-// returns how many values c accepted, which is n unless an operation failed,
-// and the error of the operation that failed.
+// returns how many values c accepted, which is n unless an operation failed
+// or the run's context ended first (invariant 5), and the error of the
+// operation that failed.
 func (e *env) sendAll(ctx context.Context, c core.Chan[item], src, n int, r *rand.Rand) (int, error) {
 	ops := counter{m: e.m}
 	defer ops.flush()
 	buf := make([]item, maxBatch)
 	seq := 0
-	for seq < n {
+	for seq < n && !e.ending() {
 		k := min(1+r.IntN(maxBatch), n-seq)
 		switch r.IntN(4) {
 		case 0:
@@ -268,9 +305,11 @@ func (e *env) start(c *crew, fl flow, l *ledger, r *rand.Rand) {
 		e.spawn(c, func() {
 			defer e.guard()
 			src := fl.src0 + s
-			if n, err := e.sendAll(ctx, fl.c, src, fl.per, sr); err != nil && !e.f.failed() {
+			n, err := e.sendAll(ctx, fl.c, src, fl.per, sr)
+			if err != nil && !e.f.failed() {
 				e.f.add("send succeeds", "%s: sender %d: value %d: %v", fl.label, src, n, err)
 			}
+			l.stop(src, n)         // invariant 5
 			if left.Add(-1) == 0 { // invariant 1
 				if err := fl.c.Close(); err != nil {
 					e.f.add("close succeeds", "%s: Close: %v", fl.label, err)
@@ -292,7 +331,8 @@ func (e *env) start(c *crew, fl flow, l *ledger, r *rand.Rand) {
 
 // streamRounds runs total values through rounds of one flow each, whose
 // shape round draws; each round's channel is fresh. It checks exactly-once
-// and per-sender order per receiver after each round, and ctx between them.
+// and per-sender order per receiver after each round, and ctx between them
+// (and its senders within them: invariant 5).
 func (e *env) streamRounds(ctx context.Context, r *rand.Rand, total, perRound int, round func(i, n int) flow) error {
 	for i, done := 0, 0; done < total; i++ {
 		if err := ctx.Err(); err != nil {
@@ -303,7 +343,7 @@ func (e *env) streamRounds(ctx context.Context, r *rand.Rand, total, perRound in
 		var c crew
 		e.start(&c, fl, l, r)
 		e.join(&c)
-		l.verify(all(fl.per))
+		l.verify(l.sentBy)
 		if err := e.f.err(); err != nil {
 			return err
 		}

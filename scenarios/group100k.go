@@ -14,6 +14,9 @@ package scenarios
 //     once every slot's holder did the same. When TryGo refuses (no slot,
 //     or the group is cancelled), the spawning task runs the sibling's body
 //     itself, so it still runs once.
+//  3. The spawner sees the run's context end (flow.go, invariant 5) between
+//     two runs of submissions: it submits no more, and the round checks
+//     the tasks [0, i) it submitted (a run's siblings lie inside the run).
 
 import (
 	"context"
@@ -48,7 +51,7 @@ import (
 // Goexit, and nil otherwise, since a cancellation alone is no error ("Wait
 // result").
 func group100K(ctx context.Context, cfg Config) error {
-	e := newEnv("group-100k", cfg)
+	e := newEnv(ctx, "group-100k", cfg)
 	r := rng(cfg.Seed)
 	n := cfg.scaled(100_000, 500)
 	var cur atomic.Pointer[core.Group] // the round's group, for storms
@@ -122,7 +125,8 @@ func (e *env) groupRound(round, n, limit int, r *rand.Rand, cur *atomic.Pointer[
 			spawned[i] = e.now()
 		}
 	}
-	for i := 0; i < n; {
+	i := 0
+	for i < n && !e.ending() { // invariant 3
 		k := min(1+r.IntN(256), n-i)
 		end := i + k
 		switch r.IntN(3) {
@@ -170,6 +174,7 @@ func (e *env) groupRound(round, n, limit int, r *rand.Rand, cur *atomic.Pointer[
 		e.m.Add(k)
 		i = end
 	}
+	n = i // the tasks submitted: all, unless the run's context ended (invariant 3)
 	pe, err := waitCatch(g)
 	if s, d := started.Load(), ended.Load(); s != d {
 		e.f.add("Wait waits", "%s: Wait returned with %d tasks started and %d ended", label, s, d)

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"testing"
@@ -12,7 +13,7 @@ import (
 // value and the stack; without Fail it is raised again.
 func TestGuard(t *testing.T) {
 	var got error
-	e := newEnv("test", Config{Fail: func(err error) { got = err }})
+	e := newEnv(context.Background(), "test", Config{Fail: func(err error) { got = err }})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -27,7 +28,7 @@ func TestGuard(t *testing.T) {
 	require.Contains(t, pe.Stack, "TestGuard")
 	require.EqualError(t, errors.Unwrap(got), "broken")
 
-	e = newEnv("test", Config{})
+	e = newEnv(context.Background(), "test", Config{})
 	require.PanicsWithValue(t, "again", func() {
 		defer e.guard()
 		panic("again")

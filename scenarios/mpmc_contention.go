@@ -22,7 +22,7 @@ var contentionShapes = [...][2]int{{2, 2}, {4, 4}, {8, 1}, {1, 8}, {8, 8}, {32, 
 // loss", "no duplicate"), and each receiver sees each sender's values in
 // the order sent ("per-sender order").
 func mpmcContention(ctx context.Context, cfg Config) error {
-	e := newEnv("mpmc-contention", cfg)
+	e := newEnv(ctx, "mpmc-contention", cfg)
 	r := rng(cfg.Seed)
 	order := r.Perm(len(contentionShapes))
 	return e.streamRounds(ctx, r, cfg.scaled(1<<21, 2000), 1<<17, func(i, n int) flow {

@@ -15,7 +15,7 @@ import (
 // loss", "no duplicate"), and each sender's values arrive in the order sent
 // ("per-sender order").
 func mpscFanin(ctx context.Context, cfg Config) error {
-	e := newEnv("mpsc-fanin", cfg)
+	e := newEnv(ctx, "mpsc-fanin", cfg)
 	r := rng(cfg.Seed)
 	return e.streamRounds(ctx, r, cfg.scaled(1<<21, 2000), 1<<17, func(i, n int) flow {
 		senders, capacity := 2+r.IntN(7), drawCap(r)

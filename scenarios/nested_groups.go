@@ -104,7 +104,7 @@ type tree struct {
 // returns, every scope of the subtree is cancelled ("subtree cancelled");
 // every hook runs exactly once ("hook ran once").
 func nestedGroups(ctx context.Context, cfg Config) error {
-	e := newEnv("nested-groups", cfg)
+	e := newEnv(ctx, "nested-groups", cfg)
 	r := rng(cfg.Seed)
 	var cur atomic.Pointer[tree]
 	cfg.storm(func(seed uint64) {

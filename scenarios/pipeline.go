@@ -28,6 +28,10 @@ package scenarios
 //     scope, which ends the stages' workers; every receive loop also
 //     returns once the run has failed, so a channel that hands out values
 //     for ever cannot keep the run going.
+//  6. The source sees the run's context end between two of its batches
+//     (flow.go, invariant 5): it stops, records how far it got on the
+//     ledger and closes its channel, and the round ends short; the rest of
+//     the pipeline drains as in any round.
 
 import (
 	"context"
@@ -78,7 +82,7 @@ type pipe struct {
 // with one worker per stage, the sink sees values in the order sent
 // ("per-sender order").
 func pipelineRun(ctx context.Context, cfg Config) error {
-	e := newEnv("pipeline", cfg)
+	e := newEnv(ctx, "pipeline", cfg)
 	r := rng(cfg.Seed)
 	total, per := cfg.scaled(400_000, 1000), 40_000
 	var tg targets
@@ -162,7 +166,7 @@ func (p *pipe) run(n int, r *rand.Rand) {
 	})
 	p.e.join(&c)
 	p.root.Cancel(nil)
-	p.l.verify(all(n))
+	p.l.verify(p.l.sentBy)
 }
 
 // source sends values [0, n) into the first channel and closes it.
@@ -171,7 +175,8 @@ func (p *pipe) source(n int, r *rand.Rand) {
 	ops := counter{m: p.e.m}
 	defer ops.flush()
 	buf := make([]pitem, maxBatch)
-	for seq := 0; seq < n; {
+	seq := 0
+	for seq < n && !p.e.ending() { // invariant 6
 		k := min(1+r.IntN(maxBatch), n-seq)
 		for j := range k {
 			buf[j] = pitem{seq: uint32(seq + j), val: uint64(seq + j)}
@@ -194,6 +199,7 @@ func (p *pipe) source(n int, r *rand.Rand) {
 		seq += k
 		ops.add(k)
 	}
+	p.l.stop(0, seq)
 	if err := c.Close(); err != nil {
 		p.e.f.add("close succeeds", "%s: source: Close: %v", p.label, err)
 	}

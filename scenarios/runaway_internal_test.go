@@ -49,7 +49,7 @@ func (c runaway) RecvBatch(ctx context.Context, dst []item) (int, error) {
 // this test never returned: recvAll looped on the duplicates.
 func TestRunawayChannelStopsTheRun(t *testing.T) {
 	for _, shape := range [][2]int{{1, 1}, {3, 2}} {
-		e := newEnv("test", Config{})
+		e := newEnv(context.Background(), "test", Config{})
 		r := rand.New(rand.NewPCG(1, 2))
 		done := make(chan error, 1)
 		go func() {
@@ -74,7 +74,7 @@ func TestRunawayChannelStopsTheRun(t *testing.T) {
 // TestFirstViolationStops: recording the first violation, and nothing
 // before it, cancels the run's abort context; verify then adds nothing.
 func TestFirstViolationStops(t *testing.T) {
-	e := newEnv("test", Config{})
+	e := newEnv(context.Background(), "test", Config{})
 	l := newLedger(e.f, 1, 3)
 	cur := l.cursor("receiver 0")
 	cur.take(0, 0)

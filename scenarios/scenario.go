@@ -28,9 +28,16 @@ type Scenario struct {
 	// Summary is one line for `nimsync list`.
 	Summary string
 	// Run runs the scenario once. It returns nil, a *[Violation] when an
-	// invariant failed, or ctx's error when ctx ended first (a scenario
-	// polls ctx between rounds, not inside a blocked operation: a stuck
-	// scenario is the stall watchdog's to catch).
+	// invariant failed, or ctx's error when ctx ended first. A scenario
+	// polls ctx between rounds and, within a round, wherever it starts
+	// more work (a sender's next batch, a spawner's next run of tasks):
+	// then it starts no more, lets what is in flight finish (values in
+	// its channels are drained), checks its invariants against what it
+	// did, and returns. So a run ends soon after ctx, however slow a fault
+	// plan makes its rounds; not inside a blocked operation, though: a
+	// stuck scenario is the stall watchdog's to catch. In the serialized
+	// mode (Config.Sched) it polls between rounds only, so that its steps
+	// do not depend on the wall clock.
 	Run func(ctx context.Context, cfg Config) error
 	// Ops is about how many operations a run counts on its Meter at scale
 	// 1, measured; a run's [Budget] is derived from it. 0 declares no

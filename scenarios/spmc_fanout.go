@@ -15,7 +15,7 @@ import (
 // receivers ("no loss", "no duplicate"), and each receiver sees increasing
 // values ("per-sender order").
 func spmcFanout(ctx context.Context, cfg Config) error {
-	e := newEnv("spmc-fanout", cfg)
+	e := newEnv(ctx, "spmc-fanout", cfg)
 	r := rng(cfg.Seed)
 	return e.streamRounds(ctx, r, cfg.scaled(1<<21, 2000), 1<<17, func(i, n int) flow {
 		receivers, capacity := 2+r.IntN(7), drawCap(r)

@@ -16,7 +16,7 @@ import (
 // duplicate"), and in the order sent ("per-sender order"): with one sender
 // and one receiver that is the whole FIFO contract.
 func spscStream(ctx context.Context, cfg Config) error {
-	e := newEnv("spsc-stream", cfg)
+	e := newEnv(ctx, "spsc-stream", cfg)
 	r := rng(cfg.Seed)
 	return e.streamRounds(ctx, r, cfg.scaled(1<<20, 2000), 1<<16, func(i, n int) flow {
 		capacity := drawCap(r)
