@@ -139,7 +139,7 @@ Flags:`)
 	rep, err := bench.Run(ctx, cases, opts)
 	switch {
 	case errors.Is(err, context.Canceled):
-		return exitInterrupted, errors.New("interrupted; no report written")
+		return interrupted(ctx), errors.New("interrupted; no report written")
 	case err != nil:
 		return exitError, fmt.Errorf("%w; no report written", err)
 	}

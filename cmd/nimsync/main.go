@@ -9,6 +9,7 @@
 //	nimsync repro ARTIFACT [--runs N]   or   nimsync repro --scenario X --seed N
 //	nimsync report merge --out DIR DIR...
 //	nimsync report compare [--alpha A] BASE CUR
+//	nimsync version
 //
 // Build it through scripts/nimsync, which compiles core with failpoints (its
 // own GOCACHE) so that --chaos works; a plain `go build` gives a binary whose
@@ -17,7 +18,8 @@
 // Exit status: 0 when everything passed, 1 when a violation, stall, runaway,
 // overrun or leak was found (or a failure reproduced, or a regression was
 // detected), 2 on bad usage, 3 when the report could not be written, 130
-// when interrupted (the report then covers the runs done).
+// when interrupted by SIGINT and 143 by SIGTERM (the report then covers the
+// runs done).
 package main
 
 import (
@@ -39,8 +41,9 @@ const (
 	// exitError: the command could not tell (its report or an artifact
 	// could not be written); neither a pass nor a found failure.
 	exitError = 3
-	// exitInterrupted is the shell's code for a process ended by SIGINT:
-	// an interrupted soak neither passed nor found anything.
+	// exitInterrupted is the shell's code for a process ended by SIGINT
+	// (and 143 for SIGTERM: interrupted): an interrupted soak neither
+	// passed nor found anything.
 	exitInterrupted = 130
 )
 
@@ -66,11 +69,12 @@ Usage:
                                     compare two nights; exit 1 on a significant regression
   nimsync bench [--quick] [--out DIR] [--baseline FILE]   or   nimsync bench readme REPORT
                                     benchmark nimsync against its peers; exit 1 on a regression
+  nimsync version                   the build: nimsync's version and commit, Go, failpoints
 
 Run 'nimsync COMMAND --help' for a command's flags.
 Exit status: 0 passed, 1 violation/stall/runaway/overrun/leak/regression
-found, 2 bad usage, 3 the report could not be written, 130 interrupted (the
-report covers the runs done).
+found, 2 bad usage, 3 the report could not be written, 130 or 143 interrupted
+by SIGINT or SIGTERM (the report covers the runs done).
 `
 
 // run is main without the process: it returns the exit code.
@@ -94,6 +98,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code, err = cmdReport(rest, stdout, stderr)
 	case "bench":
 		code, err = cmdBench(rest, stdout, stderr)
+	case "version":
+		code, err = cmdVersion(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -106,7 +112,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		var ue usageError
 		if errors.As(err, &ue) {
-			fmt.Fprintf(stderr, "nimsync: %v\nRun 'nimsync --help' for usage.\n", err)
+			fmt.Fprintf(stderr, "nimsync: %v (see '%s')\n", err, helpFor(args))
 			return exitUsage
 		}
 		fmt.Fprintf(stderr, "nimsync: %v\n", err)
@@ -117,26 +123,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// parse parses args with fs, letting positional arguments and flags mix
-// (`run SCENARIO --seed 3`), and returns the positional ones. A flag error
-// is a usage error; --help prints the flags and returns flag.ErrHelp.
-func parse(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, error) {
-	fs.SetOutput(stderr)
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
+// helpFor names the help of the command args run: "nimsync soak --help",
+// or "nimsync --help" for an unknown or missing one.
+func helpFor(args []string) string {
+	if len(args) > 0 {
+		switch args[0] {
+		case "list", "run", "soak", "repro", "bench", "version":
+			return "nimsync " + args[0] + " --help"
+		case "report":
+			if len(args) > 1 && (args[1] == "merge" || args[1] == "compare") {
+				return "nimsync report " + args[1] + " --help"
 			}
-			return nil, usageError{err.Error()}
 		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
 	}
+	return "nimsync --help"
 }
 
 // seedFlag is a uint64 seed flag that remembers whether it was set.

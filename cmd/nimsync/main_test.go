@@ -62,7 +62,7 @@ func TestBadUsage(t *testing.T) {
 		{[]string{"run", "no-such"}, `unknown scenario "no-such"`},
 		{[]string{"run", "spsc-stream", "--seed", "-3"}, "malformed seed"},
 		{[]string{"run", "spsc-stream", "--seed", "x1"}, "malformed seed"},
-		{[]string{"run", "spsc-stream", "--scale", "0"}, "must be positive"},
+		{[]string{"run", "spsc-stream", "--scale", "0"}, "bad --scale 0: want a positive number"},
 		{[]string{"run", "spsc-stream", "--chaos"}, "failpoint build"},
 		{[]string{"run", "spsc-stream", "--sched", "fifo"}, "bad --sched"},
 		{[]string{"run", "spsc-stream", "--sched", "pct:0"}, "bad --sched"},
@@ -82,19 +82,26 @@ func TestBadUsage(t *testing.T) {
 		{[]string{"run", "spsc-stream", "--sched", "swarm:pct:1"}, "needs a failpoint build"},
 		{[]string{"repro", "--scenario", "spsc-stream", "--seed", "1", "--sched", "swarm:free"}, "add --chaos"},
 		{[]string{"repro", "--scenario", "spsc-stream", "--seed", "1", "--sched", "swarm:pct:x"}, "bad --sched"},
-		{[]string{"soak", "--duration", "soon"}, "invalid value"},
-		{[]string{"soak", "--duration", "-1s"}, "must not be negative"},
+		{[]string{"soak", "--duration", "soon"}, `bad --duration "soon": want a duration such as 30s`},
+		{[]string{"soak", "--duration", "-1s"}, "bad --duration -1s: want a duration of 0 or more"},
+		{[]string{"soak", "--chaos=off", "--stall", "0s"}, "bad --stall 0s: want a positive duration"},
+		{[]string{"soak", "--chaos=off", "--runs", "x"}, `bad --runs "x": want an integer`},
+		{[]string{"soak", "--chaos=off", "--seed"}, "flag --seed needs a value"},
+		{[]string{"run", "spsc-stream", "--chaos=maybe"}, `bad --chaos "maybe": want swarm or off`},
+		{[]string{"repro", "--runs", "0", "--scenario", "spsc-stream", "--seed", "1"}, "bad --runs 0: want a number of replays of 1 or more"},
+		{[]string{"version", "extra"}, "no arguments"},
 		{[]string{"soak", "--scenarios", "spsc-stream,nope"}, `unknown scenario "nope"`},
-		{[]string{"soak", "--chaos", "maybe"}, "want swarm or off"},
+		{[]string{"soak", "--chaos=maybe"}, `bad --chaos "maybe": want swarm or off`},
+		{[]string{"soak", "--chaos", "maybe"}, `soak takes no arguments (got "maybe")`},
 		{[]string{"soak", "--chaos=swarm"}, "failpoint build"},
 		{[]string{"soak", "--chaos=off", "--shard", "3/3"}, "bad --shard"},
 		{[]string{"soak", "--chaos=off", "--shard", "x"}, "bad --shard"},
 		{[]string{"soak", "--chaos=off", "--out", filepath.Join(notDir, "sub")}, "--out"},
 		{[]string{"soak", "--chaos=off", "--metrics-addr", "nonsense:-1"}, "--metrics-addr"},
-		{[]string{"soak", "--bogus"}, "flag provided but not defined"},
+		{[]string{"soak", "--bogus"}, "unknown flag --bogus"},
 		{[]string{"soak", "--chaos=off", "--shards", "3"}, "needs JOB_COMPLETION_INDEX"},
 		{[]string{"soak", "--chaos=off", "--scale", "NaN"}, "--scale"},
-		{[]string{"run", "spsc-stream", "--scale", "+Inf"}, "must be positive"},
+		{[]string{"run", "spsc-stream", "--scale", "+Inf"}, "bad --scale +Inf"},
 		{[]string{"repro"}, "artifact directory"},
 		{[]string{"repro", filepath.Join(dir, "missing")}, "reading the artifact"},
 		{[]string{"repro", notDir}, "not an artifact"},
@@ -109,6 +116,10 @@ func TestBadUsage(t *testing.T) {
 			code, _, stderr := nimsync(t, tc.args...)
 			assert.Equal(t, exitUsage, code, stderr)
 			assert.Contains(t, stderr, tc.want)
+			if len(tc.args) > 0 && !strings.Contains(stderr, "Usage") {
+				assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
+				assert.Contains(t, stderr, "(see '"+helpFor(tc.args)+"')")
+			}
 		})
 	}
 	entries, err := os.ReadDir(dir)

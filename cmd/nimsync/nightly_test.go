@@ -62,4 +62,12 @@ func TestNightlyScript(t *testing.T) {
 	require.Equal(t, 2, code, out)
 	code, out = night("-shards", "0")
 	require.Equal(t, 2, code, out)
+	// Bad soak flags after -- are refused before the night has a directory.
+	fresh := filepath.Join(dir, "fresh")
+	for _, bad := range [][]string{{"--chaos=maybe"}, {"--duration", "soon"}, {"--bogus"}, {"--scale", "-1"}} {
+		code, out = night(append([]string{"-duration", "2s", "-shards", "1", "-results", fresh, "--"}, bad...)...)
+		require.Equal(t, 2, code, "%v: %s", bad, out)
+		require.Contains(t, out, "bad soak flags after --", bad)
+		require.NoDirExists(t, fresh, "%v: no results directory for a night refused", bad)
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -53,7 +54,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) (int, error) {
 	if err := report.Write(*out, m); err != nil {
 		return exitError, err
 	}
-	return summarize(m, nil, *out, stdout)
+	return summarize(context.Background(), m, nil, *out, stdout)
 }
 
 func cmdCompare(args []string, stdout, stderr io.Writer) (int, error) {
@@ -70,8 +71,8 @@ func cmdCompare(args []string, stdout, stderr io.Writer) (int, error) {
 	if len(pos) != 2 {
 		return exitUsage, usagef("report compare takes two reports: BASE CUR")
 	}
-	if *alpha <= 0 || *alpha >= 1 {
-		return exitUsage, usagef("--alpha must be in (0, 1)")
+	if err := checkFlags(check{*alpha > 0 && *alpha < 1, "alpha", *alpha, "want a significance level in (0, 1) such as 0.05"}); err != nil {
+		return exitUsage, err
 	}
 	base, err := report.Read(pos[0])
 	if err != nil {

@@ -21,7 +21,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	var seed seedFlag
 	fs.Var(&seed, "seed", "the run's seed: the scenario's shape and fault plan (default: from the clock)")
 	scale := fs.Float64("scale", 1, "scenario size multiplier (1: full size)")
-	withChaos := fs.Bool("chaos", false, "run under the swarm fault plan of the seed (needs scripts/nimsync)")
+	var withChaos chaosFlag
+	fs.Var(&withChaos, "chaos", "fault plan: swarm (the seed's swarm plan; the flag alone means swarm; needs scripts/nimsync) or off")
 	stall := fs.Duration("stall", 30*time.Second, "fail when the run makes no progress for this long")
 	strategy := fs.String("sched", "", "run serialized, one goroutine at a time under the seeded scheduler with this strategy\n(random, or pct:D with D >= 1), so a failure replays exactly; needs scripts/nimsync; 10-100x slower:\nuse a small --scale (0.01). swarm or swarm:LIST: in the strategy the seed draws, as in a soak\n(free needs --chaos)")
 	out := fs.String("out", "", "directory for the report and any artifact (default: none; artifacts go to the temporary directory)")
@@ -40,13 +41,16 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if !ok {
 		return exitUsage, usagef("unknown scenario %q (known: %v)", pos[0], scenarios.Names())
 	}
-	if !(*scale > 0) || !finite(*scale) || *stall <= 0 {
-		return exitUsage, usagef("--scale and --stall must be positive")
+	if err := checkFlags(
+		check{*scale > 0 && finite(*scale), "scale", *scale, "want a positive number such as 0.1"},
+		check{*stall > 0, "stall", *stall, "want a positive duration such as 30s"},
+	); err != nil {
+		return exitUsage, err
 	}
-	if *withChaos && !chaos.Available() {
+	if withChaos.on && !chaos.Available() {
 		return exitUsage, usagef("--chaos needs a failpoint build: run through scripts/nimsync")
 	}
-	strat, err := schedFlag(*strategy, *withChaos, "add --chaos")
+	strat, err := schedFlag(*strategy, withChaos.on, "add --chaos")
 	if err != nil {
 		return exitUsage, err
 	}
@@ -55,7 +59,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	s := seed.orClock()
 	rerun := fmt.Sprintf("scripts/nimsync run %s --seed %d --scale %g", sc.Name, s, *scale)
-	if *withChaos {
+	if withChaos.on {
 		rerun += " --chaos"
 	}
 	if strat != "" {
@@ -70,11 +74,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	ctx, stop := signalContext()
 	defer stop()
 	rep, err := soak.Run(ctx, soak.Config{
-		Runs: 1, Seed: s, Scale: *scale, Chaos: *withChaos, Sched: strat, Out: *out, Stall: *stall,
+		Runs: 1, Seed: s, Scale: *scale, Chaos: withChaos.on, Sched: strat, Out: *out, Stall: *stall,
 		Scenarios: []scenarios.Scenario{sc}, Replay: &soak.Step{Scenario: sc.Name, Seed: s},
 		Progress: stderr,
 	})
-	return summarize(rep, err, *out, stdout)
+	return summarize(ctx, rep, err, *out, stdout)
 }
 
 func cmdRepro(args []string, stdout, stderr io.Writer) (int, error) {
@@ -84,7 +88,8 @@ func cmdRepro(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.Var(&seed, "seed", "replay this seed (with --scenario) instead of an artifact")
 	scenario := fs.String("scenario", "", "the scenario to replay with --seed")
 	scale := fs.Float64("scale", 1, "scenario size with --seed")
-	withChaos := fs.Bool("chaos", false, "with --seed: under the seed's swarm fault plan")
+	var withChaos chaosFlag
+	fs.Var(&withChaos, "chaos", "with --seed: swarm (under the seed's swarm fault plan; the flag alone means swarm) or off")
 	stall := fs.Duration("stall", 30*time.Second, "count a replay as a stall after this long without progress")
 	strategy := fs.String("sched", "", "with --seed: serialized, under the seeded scheduler with this strategy (random, pct:D),\nor in the strategy the seed draws in the swarm (swarm, swarm:LIST; free needs --chaos)")
 	fs.Usage = func() {
@@ -95,8 +100,12 @@ func cmdRepro(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
-	if *runs < 1 || *stall <= 0 || !(*scale > 0) || !finite(*scale) {
-		return exitUsage, usagef("--runs, --stall and --scale must be positive")
+	if err := checkFlags(
+		check{*runs >= 1, "runs", *runs, "want a number of replays of 1 or more"},
+		check{*stall > 0, "stall", *stall, "want a positive duration such as 30s"},
+		check{*scale > 0 && finite(*scale), "scale", *scale, "want a positive number such as 0.1"},
+	); err != nil {
+		return exitUsage, err
 	}
 	var a *soak.Artifact
 	switch {
@@ -109,11 +118,11 @@ func cmdRepro(args []string, stdout, stderr io.Writer) (int, error) {
 			return exitUsage, usagef("unknown scenario %q (known: %v)", *scenario, scenarios.Names())
 		}
 		a = &soak.Artifact{Scenario: *scenario, Seed: seed.v, Scale: *scale}
-		if *withChaos {
+		if withChaos.on {
 			p := chaos.NewPlan(seed.v)
 			a.Plan = &p
 		}
-		if a.Sched, err = schedFlag(*strategy, *withChaos, "add --chaos"); err != nil {
+		if a.Sched, err = schedFlag(*strategy, withChaos.on, "add --chaos"); err != nil {
 			return exitUsage, err
 		}
 		if soak.IsSwarm(a.Sched) {
@@ -181,7 +190,7 @@ func cmdRepro(args []string, stdout, stderr io.Writer) (int, error) {
 	case failed > 0:
 		return exitFound, err
 	case errors.Is(err, context.Canceled):
-		return exitInterrupted, errors.New("interrupted before any replay reproduced the failure")
+		return interrupted(ctx), errors.New("interrupted before any replay reproduced the failure")
 	case err != nil:
 		return exitError, err
 	}

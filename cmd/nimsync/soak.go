@@ -32,7 +32,6 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 		duration    = fs.Duration("duration", 0, "how long to soak (default 60s unless --runs is set)")
 		runs        = fs.Int("runs", 0, "stop after the runs k < N of the whole sequence (0: no bound)")
 		list        = fs.String("scenarios", "", "comma-separated scenarios to draw from (default: all)")
-		chaosMode   = fs.String("chaos", "swarm", "fault plans: swarm (a plan per run, from its seed) or off")
 		scale       = fs.Float64("scale", 0, "scenario size multiplier, 1 for full size (default 1, or 0.1 with --chaos=swarm,\nwhose fault plans slow operations 10-100x: a full-size run can then take minutes)")
 		out         = fs.String("out", "", "directory for report.json, report.md, report.html and artifacts/")
 		metricsAddr = fs.String("metrics-addr", "", "serve Prometheus metrics on HOST:PORT during the soak")
@@ -45,6 +44,9 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 		strategy    = fs.String("sched", "", "run each run serialized, one goroutine at a time under the seeded scheduler with this\nstrategy (random, or pct:D with D >= 1), so a failure replays exactly; needs scripts/nimsync;\nruns are 10-100x slower: the default scale is then 0.01. swarm: each run draws its own\nstrategy from its seed among free (free-running under its fault plan), random, pct:1, pct:2\nand pct:3; swarm:LIST draws among LIST (comma-separated, e.g. swarm:free,random,pct:2)")
 	)
 	fs.Var(&seed, "seed", "the soak's seed (default: from the clock)")
+	chaosOn := chaosFlag{on: true}
+	fs.Var(&chaosOn, "chaos", "fault plans: swarm (a plan per run, from its seed; the flag alone means swarm) or off")
+	checkOnly := fs.Bool("check", false, "check the flags and exit (0 if they are good, 2 if not), running nothing and creating\nnothing (--out is not created; scripts/nightly checks its pass-through flags so)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nimsync soak [flags]\n\nRuns scenarios in a seeded order, each under a fault plan derived from its seed,\nuntil the duration ends; exits 1 if a violation, stall, runaway, overrun or leak\nwas found.\n\nFlags:")
 		fs.PrintDefaults()
@@ -57,8 +59,15 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitUsage, usagef("soak takes no arguments (got %q)", pos[0])
 	}
 	c := soak.Config{Duration: *duration, Runs: *runs, Scale: *scale, Out: *out, Stall: *stall, Grace: *grace, Sample: *sample}
-	if c.Duration < 0 || c.Runs < 0 || *stall <= 0 || *grace <= 0 || *sample <= 0 || !finite(*scale) || *scale < 0 {
-		return exitUsage, usagef("--duration, --runs and --scale must not be negative; --stall, --grace and --sample must be positive")
+	if err := checkFlags(
+		check{c.Duration >= 0, "duration", c.Duration, "want a duration of 0 or more (0: 60s unless --runs is set)"},
+		check{c.Runs >= 0, "runs", c.Runs, "want a number of runs of 0 or more (0: no bound)"},
+		check{finite(*scale) && *scale >= 0, "scale", *scale, "want a positive number such as 0.1 (0: the default)"},
+		check{*stall > 0, "stall", *stall, "want a positive duration such as 30s"},
+		check{*grace > 0, "grace", *grace, "want a positive duration such as 30s"},
+		check{*sample > 0, "sample", *sample, "want a positive duration such as 1s"},
+	); err != nil {
+		return exitUsage, err
 	}
 	if c.Duration == 0 && c.Runs == 0 {
 		c.Duration = time.Minute
@@ -66,13 +75,7 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 	if c.Scenarios, err = scenarios.Parse(*list); err != nil {
 		return exitUsage, usageError{err.Error()}
 	}
-	switch *chaosMode {
-	case "swarm":
-		c.Chaos = true
-	case "off":
-	default:
-		return exitUsage, usagef("bad --chaos %q: want swarm or off", *chaosMode)
-	}
+	c.Chaos = chaosOn.on
 	if c.Sched, err = schedFlag(*strategy, c.Chaos, "drop --chaos=off"); err != nil {
 		return exitUsage, err
 	}
@@ -91,6 +94,9 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 	if c.Chaos && !chaos.Available() {
 		return exitUsage, usagef("--chaos=swarm needs a failpoint build: run through scripts/nimsync (or pass --chaos=off)")
 	}
+	if *checkOnly {
+		return exitOK, nil // before checkOut, which creates --out
+	}
 	if err := checkOut(c.Out); err != nil {
 		return exitUsage, err
 	}
@@ -108,7 +114,7 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 		fmt.Fprintf(stderr, "metrics on http://%s/metrics\n", ln.Addr())
 	}
 	c.Progress, c.Terminal = stderr, isTerminal(stderr)
-	mode := *chaosMode
+	mode := chaosOn.String()
 	switch {
 	case soak.IsSwarm(c.Sched):
 		mode += ", each run in a strategy its seed draws (--sched " + c.Sched + ")"
@@ -128,12 +134,12 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 			fmt.Fprintf(stderr, "nimsync: pushing metrics to %s: %v\n", *pushURL, perr)
 		}
 	}
-	return summarize(rep, err, c.Out, stdout)
+	return summarize(ctx, rep, err, c.Out, stdout)
 }
 
 // summarize prints the verdict of a soak (or run, or repro) and returns
 // its exit code.
-func summarize(rep *report.Report, err error, out string, stdout io.Writer) (int, error) {
+func summarize(ctx context.Context, rep *report.Report, err error, out string, stdout io.Writer) (int, error) {
 	if rep == nil {
 		return exitFound, err
 	}
@@ -198,7 +204,7 @@ func summarize(rep *report.Report, err error, out string, stdout io.Writer) (int
 	case errors.Is(err, soak.ErrReport):
 		return exitError, err
 	case errors.Is(err, context.Canceled):
-		return exitInterrupted, errors.New("interrupted; the report covers the runs done")
+		return interrupted(ctx), errors.New("interrupted; the report covers the runs done")
 	case err != nil || !rep.Passed:
 		return exitFound, err
 	}
@@ -206,12 +212,43 @@ func summarize(rep *report.Report, err error, out string, stdout io.Writer) (int
 }
 
 // signalContext is cancelled by SIGINT or SIGTERM (what Kubernetes and CI
-// runners send), so the soak stops between runs and writes its report. After
-// the first signal the default handling is restored: a second one kills.
+// runners send), so the soak stops between runs and writes its report; its
+// cause is the signal (interrupted). After the first signal the default
+// handling is restored: a second one kills.
 func signalContext() (context.Context, context.CancelFunc) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	context.AfterFunc(ctx, stop)
-	return ctx, stop
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case sig := <-sigs:
+			signal.Stop(sigs)
+			cancel(signalError{sig})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		cancel(context.Canceled)
+	}
+}
+
+// signalError is the cause of a signalContext a signal ended.
+type signalError struct{ sig os.Signal }
+
+func (e signalError) Error() string { return "interrupted by " + e.sig.String() }
+
+// interrupted is the exit code of a command a signal stopped: 128 plus the
+// signal's number, as a shell reports a process the signal killed (130 for
+// SIGINT, 143 for SIGTERM), and 130 without a signal (a test's cancel).
+func interrupted(ctx context.Context) int {
+	var se signalError
+	if errors.As(context.Cause(ctx), &se) {
+		if n, ok := se.sig.(syscall.Signal); ok {
+			return 128 + int(n)
+		}
+	}
+	return exitInterrupted
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
