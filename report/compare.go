@@ -1,6 +1,7 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -64,6 +65,13 @@ type Comparison struct {
 // scenario missing from one night has none), or too few for any p-value
 // to fall below alpha, makes the row [reportkit.Insufficient].
 //
+// Compare compares like with like only: it refuses, with an error wrapping
+// [ErrUnlike] that says what differs, two nights of different lanes, shard
+// counts, scales or scenario sets (where both reports record them: schema
+// 1 did not record the shard count), whose samples measure different
+// work. It warns (Comparison.Notes) when the machines, Go versions, chaos
+// modes, schedulers, seeds or durations differ.
+//
 // It returns an error for a nil report or an alpha outside (0, 1). Compare
 // does not modify the reports, may be called concurrently, and costs
 // O(n log n) in the number of samples.
@@ -74,6 +82,9 @@ func Compare(base, cur *Report, alpha float64) (Comparison, error) {
 	if !(alpha > 0 && alpha < 1) {
 		return Comparison{}, fmt.Errorf("report: Compare: alpha %v is not in (0, 1)", alpha)
 	}
+	if diff := unlike(base, cur); len(diff) > 0 {
+		return Comparison{}, fmt.Errorf("%w: %s", ErrUnlike, strings.Join(diff, "; "))
+	}
 	var c Comparison
 	c.Base, c.Cur = base, cur
 	c.MannWhitney = reportkit.MannWhitney{Alpha: alpha, NoiseFloor: NoiseFloor, MinSamples: MinSamples, Side: "night"}
@@ -83,6 +94,13 @@ func Compare(base, cur *Report, alpha float64) (Comparison, error) {
 	if base.Chaos != cur.Chaos || base.ChaosBuild != cur.ChaosBuild {
 		c.Notes = append(c.Notes, fmt.Sprintf("chaos differs (base %q, failpoint build %t; current %q, failpoint build %t)",
 			base.Chaos, base.ChaosBuild, cur.Chaos, cur.ChaosBuild))
+	}
+	if base.Seed != cur.Seed {
+		c.Notes = append(c.Notes, fmt.Sprintf("the seeds differ (base %s, current %s): the fault plans and the scenarios' shapes differ too; a fixed-seed lane (scripts/nightly -lane perf) compares performance alone",
+			fmtSeed(base.Seed), fmtSeed(cur.Seed)))
+	}
+	if base.Duration != cur.Duration && base.Duration > 0 && cur.Duration > 0 {
+		c.Notes = append(c.Notes, fmt.Sprintf("the durations differ (base %gs, current %gs): a longer soak reaches later, warmer states", base.Duration, cur.Duration))
 	}
 	if base.Sched != cur.Sched {
 		// A swarm's strategy is the swarm (its runs' own vary by run);
@@ -107,6 +125,28 @@ func Compare(base, cur *Report, alpha float64) (Comparison, error) {
 		)
 	}
 	return c, nil
+}
+
+// ErrUnlike is wrapped by the error of [Compare] when the two nights
+// measured different work; check with errors.Is.
+var ErrUnlike = errors.New("report: the nights are not comparable")
+
+// unlike lists what makes base and cur not comparable (Compare).
+func unlike(base, cur *Report) []string {
+	var d []string
+	if base.Lane != cur.Lane {
+		d = append(d, fmt.Sprintf("the lanes differ (base %q, current %q)", base.Lane, cur.Lane))
+	}
+	if base.ShardCount != 0 && cur.ShardCount != 0 && base.ShardCount != cur.ShardCount {
+		d = append(d, fmt.Sprintf("the shard counts differ (base %d, current %d)", base.ShardCount, cur.ShardCount))
+	}
+	if base.Scale != cur.Scale {
+		d = append(d, fmt.Sprintf("the scales differ (base %g, current %g)", base.Scale, cur.Scale))
+	}
+	if !slices.Equal(base.ScenarioSet, cur.ScenarioSet) {
+		d = append(d, fmt.Sprintf("the scenario sets differ (base %v, current %v)", base.ScenarioSet, cur.ScenarioSet))
+	}
+	return d
 }
 
 // scenarioSamples returns the samples of the named scenario in r (of every
@@ -157,8 +197,8 @@ func (c Comparison) Markdown() string {
 	p("%d regressed, %d improved, %d unchanged, %d not judged (insufficient samples).\n\n",
 		counts[reportkit.Regressed], counts[reportkit.Improved], counts[reportkit.Unchanged], counts[reportkit.Insufficient])
 	if c.Base != nil && c.Cur != nil {
-		p("Base: seed %s, started %s. Current: seed %s, started %s.\n\n",
-			fmtSeed(c.Base.Seed), startedLine(c.Base), fmtSeed(c.Cur.Seed), startedLine(c.Cur))
+		p("Base: seed %s, started %s, nimsync commit %s. Current: seed %s, started %s, nimsync commit %s.\n\n",
+			fmtSeed(c.Base.Seed), startedLine(c.Base), c.Base.Build.Short(), fmtSeed(c.Cur.Seed), startedLine(c.Cur), c.Cur.Build.Short())
 	}
 	p("Medians of per-interval samples, compared with the Mann-Whitney U test (benchmath, as benchstat does) at alpha = %v; changes within ±%.0f%% count as noise.\n\n",
 		c.Alpha, c.NoiseFloor*100)

@@ -172,12 +172,46 @@ func TestCompareInsufficient(t *testing.T) {
 func TestCompareWarnsAndRejects(t *testing.T) {
 	base := night(1, nightScenario{"s", 30, 1000, 5000})
 	cur := night(2, nightScenario{"s", 30, 1000, 5000})
+	cur.Seed = base.Seed
 	cur.Machine.Cores = 64
 	c, err := report.Compare(base, cur, 0.05)
 	require.NoError(t, err)
 	require.Len(t, c.Notes, 1)
 	assert.Contains(t, c.Notes[0], "different machines")
 	assert.Contains(t, c.Markdown(), "**Warning:**")
+
+	// A new seed (a bug-hunting lane's every night) and another duration
+	// are remarked.
+	cur.Machine = base.Machine
+	cur.Seed, base.Duration, cur.Duration = 2, 600, 1200
+	c, err = report.Compare(base, cur, 0.05)
+	require.NoError(t, err)
+	require.Len(t, c.Notes, 2)
+	assert.Contains(t, c.Notes[0], "the seeds differ (base 1, current 2)")
+	assert.Contains(t, c.Notes[1], "the durations differ (base 600s, current 1200s)")
+
+	// Nights that measured different work are refused, saying what differs.
+	for _, tc := range []struct {
+		change func(b, k *report.Report)
+		want   string
+	}{
+		{func(_, k *report.Report) { k.Scale = 0.5 }, "the scales differ (base 0, current 0.5)"},
+		{func(_, k *report.Report) { k.ScenarioSet = []string{"s", "t"} }, "the scenario sets differ"},
+		{func(b, k *report.Report) { b.ShardCount, k.ShardCount = 4, 2 }, "the shard counts differ (base 4, current 2)"},
+		{func(_, k *report.Report) { k.Lane = "perf" }, `the lanes differ (base "", current "perf")`},
+	} {
+		b, k := *base, *cur
+		tc.change(&b, &k)
+		_, err := report.Compare(&b, &k, 0.05)
+		require.ErrorIs(t, err, report.ErrUnlike, tc.want)
+		assert.ErrorContains(t, err, tc.want)
+	}
+	old := *base
+	old.ShardCount = 0 // schema 1: not recorded
+	k := *cur
+	k.ShardCount = 3
+	_, err = report.Compare(&old, &k, 0.05)
+	assert.NoError(t, err, "a shard count only one side records is not a difference")
 
 	for _, alpha := range []float64{0, 1, -0.1, math.NaN()} {
 		_, err := report.Compare(base, cur, alpha)

@@ -118,6 +118,8 @@ figcaption { color: #555; font-size: .9em; }
 <tr><th>seed</th><td><code>{{$f.Seed}}</code></td></tr>
 {{with $f.Strategy}}<tr><th>strategy</th><td><code>{{.}}</code></td></tr>
 {{end}}
+{{- with $f.Shard}}<tr><th>shard</th><td><code>{{.}}</code></td></tr>
+{{end}}
 <tr><th>artifact</th><td>{{if $f.Artifact}}<a href="{{$f.Artifact}}"><code>{{$f.Artifact}}</code></a>{{else}}—{{end}}</td></tr>
 <tr><th>repro</th><td>{{if $f.Repro}}<code>{{$f.Repro}}</code>{{else}}—{{end}}</td></tr>
 </table>

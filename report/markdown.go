@@ -87,6 +87,9 @@ func markdown(r *Report) []byte {
 		if f.Strategy != "" {
 			strategy = ", strategy " + reportkit.MDInline(f.Strategy)
 		}
+		if f.Shard != "" {
+			strategy += ", shard " + reportkit.MDInline(f.Shard)
+		}
 		p("%d. **%s**, %s, seed %s%s: %s\n", i+1, reportkit.MDInline(f.Scenario), reportkit.MDInline(f.Kind), f.Seed, strategy, reportkit.MDCode(f.Line))
 		if f.Artifact != "" {
 			p("   - artifact: %s\n", reportkit.MDCode(f.Artifact))

@@ -114,15 +114,31 @@ func figures(r *Report) ([]figure, error) {
 		}
 	}
 
-	var gs, heap plotter.XYs
+	// One line per process (shard): a merged report's samples come from
+	// several, and one line through them all would zig-zag between them.
+	var gs, heap []line
+	byShard := map[string]int{}
 	var heapMax float64
 	for _, s := range r.Runtime {
-		gs = append(gs, plotter.XY{X: s.T / ta.div, Y: float64(s.Goroutines)})
-		heap = append(heap, plotter.XY{X: s.T / ta.div, Y: float64(s.HeapBytes)})
+		i, ok := byShard[s.Shard]
+		if !ok {
+			i = len(gs)
+			byShard[s.Shard] = i
+			name := ""
+			if s.Shard != "" {
+				name = "shard " + s.Shard
+			}
+			gs, heap = append(gs, line{name: name}), append(heap, line{name: name})
+		}
+		gs[i].xy = append(gs[i].xy, plotter.XY{X: s.T / ta.div, Y: float64(s.Goroutines)})
+		heap[i].xy = append(heap[i].xy, plotter.XY{X: s.T / ta.div, Y: float64(s.HeapBytes)})
 		heapMax = math.Max(heapMax, float64(s.HeapBytes))
 	}
-	ch, err = lineChart("Goroutines", ta, "goroutines", []line{{"", gs}}, false, reportkit.Count)
-	if err := add("goroutines", "Live goroutines over the soak.", ch, err); err != nil {
+	if len(gs) == 1 {
+		gs[0].name, heap[0].name = "", "" // one process: no legend
+	}
+	ch, err = lineChart("Goroutines", ta, "goroutines", gs, false, reportkit.Count)
+	if err := add("goroutines", "Live goroutines over the soak (one line per shard).", ch, err); err != nil {
 		return nil, err
 	}
 	// Heap in a binary unit, so the ticks fall on round numbers of it.
@@ -135,11 +151,13 @@ func figures(r *Report) ([]figure, error) {
 			unit, div = u.name, u.div
 		}
 	}
-	for i := range heap {
-		heap[i].Y /= div
+	for _, l := range heap {
+		for i := range l.xy {
+			l.xy[i].Y /= div
+		}
 	}
-	ch, err = lineChart("Heap", ta, "heap in use ("+unit+")", []line{{"", heap}}, false, reportkit.Sig)
-	if err := add("heap", "Heap in use after the last GC over the soak.", ch, err); err != nil {
+	ch, err = lineChart("Heap", ta, "heap in use ("+unit+")", heap, false, reportkit.Sig)
+	if err := add("heap", "Heap in use after the last GC over the soak (one line per shard).", ch, err); err != nil {
 		return nil, err
 	}
 	return figs, nil

@@ -14,11 +14,11 @@ var ErrSchema = errors.New("report: unsupported schema version")
 // directory holding [JSONFile]. It returns an error naming the file when
 // the file cannot be read, is not one well-formed JSON object (trailing
 // data included), or carries a schema version other than [SchemaVersion]
-// (wrapping [ErrSchema]). Fields the schema does not know are ignored.
+// and [OldSchemaVersions] (wrapping [ErrSchema]). Fields the schema does not know are ignored.
 // Read may be called concurrently.
 func Read(path string) (*Report, error) {
 	return reportkit.Read[Report](reportSchema, path)
 }
 
 // reportSchema is what Read reads.
-var reportSchema = reportkit.Schema{File: JSONFile, Version: SchemaVersion, Err: ErrSchema, Prefix: "report", What: "a report.json"}
+var reportSchema = reportkit.Schema{File: JSONFile, Version: SchemaVersion, Older: OldSchemaVersions, Err: ErrSchema, Prefix: "report", What: "a report.json"}

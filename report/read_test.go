@@ -17,7 +17,7 @@ func TestReadRejects(t *testing.T) {
 		schema     bool   // the error wraps ErrSchema
 		want       string // in the error message
 	}{
-		{"future schema", `{"schema": 2, "seed": 1}`, true, "schema 2, this reader knows 1"},
+		{"future schema", `{"schema": 3, "seed": 1}`, true, "schema 3, this reader knows 1 and 2"},
 		{"zero schema", `{"schema": 0}`, true, "schema 0"},
 		{"no schema", `{"seed": 1}`, true, `no "schema" field`},
 		{"null", `null`, true, `no "schema" field`},
@@ -53,4 +53,18 @@ func TestReadIgnoresUnknownFields(t *testing.T) {
 	r, err := report.Read(path)
 	require.NoError(t, err)
 	assert.Equal(t, uint64(9), r.Seed)
+}
+
+// TestReadAcceptsPreviousSchema: a report.json of schema 1 (testdata, a
+// three-run soak written before schema 2) reads, with the fields added
+// since left zero, and merges with a schema 2 report of the same soak.
+func TestReadAcceptsPreviousSchema(t *testing.T) {
+	old, err := report.Read("testdata/schema1")
+	require.NoError(t, err)
+	assert.Equal(t, 1, old.Schema)
+	assert.Equal(t, uint64(5), old.Seed)
+	assert.Len(t, old.Runs, 3)
+	assert.Zero(t, old.Build)
+	assert.Zero(t, old.ShardCount)
+	assert.Empty(t, old.Scenarios[0].LatencyHDR)
 }

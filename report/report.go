@@ -10,8 +10,17 @@ import (
 )
 
 // SchemaVersion is the version of the report.json schema this package
-// writes. Readers reject other versions with a clear error.
-const SchemaVersion = 1
+// writes; schema/report.schema.json (in this package's directory) is its
+// JSON Schema. Readers also accept [OldSchemaVersions], whose fields are a
+// subset (those added since are zero), and reject others with a clear
+// error.
+//
+// Version 2 added Build, Flags, Duration, RunsBound, ShardCount, Lane,
+// Scenario.LatencyHDR, Failure.Shard and RuntimeSample.Shard.
+const SchemaVersion = 2
+
+// OldSchemaVersions are the earlier versions [Read] and [Merge] accept.
+var OldSchemaVersions = []int{1}
 
 // Report is the result of one soak (or of merged shards of one).
 type Report struct {
@@ -45,6 +54,25 @@ type Report struct {
 	// Empty in reports written before they were recorded.
 	ScenarioSet []string `json:"scenario_set,omitempty"`
 	Scale       float64  `json:"scale,omitempty"`
+	// Build is the nimsync binary that ran the soak (schema 2).
+	Build Build `json:"build"`
+	// Flags are the soak command's flags, every one with the value it had
+	// (given or default), by name without dashes (schema 2); empty when
+	// the soak did not come from the command line.
+	Flags map[string]string `json:"flags,omitempty"`
+	// Duration is the soak's requested duration in seconds (0: none, the
+	// runs were bounded by RunsBound instead); RunsBound is --runs (0: no
+	// bound). Schema 2.
+	Duration  float64 `json:"duration_s"`
+	RunsBound int     `json:"runs_bound,omitempty"`
+	// ShardCount is the n of the shards "i/n" the soak was split into (1
+	// unsharded; schema 2, 0 before).
+	ShardCount int `json:"shard_count"`
+	// Lane names the series of nights the soak belongs to (--lane): for
+	// example "bugs" (a new seed every night, hunting failures) or "perf"
+	// (a fixed seed with chaos off, for performance trends). Compare
+	// refuses to compare two lanes. Empty when unnamed.
+	Lane string `json:"lane,omitempty"`
 
 	Scenarios []Scenario      `json:"scenarios"`
 	Runs      []Run           `json:"runs"`
@@ -60,6 +88,37 @@ type Report struct {
 // performance report describe a machine alike.
 type Machine = reportkit.Machine
 
+// Build describes the binary that wrote a report, from its build info
+// (runtime/debug.ReadBuildInfo); the Go version is Machine's.
+type Build struct {
+	// Version is the nimsync module's version: a tag, a pseudo-version,
+	// or "(devel)".
+	Version string `json:"version,omitempty"`
+	// Commit is the full commit hash the binary was built from, and
+	// CommitTime its time (RFC 3339); empty when the build recorded none
+	// (go build -buildvcs=false, or outside a checkout).
+	Commit     string `json:"commit,omitempty"`
+	CommitTime string `json:"commit_time,omitempty"`
+	// Modified is true when the checkout had uncommitted changes.
+	Modified bool `json:"modified,omitempty"`
+}
+
+// Short is the commit's first 12 hex digits, with "+dirty" when Modified,
+// or "unknown".
+func (b Build) Short() string {
+	c := b.Commit
+	if c == "" {
+		return "unknown"
+	}
+	if len(c) > 12 {
+		c = c[:12]
+	}
+	if b.Modified {
+		c += "+dirty"
+	}
+	return c
+}
+
 // Scenario sums up all runs of one scenario.
 type Scenario struct {
 	Name     string  `json:"name"`
@@ -71,6 +130,11 @@ type Scenario struct {
 	OpsPerSec float64 `json:"ops_per_s"`
 	// Latency is over every sample of every run, in nanoseconds.
 	Latency Percentiles `json:"latency_ns"`
+	// LatencyHDR is the HDR histogram Latency was read from, encoded
+	// (hdrhistogram-go's Encode, V2 compressed, base64), so that Merge
+	// computes the percentiles of merged shards exactly (schema 2; empty
+	// before, and then Merge bounds them).
+	LatencyHDR string `json:"latency_hdr,omitempty"`
 	// Samples is throughput and latency over time, one per sampling
 	// interval in which the scenario ran.
 	Samples []Sample `json:"samples"`
@@ -116,11 +180,14 @@ type Run struct {
 // sampling interval (goroutines, heap after the last GC, GC pauses during
 // the interval).
 type RuntimeSample struct {
-	T          float64 `json:"t_s"`
-	Goroutines int     `json:"goroutines"`
-	HeapBytes  uint64  `json:"heap_bytes"`
-	GCPauseNs  uint64  `json:"gc_pause_ns"` // total pause time during the interval
-	GCs        uint32  `json:"gcs"`         // collections during the interval
+	T float64 `json:"t_s"`
+	// Shard is the shard ("i/n") whose process was sampled (schema 2):
+	// a merged report holds one series per shard.
+	Shard      string `json:"shard,omitempty"`
+	Goroutines int    `json:"goroutines"`
+	HeapBytes  uint64 `json:"heap_bytes"`
+	GCPauseNs  uint64 `json:"gc_pause_ns"` // total pause time during the interval
+	GCs        uint32 `json:"gcs"`         // collections during the interval
 }
 
 // Leak is the verdict on goroutine and heap trends over the soak: the slope
@@ -150,4 +217,6 @@ type Failure struct {
 	Repro string `json:"repro,omitempty"`
 	// Strategy is, in a swarm, the failed run's strategy (Run.Strategy).
 	Strategy string `json:"strategy,omitempty"`
+	// Shard is the shard ("i/n") that found the failure (schema 2).
+	Shard string `json:"shard,omitempty"`
 }

@@ -2,6 +2,8 @@ package report
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -65,6 +67,7 @@ type failureView struct {
 	N                    int // 1-based position in the list
 	Scenario, Kind, Seed string
 	Strategy             string // a swarm's: the failed run's strategy
+	Shard                string // the shard that found it ("" unrecorded)
 	Error                string // the whole message
 	Line                 string // its first line, cut short
 	Artifact, Repro      string
@@ -116,6 +119,35 @@ func summarize(r *Report) summary {
 		{"Shards", shards},
 		{"Chaos", chaos},
 		{"Runs", fmt.Sprintf("%d (%d failed)", len(r.Runs), failedRuns)},
+	}
+	// What the soak tested (schema 2): the build, the requested bounds, the
+	// scenarios and scale, the lane, the flags.
+	if r.Schema == 0 || r.Schema >= 2 {
+		tested := []fact{{"nimsync", buildLine(r.Build)}}
+		bound := "none"
+		switch {
+		case r.Duration > 0 && r.RunsBound > 0:
+			bound = fmt.Sprintf("%s or %d runs", reportkit.Elapsed(r.Duration), r.RunsBound)
+		case r.Duration > 0:
+			bound = reportkit.Elapsed(r.Duration)
+		case r.RunsBound > 0:
+			bound = fmt.Sprintf("%d runs", r.RunsBound)
+		}
+		tested = append(tested, fact{"Requested", bound + fmt.Sprintf(", %d shard(s)", max(r.ShardCount, 1))})
+		if len(r.ScenarioSet) > 0 {
+			tested = append(tested, fact{"Scenarios", fmt.Sprintf("%s at scale %g", strings.Join(r.ScenarioSet, ", "), r.Scale)})
+		}
+		if r.Lane != "" {
+			tested = append(tested, fact{"Lane", r.Lane})
+		}
+		if len(r.Flags) > 0 {
+			var fl []string
+			for _, k := range slices.Sorted(maps.Keys(r.Flags)) {
+				fl = append(fl, "--"+k+"="+r.Flags[k])
+			}
+			tested = append(tested, fact{"Flags", strings.Join(fl, " ")})
+		}
+		s.Facts = append(s.Facts, tested...)
 	}
 
 	for _, sc := range r.Scenarios {
@@ -180,6 +212,7 @@ func summarize(r *Report) summary {
 			Kind:     f.Kind,
 			Seed:     fmtSeed(f.Seed),
 			Strategy: swarmStrategy(r, f),
+			Shard:    f.Shard,
 			Error:    f.Error,
 			Line:     reportkit.FirstLine(f.Error, 200),
 			Artifact: f.Artifact,
@@ -187,6 +220,19 @@ func summarize(r *Report) summary {
 		})
 	}
 	return s
+}
+
+// buildLine describes a build: "commit 1a2b3c4d5e6f+dirty (2026-12-07T21:28:37Z),
+// v0.0.0-…", or "commit unknown" when the build recorded none.
+func buildLine(b Build) string {
+	line := "commit " + b.Short()
+	if b.CommitTime != "" {
+		line += " (" + b.CommitTime + ")"
+	}
+	if b.Version != "" {
+		line += ", " + b.Version
+	}
+	return line
 }
 
 // swarmStrategy is, in a swarm, the strategy of f's run; "" otherwise.

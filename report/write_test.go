@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -48,7 +49,7 @@ func TestWriteFiles(t *testing.T) {
 
 	js, err := os.ReadFile(filepath.Join(dir, report.JSONFile))
 	require.NoError(t, err)
-	assert.Contains(t, string(js), "\n  \"schema\": 1,", "indented, schema set")
+	assert.Contains(t, string(js), fmt.Sprintf("\n  \"schema\": %d,", report.SchemaVersion), "indented, schema set")
 
 	md, err := os.ReadFile(filepath.Join(dir, report.MarkdownFile))
 	require.NoError(t, err)

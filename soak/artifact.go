@@ -91,7 +91,7 @@ func (s *soak) fail(st Step, plan chaos.Plan, run *chaos.Run, res *sched.Result,
 		// take the same steps again.
 		a.Sched = st.strategy
 	}
-	f := report.Failure{Scenario: st.Scenario, Seed: st.Seed, Kind: kind, Error: err.Error(), Strategy: a.Strategy}
+	f := report.Failure{Scenario: st.Scenario, Seed: st.Seed, Kind: kind, Error: err.Error(), Strategy: a.Strategy, Shard: s.shardName()}
 	root := filepath.Join(os.TempDir(), "nimsync-artifacts")
 	if s.c.Out != "" {
 		root = filepath.Join(s.c.Out, "artifacts")

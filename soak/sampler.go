@@ -91,6 +91,7 @@ func (s *soak) sample(now time.Time) {
 	defer s.mu.Unlock()
 	rs := report.RuntimeSample{
 		T:          t,
+		Shard:      s.shardName(),
 		Goroutines: runtime.NumGoroutine(),
 		HeapBytes:  ms.HeapAlloc,
 		GCPauseNs:  ms.PauseTotalNs - s.lastMem.PauseTotalNs,
@@ -127,19 +128,7 @@ func (s *soak) sample(now time.Time) {
 }
 
 // percentiles summarizes h.
-func percentiles(h *hdrhistogram.Histogram) report.Percentiles {
-	if h.TotalCount() == 0 {
-		return report.Percentiles{}
-	}
-	return report.Percentiles{
-		Count: h.TotalCount(),
-		P50:   h.ValueAtQuantile(50),
-		P95:   h.ValueAtQuantile(95),
-		P99:   h.ValueAtQuantile(99),
-		P999:  h.ValueAtQuantile(99.9),
-		Max:   h.Max(),
-	}
-}
+func percentiles(h *hdrhistogram.Histogram) report.Percentiles { return report.PercentilesOf(h) }
 
 // progress prints the live progress: one redrawn line on a terminal, a
 // log line otherwise.

@@ -101,6 +101,12 @@ type Config struct {
 	// ReproCommand renders the command that replays an artifact
 	// directory; the default is "scripts/nimsync repro DIR".
 	ReproCommand func(dir string) string
+	// Flags, if set, are the command line's flags (every one, by name,
+	// with its value), recorded in the report so that it says what it
+	// tested; Lane names the series of nights the soak belongs to
+	// (report.Report.Lane).
+	Flags map[string]string
+	Lane  string
 }
 
 // ErrStalled is returned (wrapped) when the watchdog saw no progress for

@@ -186,6 +186,25 @@ func TestSoakReportsAndMerge(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, r.Runs, 8)
 	require.Equal(t, []string{"0/2", "1/2"}, r.Shards)
+	// The report says what was tested: the flags (those the shards
+	// shared), the bounds, the shard count; every scenario's histogram.
+	assert.Equal(t, report.SchemaVersion, r.Schema)
+	assert.Equal(t, 2, r.ShardCount)
+	assert.Equal(t, 8, r.RunsBound)
+	assert.Equal(t, "0.01", r.Flags["scale"])
+	assert.Equal(t, "off", r.Flags["chaos"])
+	assert.Equal(t, "11", r.Flags["seed"])
+	assert.NotContains(t, r.Flags, "shard", "each shard's own")
+	assert.Contains(t, r.Flags, "stall", "defaults too")
+	for _, sc := range r.Scenarios {
+		if sc.Latency.Count > 0 {
+			assert.NotEmpty(t, sc.LatencyHDR, sc.Name)
+		}
+	}
+	md, err := os.ReadFile(filepath.Join(merged, report.MarkdownFile))
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "| Flags | ")
+	assert.Contains(t, string(md), "| Requested | 8 runs, 2 shard(s) |")
 
 	code, stdout, stderr = nimsync(t, "report", "compare", merged, merged)
 	require.Equal(t, exitOK, code, stdout+stderr)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/nimsync/nimsync/report"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -58,6 +59,32 @@ func TestNightlyScript(t *testing.T) {
 	_, err = os.Stat(filepath.Join(nights[1], "compare.md"))
 	require.NoError(t, err, "the second night is compared with the first")
 
+	// A perf-lane night (fixed seed, chaos off) is not compared with the
+	// bug-hunting lane's nights, and the next perf night is compared with it.
+	perf := []string{"-lane", "perf", "-duration", "2s", "-shards", "2", "-results", results,
+		"--", "--scale", "0.01", "--sample", "100ms"}
+	code, out = night(perf...)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, `the lanes differ (base "bugs", current "perf")`)
+	require.Contains(t, out, "comparison skipped")
+	nights, err = filepath.Glob(filepath.Join(results, "*"))
+	require.NoError(t, err)
+	require.Len(t, nights, 3)
+	code, out = night(perf...)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "comparing with "+nights[2]+"\n")
+	nights, err = filepath.Glob(filepath.Join(results, "*"))
+	require.NoError(t, err)
+	require.Len(t, nights, 4)
+	r, err = report.Read(nights[3])
+	require.NoError(t, err)
+	assert.Equal(t, "perf", r.Lane)
+	assert.Equal(t, "off", r.Chaos)
+	assert.Equal(t, uint64(1), r.Seed, "the perf lane's fixed seed")
+	assert.Equal(t, 2, r.ShardCount)
+
+	code, out = night("-lane", "fast")
+	require.Equal(t, 2, code, out)
 	code, out = night("-bogus")
 	require.Equal(t, 2, code, out)
 	code, out = night("-shards", "0")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -29,7 +30,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("nimsync report merge", flag.ContinueOnError)
 	out := fs.String("out", "", "directory for the merged report (required)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nimsync report merge --out DIR DIR...\n\nMerges the reports of the shards of one soak (same seed).\n\nFlags:")
+		fmt.Fprintln(stderr, "usage: nimsync report merge --out DIR DIR...\n\nMerges the reports of the shards of one soak (same seed) into DIR, with\nthe failures' artifacts copied into DIR/artifacts/SHARD/.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	pos, err := parse(fs, args, stderr)
@@ -39,19 +40,16 @@ func cmdMerge(args []string, stdout, stderr io.Writer) (int, error) {
 	if *out == "" || len(pos) == 0 {
 		return exitUsage, usagef("report merge needs --out and at least one report directory")
 	}
-	var rs []*report.Report
 	for _, p := range pos {
-		r, err := report.Read(p)
-		if err != nil {
+		if _, err := report.Read(p); err != nil {
 			return exitUsage, usageError{err.Error()}
 		}
-		rs = append(rs, r)
 	}
-	m, err := report.Merge(rs...)
-	if err != nil {
+	m, err := report.MergeDirs(*out, pos...)
+	if errors.Is(err, report.ErrMerge) {
 		return exitUsage, usageError{err.Error()}
 	}
-	if err := report.Write(*out, m); err != nil {
+	if err != nil {
 		return exitError, err
 	}
 	return summarize(context.Background(), m, nil, *out, stdout)
@@ -60,8 +58,9 @@ func cmdMerge(args []string, stdout, stderr io.Writer) (int, error) {
 func cmdCompare(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("nimsync report compare", flag.ContinueOnError)
 	alpha := fs.Float64("alpha", 0.05, "significance level of the Mann-Whitney U test")
+	checkOnly := fs.Bool("check", false, "only check that the nights are comparable (same lane, shard count, scale and scenarios):\nexit 0 if they are, 2 saying why not")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: nimsync report compare [--alpha A] BASE CUR\n\nCompares two soak reports (directories or report.json files) scenario by\nscenario; exits 1 when throughput or P99 latency regressed significantly.\n\nFlags:")
+		fmt.Fprintln(stderr, "usage: nimsync report compare [--alpha A] BASE CUR\n\nCompares two soak reports (directories or report.json files) scenario by\nscenario; exits 1 when throughput or P99 latency regressed significantly, and\n2 when the nights measured different work (lane, shard count, scale or scenarios).\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	pos, err := parse(fs, args, stderr)
@@ -85,6 +84,9 @@ func cmdCompare(args []string, stdout, stderr io.Writer) (int, error) {
 	c, err := report.Compare(base, cur, *alpha)
 	if err != nil {
 		return exitUsage, usageError{err.Error()}
+	}
+	if *checkOnly {
+		return exitOK, nil
 	}
 	fmt.Fprint(stdout, c.Markdown())
 	if c.Regressed() {

@@ -46,6 +46,7 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.Var(&seed, "seed", "the soak's seed (default: from the clock)")
 	chaosOn := chaosFlag{on: true}
 	fs.Var(&chaosOn, "chaos", "fault plans: swarm (a plan per run, from its seed; the flag alone means swarm) or off")
+	lane := fs.String("lane", "", "name the series of nights this soak belongs to, recorded in the report: report compare\nrefuses to compare two lanes (e.g. bugs: a new seed a night; perf: a fixed seed, chaos off)")
 	checkOnly := fs.Bool("check", false, "check the flags and exit (0 if they are good, 2 if not), running nothing and creating\nnothing (--out is not created; scripts/nightly checks its pass-through flags so)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nimsync soak [flags]\n\nRuns scenarios in a seeded order, each under a fault plan derived from its seed,\nuntil the duration ends; exits 1 if a violation, stall, runaway, overrun or leak\nwas found.\n\nFlags:")
@@ -101,6 +102,10 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitUsage, err
 	}
 	c.Seed = seed.orClock()
+	c.Lane = *lane
+	c.Flags = map[string]string{}
+	fs.VisitAll(func(f *flag.Flag) { c.Flags[f.Name] = f.Value.String() })
+	c.Flags["seed"] = strconv.FormatUint(c.Seed, 10) // the seed drawn from the clock, too
 	reg := prometheus.NewRegistry()
 	c.Metrics = soak.NewMetrics(reg)
 	if *metricsAddr != "" {

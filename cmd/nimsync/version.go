@@ -1,13 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"io"
 	"runtime"
-	"runtime/debug"
 
 	"github.com/nimsync/nimsync/chaos"
+	"github.com/nimsync/nimsync/soak"
 )
 
 // cmdVersion prints the build: nimsync's module version, the commit it was
@@ -34,31 +35,10 @@ func cmdVersion(args []string, stdout, stderr io.Writer) (int, error) {
 // versionLine is one line: "nimsync (devel) commit 1a2b3c4d5e6f+dirty
 // (2026-12-07T21:20:00Z), go1.26.8 linux/amd64, failpoints on".
 func versionLine() string {
-	version, commit, when, dirty := "(unknown)", "unknown", "", false
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		version = bi.Main.Version
-		if version == "" {
-			version = "(devel)"
-		}
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				commit = s.Value
-				if len(commit) > 12 {
-					commit = commit[:12]
-				}
-			case "vcs.time":
-				when = s.Value
-			case "vcs.modified":
-				dirty = s.Value == "true"
-			}
-		}
-	}
-	if dirty {
-		commit += "+dirty"
-	}
-	if when != "" {
-		commit += " (" + when + ")"
+	b := soak.BuildInfo()
+	version, commit := cmp.Or(b.Version, "(devel)"), b.Short()
+	if b.CommitTime != "" {
+		commit += " (" + b.CommitTime + ")"
 	}
 	fp := "off (plain build: no fault plans)"
 	if chaos.Available() {

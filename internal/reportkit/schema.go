@@ -6,22 +6,28 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 )
 
 // Schema describes one kind of versioned report.json, for [Schema.Read].
 // It is a value; a zero Schema is not usable.
 type Schema struct {
 	File    string // the file's name in a report directory: "report.json"
-	Version int    // the version this reader knows
-	Err     error  // wrapped by the error of a missing or other version
-	Prefix  string // of the other errors: "bench", "report"
-	What    string // what the file should be, in a message: "a report.json"
+	Version int    // the version this reader knows, and writes
+	// Older are earlier versions the reader still accepts: their fields
+	// are a subset of Version's (fields added since are left zero).
+	Older  []int
+	Err    error  // wrapped by the error of a missing or other version
+	Prefix string // of the other errors: "bench", "report"
+	What   string // what the file should be, in a message: "a report.json"
 }
 
 // Read reads the report at path (the file, or the directory holding
 // s.File) into v. It fails, naming the file, when the file cannot be read,
 // is not one well-formed JSON object, or carries no "schema" field or a
-// version other than s.Version (wrapping s.Err). The version is checked
+// version other than s.Version and s.Older (wrapping s.Err). The version is checked
 // first, so that a report of another version fails with its version, not
 // with whichever field changed shape. Fields v does not know are ignored.
 func (s Schema) Read(path string, v any) error {
@@ -41,13 +47,27 @@ func (s Schema) Read(path string, v any) error {
 	switch {
 	case probe.Schema == nil:
 		return fmt.Errorf("%w: %s has no \"schema\" field; is it %s?", s.Err, path, s.What)
-	case *probe.Schema != s.Version:
-		return fmt.Errorf("%w: %s has schema %d, this reader knows %d", s.Err, path, *probe.Schema, s.Version)
+	case *probe.Schema != s.Version && !slices.Contains(s.Older, *probe.Schema):
+		return fmt.Errorf("%w: %s has schema %d, this reader knows %s", s.Err, path, *probe.Schema, s.known())
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("%s: %s: malformed report: %w", s.Prefix, path, err)
 	}
 	return nil
+}
+
+// known lists the versions s reads: "2" or "1 and 2".
+func (s Schema) known() string {
+	vs := append(slices.Clone(s.Older), s.Version)
+	slices.Sort(vs)
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = strconv.Itoa(v)
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
 // Encode returns v as the report.json [Schema.Read] reads: indented JSON
