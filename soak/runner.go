@@ -213,6 +213,9 @@ func (s *soak) runOne(ctx, runCtx context.Context, st Step) error {
 	s.bounds(cur, sc)
 	s.mu.Lock()
 	s.cur = cur
+	if s.c.Metrics != nil {
+		s.c.Metrics.start(st.Scenario)
+	}
 	if s.acc[st.Scenario] == nil {
 		s.acc[st.Scenario] = &scenarioAcc{hist: newHist()}
 		s.order = append(s.order, st.Scenario)
@@ -344,13 +347,17 @@ func (s *soak) recordRun(st Step, errMsg string, elapsed time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.acc[st.Scenario]
-	var ops, steps int64
+	var ops, steps, sampled int64
 	if cur := s.cur; cur != nil {
-		ops = cur.meter.Ops()
+		ops, sampled = cur.meter.Ops(), cur.totalOps
 		if cur.serial != nil {
 			steps = int64(cur.serial.Steps)
 		}
-		a.hist.Merge(cur.meter.TakeLatencies())
+		rest := cur.meter.TakeLatencies()
+		a.hist.Merge(rest)
+		if s.c.Metrics != nil {
+			s.c.Metrics.latencies(st.Scenario, rest)
+		}
 		s.cur = nil
 	}
 	a.runs++
@@ -363,7 +370,7 @@ func (s *soak) recordRun(st Step, errMsg string, elapsed time.Duration) {
 		Start: time.Since(s.started).Seconds() - elapsed.Seconds(), Seconds: elapsed.Seconds(), Ops: ops, Steps: steps,
 		Strategy: s.swarmStrategy(st), Error: errMsg})
 	if s.c.Metrics != nil {
-		s.c.Metrics.run(st.Scenario, ops, errMsg != "")
+		s.c.Metrics.run(st.Scenario, ops-sampled, errMsg != "") // the intervals counted the rest
 		if s.swarm != nil {
 			s.c.Metrics.strategyRun(s.swarmStrategy(st), errMsg != "")
 		}

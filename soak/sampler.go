@@ -121,7 +121,7 @@ func (s *soak) sample(now time.Time) {
 		sm := report.Sample{T: t, OpsPerSec: float64(ops-cur.totalOps) / interval, Latency: percentiles(h)}
 		a.samples = append(a.samples, sm)
 		if s.c.Metrics != nil {
-			s.c.Metrics.interval(cur.step.Scenario, sm)
+			s.c.Metrics.interval(cur.step.Scenario, ops-cur.totalOps, sm, h)
 		}
 	}
 	cur.totalOps, cur.lastTick = ops, now

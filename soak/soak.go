@@ -256,6 +256,9 @@ func Run(ctx context.Context, c Config) (*report.Report, error) {
 	s := newSoak(c)
 	err := s.loop(ctx)
 	rep := s.finish()
+	if c.Metrics != nil {
+		c.Metrics.ended(time.Now(), rep.Passed && err == nil)
+	}
 	if c.Out != "" {
 		if werr := report.Write(c.Out, rep); werr != nil {
 			return rep, errors.Join(err, fmt.Errorf("%w: %w", ErrReport, werr))

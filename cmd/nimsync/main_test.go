@@ -266,7 +266,10 @@ func TestMetricsServedDuringSoak(t *testing.T) {
 	http.DefaultClient.CloseIdleConnections()
 }
 
-// TestPushGateway: --push-gateway pushes the soak's metrics when it ends.
+// TestPushGateway: --push-gateway checks the Pushgateway's health before
+// the soak, and pushes the soak's metrics when it ends, grouped by job and
+// shard only (stable from night to night: a night's push replaces the last
+// one's).
 func TestPushGateway(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
@@ -282,13 +285,38 @@ func TestPushGateway(t *testing.T) {
 	require.Equal(t, exitOK, code, stderr)
 	mu.Lock()
 	defer mu.Unlock()
-	require.Len(t, got, 1)
-	method, rest, _ := strings.Cut(got[0], " ")
+	require.Len(t, got, 2)
+	assert.Equal(t, "GET /-/healthy ", got[0], "checked before the soak")
+	method, rest, _ := strings.Cut(got[1], " ")
 	path, body, _ := strings.Cut(rest, " ")
 	assert.Equal(t, "PUT", method)
-	// The client orders the grouping labels as it pleases.
-	assert.True(t, strings.HasPrefix(path, "/metrics/job/nimsync_soak/"), path)
-	assert.Contains(t, path, "/seed/4")
-	assert.Contains(t, path, "/shard/0_of_1")
-	assert.Contains(t, body, "nimsync_soak_runs_total")
+	assert.Equal(t, "/metrics/job/nimsync_soak/shard/0_of_1", path)
+	for _, m := range []string{"nimsync_soak_runs_total", "nimsync_build_info", "nimsync_soak_last_success_timestamp_seconds", "go_goroutines", "process_cpu_seconds_total", "nimsync_soak_latency_seconds"} {
+		assert.Contains(t, body, m)
+	}
+}
+
+// TestPushGatewayCheckedFirst: a Pushgateway that does not answer, or
+// answers its health check with an error, is a usage error before the soak
+// runs anything.
+func TestPushGatewayCheckedFirst(t *testing.T) {
+	sick := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer sick.Close()
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	for _, tc := range []struct{ url, want string }{
+		{sick.URL, "503"},
+		{gone.URL, "does not answer"},
+		{"pushgateway:9091", "want a URL such as http://pushgateway:9091"},
+		{"ftp://x", "want a URL"},
+	} {
+		out := filepath.Join(t.TempDir(), "soak")
+		code, stdout, stderr := nimsync(t, "soak", "--chaos=off", "--runs", "2", "--scale", "0.01", "--push-gateway", tc.url, "--out", out)
+		assert.Equal(t, exitUsage, code, tc.url)
+		assert.Contains(t, stderr, tc.want, tc.url)
+		assert.Empty(t, stdout, "nothing ran")
+		assert.NoFileExists(t, filepath.Join(out, report.JSONFile))
+	}
 }

@@ -9,10 +9,12 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,7 +22,6 @@ import (
 	"github.com/nimsync/nimsync/report"
 	"github.com/nimsync/nimsync/scenarios"
 	"github.com/nimsync/nimsync/soak"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/push"
 )
@@ -106,8 +107,13 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 	c.Flags = map[string]string{}
 	fs.VisitAll(func(f *flag.Flag) { c.Flags[f.Name] = f.Value.String() })
 	c.Flags["seed"] = strconv.FormatUint(c.Seed, 10) // the seed drawn from the clock, too
-	reg := prometheus.NewRegistry()
-	c.Metrics = soak.NewMetrics(reg)
+	if *pushURL != "" {
+		if err := checkPushGateway(*pushURL); err != nil {
+			return exitUsage, err
+		}
+	}
+	reg, metrics := soak.NewRegistry()
+	c.Metrics = metrics
 	if *metricsAddr != "" {
 		ln, err := net.Listen("tcp", *metricsAddr)
 		if err != nil {
@@ -133,8 +139,11 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 	defer stop()
 	rep, err := soak.Run(ctx, c)
 	if *pushURL != "" {
+		// Grouped by job and shard, which stay the same night after night:
+		// each night replaces the last one's group (a seed in the grouping
+		// made a new group every night, and none ever went away).
 		p := push.New(*pushURL, "nimsync_soak").Gatherer(reg).
-			Grouping("seed", strconv.FormatUint(c.Seed, 10)).Grouping("shard", fmt.Sprintf("%d_of_%d", c.Shard, c.Shards))
+			Grouping("shard", fmt.Sprintf("%d_of_%d", c.Shard, c.Shards))
 		if perr := p.Push(); perr != nil {
 			fmt.Fprintf(stderr, "nimsync: pushing metrics to %s: %v\n", *pushURL, perr)
 		}
@@ -214,6 +223,28 @@ func summarize(ctx context.Context, rep *report.Report, err error, out string, s
 		return exitFound, err
 	}
 	return exitOK, nil
+}
+
+// checkPushGateway checks --push-gateway before the soak starts: a URL of
+// scheme http or https with a host, whose Pushgateway answers its health
+// check (GET /-/healthy) within 5 s. A soak that would only find at its end
+// that its metrics cannot go anywhere is refused at once.
+func checkPushGateway(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usagef("bad --push-gateway %q: want a URL such as http://pushgateway:9091", raw)
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(strings.TrimSuffix(u.String(), "/") + "/-/healthy")
+	if err != nil {
+		return usagef("--push-gateway %s: the Pushgateway does not answer: %v", raw, err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return usagef("--push-gateway %s: its health check (/-/healthy) says %s", raw, resp.Status)
+	}
+	return nil
 }
 
 // signalContext is cancelled by SIGINT or SIGTERM (what Kubernetes and CI
