@@ -139,7 +139,9 @@ func helpFor(args []string) string {
 	return "nimsync --help"
 }
 
-// seedFlag is a uint64 seed flag that remembers whether it was set.
+// seedFlag is a uint64 seed flag that remembers whether it was set. Besides
+// an integer it takes "date" (today's UTC date as YYYYMMDD, the nightly
+// seed) and "date:YYYY-MM-DD" (that date so); see dateSeed.
 type seedFlag struct {
 	v   uint64
 	set bool
@@ -149,7 +151,10 @@ func (s *seedFlag) String() string { return strconv.FormatUint(s.v, 10) }
 func (s *seedFlag) Set(v string) error {
 	n, err := strconv.ParseUint(v, 10, 64)
 	if err != nil {
-		return fmt.Errorf("malformed seed %q: want a non-negative integer", v)
+		var ok bool
+		if n, ok = dateSeed(v, time.Now()); !ok {
+			return fmt.Errorf("malformed seed %q: want a non-negative integer, date (today's UTC date, YYYYMMDD) or date:YYYY-MM-DD", v)
+		}
 	}
 	s.v, s.set = n, true
 	return nil
