@@ -9,6 +9,7 @@
 //	nimsync repro ARTIFACT [--runs N]   or   nimsync repro --scenario X --seed N
 //	nimsync report merge --out DIR DIR...
 //	nimsync report compare [--alpha A] BASE CUR
+//	nimsync night run --results DIR [flags] [-- SOAK-FLAGS]   or   nimsync night finish --results DIR [flags]
 //	nimsync version
 //
 // Build it through scripts/nimsync, which compiles core with failpoints (its
@@ -67,6 +68,9 @@ Usage:
                                     merge the reports of shards
   nimsync report compare [--alpha A] BASE CUR
                                     compare two nights; exit 1 on a significant regression
+  nimsync night run|finish --results DIR [flags]
+                                    a pod of the Kubernetes night (a shard, then the finish), or
+                                    the finish alone: merge, compare, delete old nights
   nimsync bench [--quick] [--out DIR] [--baseline FILE]   or   nimsync bench readme REPORT
                                     benchmark nimsync against its peers; exit 1 on a regression
   nimsync version                   the build: nimsync's version and commit, Go, failpoints
@@ -98,6 +102,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code, err = cmdReport(rest, stdout, stderr)
 	case "bench":
 		code, err = cmdBench(rest, stdout, stderr)
+	case "night":
+		code, err = cmdNight(rest, stdout, stderr)
 	case "version":
 		code, err = cmdVersion(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
@@ -133,6 +139,10 @@ func helpFor(args []string) string {
 		case "report":
 			if len(args) > 1 && (args[1] == "merge" || args[1] == "compare") {
 				return "nimsync report " + args[1] + " --help"
+			}
+		case "night":
+			if len(args) > 1 && (args[1] == "run" || args[1] == "finish") {
+				return "nimsync night " + args[1] + " --help"
 			}
 		}
 	}
