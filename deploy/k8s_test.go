@@ -110,6 +110,8 @@ func TestKustomizeLayouts(t *testing.T) {
 			require.NotNil(t, job.BackoffLimitPerIndex)
 			require.NotNil(t, job.PodFailurePolicy)
 
+			assert.Equal(t, "nimsync-soak", job.Template.Labels["app.kubernetes.io/name"], "the pods carry the label a PodMonitor selects")
+			assert.Equal(t, "true", job.Template.Annotations["prometheus.io/scrape"])
 			pod := job.Template.Spec
 			assert.Equal(t, corev1.RestartPolicyNever, pod.RestartPolicy)
 			require.Len(t, pod.Containers, 1)
