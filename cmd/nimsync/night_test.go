@@ -241,6 +241,13 @@ func TestClaimNight(t *testing.T) {
 	assert.Equal(t, filepath.Join(results, "2026-05-06-2"), dir)
 	_, err = claimNight(results, date, "")
 	require.Error(t, err)
+
+	// A night scripts/nightly wrote (a report, no JOB) is not claimed.
+	other := date.AddDate(0, 0, 1)
+	require.NoError(t, report.Write(filepath.Join(results, "2026-05-07"), &report.Report{Shards: []string{"0/1"}}))
+	dir, err = claimNight(results, other, "job-c")
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(results, "2026-05-07-2"), dir)
 }
 
 func TestIncomparable(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nimsync/nimsync/internal/atomicfile"
+	"github.com/nimsync/nimsync/report"
 )
 
 // nightName matches a night's directory: YYYY-MM-DD, or YYYY-MM-DD-N for
@@ -113,7 +114,7 @@ func nightDate(job string, now time.Time) time.Time {
 // claimNight returns the directory in results of the night of date that
 // job owns, creating and claiming it if no pod of job has yet. The night
 // is DATE (YYYY-MM-DD), or DATE-2, DATE-3, ... when an earlier Job owns
-// DATE (a second run that day). A claim is the file JOB, holding the
+// DATE (a second run that day) or it holds a night no Job owns. A claim is the file JOB, holding the
 // job's identity, made with a hard link so that of the pods claiming at
 // once exactly one creates it, on NFS too; the others read it.
 func claimNight(results string, date time.Time, job string) (string, error) {
@@ -129,6 +130,9 @@ func claimNight(results string, date time.Time, job string) (string, error) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return "", err
 		}
+		if foreignNight(dir) {
+			continue
+		}
 		owner, err := claimFile(filepath.Join(dir, jobFile), job)
 		if err != nil {
 			return "", err
@@ -137,6 +141,15 @@ func claimNight(results string, date time.Time, job string) (string, error) {
 			return dir, nil
 		}
 	}
+}
+
+// foreignNight reports whether dir is a night no Job owns that already
+// holds a report (scripts/nightly's, on the same volume): not to be
+// claimed. A Job's pods write no report before they claim.
+func foreignNight(dir string) bool {
+	_, jerr := os.Stat(filepath.Join(dir, jobFile))
+	_, rerr := os.Stat(filepath.Join(dir, report.JSONFile))
+	return errors.Is(jerr, os.ErrNotExist) && rerr == nil
 }
 
 // claimFile creates path holding content unless it exists, and returns
