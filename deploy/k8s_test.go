@@ -144,6 +144,7 @@ func TestKustomizeLayouts(t *testing.T) {
 			d, err := time.ParseDuration(flagValue(t, soak, "--duration"))
 			require.NoError(t, err)
 			assert.Equal(t, want.duration, d)
+			assert.Equal(t, "bugs", flagValue(t, soak, "--lane"), "the nights hunt bugs: a new seed each night, compared with the last of the lane")
 			wait, err := time.ParseDuration(flagValue(t, run, "--wait"))
 			require.NoError(t, err)
 			assert.Equal(t, d+15*time.Minute, wait, "room for one retried shard")

@@ -86,29 +86,30 @@ Flags:`)
 // prunes; it returns the exit code: exitFound when the night failed (a
 // shard found something, is missing, or the night regressed).
 func finishNight(c finishConfig, stdout io.Writer) (int, error) {
-	var parts []*report.Report
+	var parts []string // the shard directories holding a report
 	var missing []string
 	dirs, err := shardDirs(c.Night, c.Shards)
 	if err != nil {
 		return exitError, err
 	}
 	for _, d := range dirs {
-		r, err := report.Read(d)
-		if err != nil {
+		if _, err := report.Read(d); err != nil {
 			missing = append(missing, filepath.Base(d))
 			fmt.Fprintf(stdout, "night: %s left no report (%v); the merge leaves it out\n", filepath.Base(d), firstLine(err.Error()))
 			continue
 		}
-		parts = append(parts, r)
+		parts = append(parts, d)
 	}
 	if len(parts) == 0 {
 		return exitFound, fmt.Errorf("night %s: no shard wrote a report", c.Night)
 	}
-	merged, err := report.Merge(parts...)
-	if err != nil {
+	// MergeDirs keeps the shards' detail: their failures' artifacts are
+	// copied into the night's directory, each failure names its shard.
+	merged, err := report.MergeDirs(c.Night, parts...)
+	switch {
+	case errors.Is(err, report.ErrMerge):
 		return exitFound, fmt.Errorf("night %s: %w", c.Night, err)
-	}
-	if err := report.Write(c.Night, merged); err != nil {
+	case err != nil:
 		return exitError, err
 	}
 	fmt.Fprintf(stdout, "night: %d shard reports merged into %s\n", len(parts), c.Night)
@@ -175,6 +176,10 @@ func compareWithBaseline(c finishConfig, cur *report.Report, stdout io.Writer) (
 			continue
 		}
 		cmp, err := report.Compare(base, cur, c.Alpha)
+		if errors.Is(err, report.ErrUnlike) {
+			fmt.Fprintf(stdout, "night: %s is not comparable (%v); looking further back\n", n.name, err)
+			continue
+		}
 		if err != nil {
 			return false, err
 		}
@@ -194,15 +199,18 @@ func compareWithBaseline(c finishConfig, cur *report.Report, stdout io.Writer) (
 // shard count and machine (its CPU, cores, GOMAXPROCS and platform; a Go
 // upgrade stays comparable, and the comparison notes it).
 //
-// Hook: it checks what report.json records today. When the report records
-// more of the setup (the commit, the soak's flags such as --duration), add
-// the fields that must agree here; fields an older report lacks should
-// compare as equal, as ScenarioSet and Scale do.
+// Beyond these, report.Compare refuses (report.ErrUnlike) nights of other
+// lanes, shard counts, scales or scenario sets, which the loop skips too.
+// Fields an older report lacks compare as equal, as ScenarioSet and Scale
+// do; the commit and the duration differ from night to night by design
+// (the comparison notes a new duration).
 func incomparable(base, cur *report.Report) string {
 	bm, cm := base.Machine, cur.Machine
 	switch {
 	case base.Chaos != cur.Chaos || base.ChaosBuild != cur.ChaosBuild:
 		return fmt.Sprintf("chaos %s (failpoints %t) against %s (failpoints %t)", base.Chaos, base.ChaosBuild, cur.Chaos, cur.ChaosBuild)
+	case base.Lane != cur.Lane:
+		return fmt.Sprintf("lane %q against %q", base.Lane, cur.Lane)
 	case base.Sched != cur.Sched:
 		return fmt.Sprintf("serialized mode %q against %q", base.Sched, cur.Sched)
 	case len(base.ScenarioSet) > 0 && len(cur.ScenarioSet) > 0 && !slices.Equal(base.ScenarioSet, cur.ScenarioSet):
@@ -219,6 +227,9 @@ func incomparable(base, cur *report.Report) string {
 
 // shardCount is n of the "i/n" shards a report covers (0 if it names none).
 func shardCount(r *report.Report) int {
+	if r.ShardCount > 0 {
+		return r.ShardCount
+	}
 	for _, s := range r.Shards {
 		var i, n int
 		if _, err := fmt.Sscanf(s, "%d/%d", &i, &n); err == nil {

@@ -44,7 +44,7 @@ func cmdSoak(args []string, stdout, stderr io.Writer) (int, error) {
 		sample      = fs.Duration("sample", time.Second, "sampling interval for throughput, latency and runtime metrics")
 		strategy    = fs.String("sched", "", "run each run serialized, one goroutine at a time under the seeded scheduler with this\nstrategy (random, or pct:D with D >= 1), so a failure replays exactly; needs scripts/nimsync;\nruns are 10-100x slower: the default scale is then 0.01. swarm: each run draws its own\nstrategy from its seed among free (free-running under its fault plan), random, pct:1, pct:2\nand pct:3; swarm:LIST draws among LIST (comma-separated, e.g. swarm:free,random,pct:2)")
 	)
-	fs.Var(&seed, "seed", "the soak's seed (default: from the clock)")
+	fs.Var(&seed, "seed", "the soak's seed (default: from the clock); date, or date:YYYY-MM-DD, for that UTC date as YYYYMMDD\n(a nightly's seed)")
 	chaosOn := chaosFlag{on: true}
 	fs.Var(&chaosOn, "chaos", "fault plans: swarm (a plan per run, from its seed; the flag alone means swarm) or off")
 	lane := fs.String("lane", "", "name the series of nights this soak belongs to, recorded in the report: report compare\nrefuses to compare two lanes (e.g. bugs: a new seed a night; perf: a fixed seed, chaos off)")
