@@ -10,7 +10,9 @@
 // peers'. [Run] runs every case's implementations once per round, in an
 // order rotated each round, through testing.Benchmark, and keeps one sample
 // per implementation per round; the ratio of a round pairs samples measured
-// seconds apart.
+// seconds apart. A warm-up round, not recorded, runs first; each case's
+// round is classed by where the host had placed the vCPUs (near or far,
+// placement.go), and a case gives one row per placement.
 package bench
 
 import (
@@ -69,6 +71,17 @@ type Options struct {
 	// BenchTime is the target duration of one benchmark run (default
 	// 200 ms; testing.Benchmark picks b.N to fill it).
 	BenchTime time.Duration
-	// Progress, if set, is called after each measurement.
+	// WarmUp is the target duration of each benchmark run of the warm-up
+	// round, which runs every case once before the measured rounds and
+	// is not recorded (pools started, heaps grown, clocks up): 0 means
+	// BenchTime/5, a negative value no warm-up round.
+	WarmUp time.Duration
+	// LineRTT, if set, replaces the measurement of the cache-line round
+	// trip taken before and after each case's round to class it near or
+	// far (see placement.go); it returns ns, or ≤ 0 when it could not
+	// measure. Tests set it to script the placements.
+	LineRTT func() float64
+	// Progress, if set, is called after each measurement of the
+	// measured rounds (not of the warm-up round).
 	Progress func(round, rounds int, c *Case, impl string, value float64)
 }

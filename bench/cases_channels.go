@@ -17,8 +17,10 @@ import (
 	"github.com/nimsync/nimsync/internal/chantest"
 )
 
-// chanTopos are the topologies measured: p senders, c receivers.
-var chanTopos = []struct{ p, c int }{{1, 1}, {2, 1}, {1, 2}, {2, 2}, {8, 8}}
+// chanTopos are the topologies measured: p senders, c receivers. Only
+// MPMC allows the larger ones (4p4c, 8p8c, 16p16c: 4, 8 and 16 times as
+// many goroutines on each side as the 2-core machine has cores).
+var chanTopos = []struct{ p, c int }{{1, 1}, {2, 1}, {1, 2}, {2, 2}, {4, 4}, {8, 8}, {16, 16}}
 
 // queuePeer is a third-party queue measured beside Go channels: run moves
 // b.N values from p senders to c receivers through a queue of the given
@@ -45,10 +47,10 @@ var chanClaims = map[string]*Claim{
 }
 
 // chanQuick are the channel rows of a quick run: the claim rows and the
-// oversubscribed MPMC.
+// oversubscribed MPMC at each size.
 var chanQuick = map[string]bool{
 	"spsc/1p1c/1024": true, "mpsc/2p1c/1024": true, "spmc/1p2c/1024": true,
-	"mpmc/2p2c/1024": true, "mpmc/8p8c/64": true,
+	"mpmc/2p2c/1024": true, "mpmc/4p4c/64": true, "mpmc/8p8c/64": true, "mpmc/16p16c/64": true,
 }
 
 // channelCases returns the channels group.

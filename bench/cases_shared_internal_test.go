@@ -44,14 +44,14 @@ func TestSharedRunIsMeasuredOncePerRound(t *testing.T) {
 		{Name: "A", Metric: "a", Impls: []Contender{sharedImpl("nimsync", key, "a", s.run)}},
 		{Name: "B", Metric: "b", Impls: []Contender{sharedImpl("nimsync", key, "b", s.run)}},
 	}
-	rep, err := Run(context.Background(), cases, Options{Rounds: 3, BenchTime: time.Millisecond})
+	rep, err := Run(context.Background(), cases, Options{Rounds: 3, BenchTime: time.Millisecond, WarmUp: -1, LineRTT: func() float64 { return 100 }})
 	require.NoError(t, err)
 	assert.Equal(t, 3, s.measurements(), "one measurement per round for both cases")
 	assert.Equal(t, []float64{1, 2, 3}, rep.Rows[0].Impls[0].Samples)
 	assert.Equal(t, []float64{10, 20, 30}, rep.Rows[1].Impls[0].Samples, "B reads A's measurement of the round")
 
 	// B alone measures every round.
-	_, err = Run(context.Background(), cases[1:], Options{Rounds: 2, BenchTime: time.Millisecond})
+	_, err = Run(context.Background(), cases[1:], Options{Rounds: 2, BenchTime: time.Millisecond, WarmUp: -1, LineRTT: func() float64 { return 100 }})
 	require.NoError(t, err)
 	assert.Equal(t, 5, s.measurements())
 }
@@ -59,7 +59,7 @@ func TestSharedRunIsMeasuredOncePerRound(t *testing.T) {
 func TestSharedRunOnce(t *testing.T) {
 	s := &sharedCounter{bs: map[*testing.B]bool{}}
 	cases := []Case{{Name: "A", Metric: "a", Impls: []Contender{sharedImplOnce("nimsync", t.Name(), "a", true, s.run)}}}
-	rep, err := Run(context.Background(), cases, Options{Rounds: 2, BenchTime: time.Millisecond})
+	rep, err := Run(context.Background(), cases, Options{Rounds: 2, BenchTime: time.Millisecond, WarmUp: -1, LineRTT: func() float64 { return 100 }})
 	require.NoError(t, err)
 	assert.Equal(t, 2, s.measurements())
 	assert.Equal(t, 2, s.calls, "one call per testing.Benchmark")
@@ -78,9 +78,9 @@ func TestSharedRunFailed(t *testing.T) {
 	}
 	a := Case{Name: "A", Metric: "a", Impls: []Contender{sharedImpl("nimsync", t.Name(), "a", run)}}
 	b := Case{Name: "B", Metric: "b", Impls: []Contender{sharedImpl("nimsync", t.Name(), "b", run)}}
-	_, err := Run(context.Background(), []Case{a}, Options{Rounds: 1, BenchTime: time.Millisecond})
+	_, err := Run(context.Background(), []Case{a}, Options{Rounds: 1, BenchTime: time.Millisecond, WarmUp: -1, LineRTT: func() float64 { return 100 }})
 	require.ErrorContains(t, err, "A/impl=nimsync: first run fails")
-	_, err = Run(context.Background(), []Case{b}, Options{Rounds: 1, BenchTime: time.Millisecond})
+	_, err = Run(context.Background(), []Case{b}, Options{Rounds: 1, BenchTime: time.Millisecond, WarmUp: -1, LineRTT: func() float64 { return 100 }})
 	require.NoError(t, err)
 	assert.Greater(t, calls, 1, "B measured anew rather than read a failed run")
 }

@@ -5,6 +5,7 @@ package bench
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/nimsync/nimsync/internal/chantest"
@@ -29,27 +30,35 @@ func Cases() []Case {
 	return cases
 }
 
-// scalingProcs are the GOMAXPROCS values of the scaling group: 1, 2, 4,
-// ... up to and including runtime.NumCPU().
-func scalingProcs() []int {
-	var ps []int
-	n := runtime.NumCPU()
-	for p := 1; p < n; p *= 2 {
-		ps = append(ps, p)
+// sweepProcs are the GOMAXPROCS values of the scaling group on a machine
+// of ncpu CPUs: 1, 2 and ncpu, ascending, without the values above ncpu
+// (a GOMAXPROCS 2 on one CPU measures nothing of scaling) or twice the
+// same: [1] on one CPU, [1 2] on two, [1 2 8] on eight.
+func sweepProcs(ncpu int) []int {
+	ps := []int{1}
+	for _, p := range []int{2, ncpu} {
+		if p <= ncpu && !slices.Contains(ps, p) {
+			ps = append(ps, p)
+		}
 	}
-	return append(ps, n)
+	return ps
 }
 
-// scalingCases returns the scaling group: SPSC 1p1c, MPMC 2p2c (cap 1024)
-// and spawn+wait of 100K tasks, each at every GOMAXPROCS of scalingProcs,
-// against its primary peer only (Go channel, go+WaitGroup).
+// sweepChans are the channel rows of the scaling group: each flavor in its
+// claim topology, and the oversubscribed MPMC.
+var sweepChans = []struct {
+	f    chantest.Flavor
+	p, c int
+}{{chantest.SPSC, 1, 1}, {chantest.MPSC, 2, 1}, {chantest.SPMC, 1, 2}, {chantest.MPMC, 2, 2}, {chantest.MPMC, 8, 8}}
+
+// scalingCases returns the scaling group: the channels of sweepChans (cap
+// 1024) and spawn+wait of 100K tasks, each at every GOMAXPROCS of
+// sweepProcs(runtime.NumCPU()), against its primary peer only (Go channel,
+// go+WaitGroup) measured in the same run. All are quick.
 func scalingCases() []Case {
 	var cases []Case
-	for _, procs := range scalingProcs() {
-		for _, ch := range []struct {
-			f    chantest.Flavor
-			p, c int
-		}{{chantest.SPSC, 1, 1}, {chantest.MPMC, 2, 2}} {
+	for _, procs := range sweepProcs(runtime.NumCPU()) {
+		for _, ch := range sweepChans {
 			const capacity = 1024
 			cases = append(cases, Case{
 				Group:  "scaling",

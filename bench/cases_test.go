@@ -77,7 +77,7 @@ func TestCasesRun(t *testing.T) {
 		}
 	}
 	start := time.Now()
-	r, err := bench.Run(context.Background(), cases, bench.Options{Rounds: 1, BenchTime: time.Millisecond})
+	r, err := bench.Run(context.Background(), cases, bench.Options{Rounds: 1, BenchTime: time.Millisecond, WarmUp: -1, LineRTT: func() float64 { return 100 }})
 	require.NoError(t, err)
 	t.Logf("%d cases in %v", len(cases), time.Since(start).Round(time.Millisecond))
 	require.Len(t, r.Rows, len(cases))

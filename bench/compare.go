@@ -21,10 +21,16 @@ import (
 // a regression. Rows without a peer have only absolute values: they are
 // compared as information and never flagged.
 //
+// Rows are compared placement with placement (Row.Place): a row measured
+// with the vCPUs near each other is compared only with the baseline's
+// near row of the same case, never with its far one, since the channel
+// ratios of the two placements differ by up to 3×. A case the baseline has
+// only at another placement is listed, not judged.
+//
 // The test is benchstat's: golang.org/x/perf/benchmath with AssumeNothing,
 // that is the Mann-Whitney U test over the rounds. On a shared 2-core VM
-// the per-round ratio still wanders by 10–30% from round to round (the
-// host moves the vCPUs near and apart; see the README), so besides p <
+// the per-round ratio still wanders by 10–30% from round to round, even
+// at one placement, so besides p <
 // alpha a regression needs the median ratio to drop by more than
 // [RatioNoiseFloor].
 
@@ -38,13 +44,14 @@ const RatioNoiseFloor = 0.10
 // With 4 and 4 the U test can reach p ≈ 0.029.
 const MinCompareSamples = 4
 
-// CompareRow is one row (Group, Name, Metric, Procs) present in both
+// CompareRow is one row (Group, Name, Metric, Procs, Place) present in both
 // reports, and its comparison: Base and Cur are the median ratios (or
 // nimsync medians, for a row without a peer) of the two reports, Change
 // is Cur/Base.
 type CompareRow struct {
 	Group, Name, Metric string
 	Procs               int
+	Place               string
 	// Peer is the primary peer the ratios are taken against; "" for a
 	// row without one, whose Base and Cur are nimsync's own medians.
 	Peer string
@@ -58,8 +65,9 @@ type Comparison struct {
 }
 
 // Compare compares cur with the baseline base, row by row; rows match by
-// Group, Name, Metric and Procs, and rows only one report has are named in
-// Notes. For a row with a primary peer (the same in both) it compares the
+// Group, Name, Metric, Procs and Place, and rows only one report has are
+// named in Notes, except a current row whose case the baseline has only at
+// other placements: that one is a [reportkit.NotJudged] row saying so. For a row with a primary peer (the same in both) it compares the
 // per-round Ratios with the Mann-Whitney U test at level alpha
 // (benchmath.AssumeNothing, as benchstat does) and flags a regression when
 // p < alpha and the current median ratio is below (1 − [RatioNoiseFloor])
@@ -92,22 +100,30 @@ func Compare(base, cur *Report, alpha float64) Comparison {
 		c.Notes = append(c.Notes, fmt.Sprintf("the reports come from different machines or Go versions (base: %s; current: %s): "+
 			"the ratios are compared all the same, absolute values are not comparable", bm, cm))
 	}
-	if b, k := base.Machine.LineRTTNs, cur.Machine.LineRTTNs; b > 0 && k > 0 && max(b, k) >= 1.5*min(b, k) {
-		c.Notes = append(c.Notes, fmt.Sprintf("the cache-line round trip differs (base %.0f ns, current %.0f ns): "+
-			"the cores sit nearer or farther apart, which moves the channel ratios", b, k))
-	}
-	key := func(r *Row) string { return fmt.Sprintf("%s\x00%s\x00%s\x00%d", r.Group, r.Name, r.Metric, r.Procs) }
+	caseKey := func(r *Row) string { return fmt.Sprintf("%s\x00%s\x00%s\x00%d", r.Group, r.Name, r.Metric, r.Procs) }
+	key := func(r *Row) string { return caseKey(r) + "\x00" + r.Place }
 	baseRows := map[string]*Row{}
+	basePlaces := map[string][]string{} // case → the baseline's placements of it
 	for i := range base.Rows {
-		baseRows[key(&base.Rows[i])] = &base.Rows[i]
+		br := &base.Rows[i]
+		baseRows[key(br)] = br
+		basePlaces[caseKey(br)] = append(basePlaces[caseKey(br)], placeName(br.Place))
 	}
 	seen := map[string]bool{}
+	crossed := map[string]bool{} // cases a not-judged row names the baseline's placements of
 	var onlyCur, onlyBase []string
 	for i := range cur.Rows {
 		cr := &cur.Rows[i]
 		k := key(cr)
 		br, ok := baseRows[k]
 		if !ok {
+			if others := basePlaces[caseKey(cr)]; len(others) > 0 {
+				crossed[caseKey(cr)] = true
+				c.Rows = append(c.Rows, CompareRow{Group: cr.Group, Name: cr.Name, Metric: cr.Metric, Procs: cr.Procs, Place: cr.Place,
+					Result: reportkit.NotJudged(fmt.Sprintf("measured at %s; the baseline has this case only at %s, and placements are not compared with each other",
+						placeName(cr.Place), strings.Join(others, ", ")))})
+				continue
+			}
 			onlyCur = append(onlyCur, caseLabel(cr))
 			continue
 		}
@@ -115,7 +131,7 @@ func Compare(base, cur *Report, alpha float64) Comparison {
 		c.Rows = append(c.Rows, compareRow(br, cr, c.MannWhitney))
 	}
 	for i := range base.Rows {
-		if !seen[key(&base.Rows[i])] {
+		if br := &base.Rows[i]; !seen[key(br)] && !crossed[caseKey(br)] {
 			onlyBase = append(onlyBase, caseLabel(&base.Rows[i]))
 		}
 	}
@@ -142,7 +158,7 @@ func ratiosOf(r *Row) []float64 {
 
 // compareRow judges one row present in both reports.
 func compareRow(br, cr *Row, t reportkit.MannWhitney) CompareRow {
-	row := CompareRow{Group: cr.Group, Name: cr.Name, Metric: cr.Metric, Procs: cr.Procs}
+	row := CompareRow{Group: cr.Group, Name: cr.Name, Metric: cr.Metric, Procs: cr.Procs, Place: cr.Place}
 	peerOf := func(r *Row) string {
 		if len(r.Impls) >= 2 {
 			return r.Impls[1].Name
@@ -196,7 +212,8 @@ func (c Comparison) Markdown() string {
 	p("Compared: each row's per-round ratio (nimsync's advantage over its primary peer, > 1× = nimsync better), "+
 		"median of each side, Mann-Whitney U test (benchmath, as benchstat does) at alpha = %v; a regression also needs "+
 		"the median ratio to fall by more than %.0f%%, since ratios on a shared machine wander that much. "+
-		"Rows without a peer show nimsync's own medians for information: absolute values depend on the machine and never count as a regression.\n\n",
+		"Rows without a peer show nimsync's own medians for information: absolute values depend on the machine and never count as a regression. "+
+		"Each row is compared with the baseline's row of the same placement of the vCPUs (`/place=near` with near, far with far), never across placements.\n\n",
 		c.Alpha, c.NoiseFloor*100)
 	for _, n := range c.Notes {
 		p("**Note:** %s.\n\n", reportkit.MDCell(n))
@@ -220,7 +237,7 @@ func (c Comparison) Markdown() string {
 		if r.Peer != "" {
 			against = reportkit.MDCell(r.Peer)
 		}
-		label := reportkit.MDCode(caseLabel(&Row{Name: r.Name, Procs: r.Procs}))
+		label := reportkit.MDCode(caseLabel(&Row{Name: r.Name, Procs: r.Procs, Place: r.Place}))
 		rows = append(rows, reportkit.TableRow{
 			Lead: [2]string{fmt.Sprintf("%s (%s)", label, reportkit.MDCell(r.Metric)), against},
 			Base: val(r.Base), Cur: val(r.Cur), Change: reportkit.Percent(r.Change), Label: label, Result: r.Result,
@@ -228,4 +245,13 @@ func (c Comparison) Markdown() string {
 	}
 	reportkit.CompareTable(&b, [2]string{"case", "against"}, rows)
 	return b.String()
+}
+
+// placeName names a placement in notes: "place=near", or "no placement"
+// for a row that was not classed.
+func placeName(place string) string {
+	if place == "" {
+		return "no placement"
+	}
+	return "place=" + place
 }

@@ -11,13 +11,15 @@ import (
 // "59.6 ns", "384 B", "3.10×"), the same in report.md, the README table,
 // the plot axes and the soak's report.
 
-// caseLabel names a row in tables: its name, with the GOMAXPROCS it ran
-// with when set and the name does not say it ("procs=N").
+// caseLabel names a row in tables: its name and placement
+// ("…/place=near"), with the GOMAXPROCS it ran with when set and the name
+// does not say it ("procs=N").
 func caseLabel(r *Row) string {
+	name := r.Name + placeLabel(r.Place)
 	if r.Procs != 0 && !strings.Contains(r.Name, "procs=") {
-		return fmt.Sprintf("%s, GOMAXPROCS=%d", r.Name, r.Procs)
+		return fmt.Sprintf("%s, GOMAXPROCS=%d", name, r.Procs)
 	}
-	return r.Name
+	return name
 }
 
 // Line describes m on one line: "AMD EPYC 7B13, 2 cores, GOMAXPROCS 2,

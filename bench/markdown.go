@@ -52,6 +52,7 @@ func markdown(r *Report, figs []figure) []byte {
 	p("# nimsync benchmarks, %s: %s\n\n", date.Format("2006-01-02"), reportkit.MDCell(orUnknown(r.Machine.CPU)))
 	p("Measured %s on %s; %s (`%s`). ", date.Format("2006-01-02 15:04 MST"), r.Machine.Line(), runLine(r), command(r))
 	p("Raw results in benchstat format: [%s](%s).\n\n", RawFile, RawFile)
+	p("**Placement of the vCPUs.** %s\n\n", r.Placement.Describe())
 
 	counts := map[string]int{}
 	for i := range r.Rows {

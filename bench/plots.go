@@ -232,8 +232,8 @@ type curve struct {
 var procsKey = regexp.MustCompile(`/procs=[0-9]+`)
 
 // scalingCurves collects the rows of idx that ran at a set GOMAXPROCS into
-// one curve per case name (without its "/procs=N" key) and metric, with at
-// least two points.
+// one curve per case name (without its "/procs=N" key), placement and
+// metric, with at least two points.
 func scalingCurves(r *Report, idx []int) []curve {
 	var out []curve
 	at := map[string]int{}
@@ -242,7 +242,7 @@ func scalingCurves(r *Report, idx []int) []curve {
 		if row.Procs == 0 {
 			continue
 		}
-		name := procsKey.ReplaceAllString(row.Name, "")
+		name := procsKey.ReplaceAllString(row.Name, "") + placeLabel(row.Place)
 		key := name + "\x00" + row.Metric
 		ci, ok := at[key]
 		if !ok {

@@ -26,9 +26,11 @@ var ErrReadmeMarkers = errors.New("bench: README markers missing or misplaced")
 
 // ReadmeTable renders the Markdown the README's performance section shows
 // for r: a line naming the date, the machine and the command that made the
-// report, then one table of the headline rows: every row with a claim of
-// the seed report, and every row with a peer that ran at the default
-// GOMAXPROCS (the scaling rows, Procs ≠ 0, stay in report.md). Columns:
+// report and how its rounds were classed by placement, then one table of
+// the headline rows, each at every placement it was measured at: every
+// row with a claim of the seed report, and every row with a peer that ran
+// at the default GOMAXPROCS (the scaling rows, Procs ≠ 0, stay in
+// report.md). Columns:
 // case, nimsync, peer, ratio (× , > 1 = nimsync better), seed report claim
 // and verdict, as in report.md. Rows keep the report's order. Pure; safe
 // for concurrent use.
@@ -37,6 +39,7 @@ func ReadmeTable(r *Report) string {
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("Measured %s with `%s` (%s) on %s. ", r.Date.UTC().Format("2006-01-02"), command(r), runLine(r), r.Machine.Line())
 	p("The ratio is nimsync's advantage over the peer, paired within each round, median over the rounds (with the range of the rounds, or the 95%% confidence interval of the median with 6 rounds or more; **on par** when it meets 1× ± 5%%): **> 1× means nimsync is better**. ")
+	p("%s ", r.Placement.Describe())
 	p("The full report, with the other peers, the plots and the raw benchstat data, is in the report directory; " +
 		"this section is regenerated with `nimsync bench readme REPORT_DIR`.\n\n")
 	p("| case | nimsync | peer | ratio | seed report claim | verdict |\n")

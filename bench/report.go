@@ -94,9 +94,18 @@ func checkFinite(r *Report) error {
 	}
 	var f reportkit.Finite
 	f.Check(r.Machine.LineRTTNs, "machine line_rtt_ns")
+	if p := r.Placement; p != nil {
+		f.Check(p.ThresholdNs, "placement threshold_ns")
+		for _, c := range p.Places {
+			f.Check(c.MedianRTTNs, "placement %s median_rtt_ns", c.Place)
+		}
+	}
 	for _, row := range r.Rows {
 		label := caseLabel(&row)
 		f.Check(row.Ratio, "row %s (%s) ratio", label, row.Metric)
+		for i, v := range row.LineRTTNs {
+			f.Check(v, "row %s (%s) line_rtt_ns[%d]", label, row.Metric, i)
+		}
 		for i, v := range row.Ratios {
 			f.Check(v, "row %s (%s) ratios[%d]", label, row.Metric, i)
 		}

@@ -249,10 +249,11 @@ func TestReadReportErrors(t *testing.T) {
 		{filepath.Join(dir, "missing.json"), "no such file", false},
 		{dir, "no such file", false}, // a directory without report.json
 		{write("bad.json", "{"), "malformed JSON", false},
-		{write("trailing.json", `{"schema": 1} {}`), "malformed JSON", false},
+		{write("trailing.json", `{"schema": 2} {}`), "malformed JSON", false},
 		{write("none.json", `{"rows": []}`), `no "schema" field`, true},
-		{write("v2.json", `{"schema": 2}`), "has schema 2, this reader knows 1", true},
-		{write("shape.json", `{"schema": 1, "rows": 3}`), "malformed report", false},
+		{write("v1.json", `{"schema": 1}`), "has schema 1, this reader knows 2", true},
+		{write("v3.json", `{"schema": 3}`), "has schema 3, this reader knows 2", true},
+		{write("shape.json", `{"schema": 2, "rows": 3}`), "malformed report", false},
 	} {
 		_, err := bench.ReadReport(tc.path)
 		require.Error(t, err, tc.path)

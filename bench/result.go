@@ -6,8 +6,10 @@ import (
 	"github.com/nimsync/nimsync/internal/reportkit"
 )
 
-// SchemaVersion is the version of the bench report.json schema.
-const SchemaVersion = 1
+// SchemaVersion is the version of the bench report.json schema. Version 2
+// split the rows by placement (Row.Place, Report.Placement): a version 1
+// row mixed the rounds of both placements, and is not comparable.
+const SchemaVersion = 2
 
 // Report is the result of one `nimsync bench`.
 type Report struct {
@@ -16,7 +18,10 @@ type Report struct {
 	Machine Machine   `json:"machine"`
 	Quick   bool      `json:"quick"`
 	Rounds  int       `json:"rounds"`
-	Rows    []Row     `json:"rows"`
+	// Placement is how the rounds were classed near or far; nil when
+	// no round trip was measured (GOMAXPROCS 1).
+	Placement *Placement `json:"placement,omitempty"`
+	Rows      []Row      `json:"rows"`
 }
 
 // Machine is where the report was measured: reportkit's description (its
@@ -26,8 +31,8 @@ type Machine struct {
 	reportkit.Machine
 	// LineRTTNs is the measured round trip of a cache line between two
 	// goroutines, at the start of the run: on a VM whose vCPUs the host
-	// places near or far apart, it tells which machine the numbers come
-	// from.
+	// places near or far apart, it tells where they were then (the rows
+	// are classed round by round: Row.Place).
 	LineRTTNs float64 `json:"line_rtt_ns"`
 }
 
@@ -38,7 +43,16 @@ type Row struct {
 	Metric string `json:"metric"`
 	Higher bool   `json:"higher_is_better"`
 	Procs  int    `json:"procs,omitempty"`
-	// Impls[0] is nimsync; Impls[1], if any, the primary peer.
+	// Place is the placement of the vCPUs in the rounds of this row
+	// (PlaceNear, PlaceFar, PlaceMixed, PlaceUnknown; "" when not
+	// measured): a case gives one row per placement it was measured at.
+	Place string `json:"place,omitempty"`
+	// LineRTTNs are the cache-line round trips of the row's rounds, in
+	// round order: the lesser of those measured before and after the
+	// round (0 when neither was).
+	LineRTTNs []float64 `json:"line_rtt_ns,omitempty"`
+	// Impls[0] is nimsync; Impls[1], if any, the primary peer. Their
+	// samples are those of the row's rounds.
 	Impls []Result `json:"impls"`
 	// Ratios are nimsync's advantage over the primary peer, one per
 	// round (paired within the round), oriented so that > 1 means nimsync

@@ -1,7 +1,9 @@
 package bench
 
-// Running the cases: rounds, rotation, one testing.Benchmark per
-// implementation per round, and the rows built from the samples.
+// Running the cases: a warm-up round, then the measured rounds, rotation,
+// one testing.Benchmark per implementation per round, the cache-line
+// round trip around each case's round, and the rows built from the
+// samples, one per case and placement.
 //
 // Invariants:
 //
@@ -12,6 +14,11 @@ package bench
 //     order, each tagged with its round, so that a ratio pairs two samples
 //     of the same round even when a cancelled run left a round incomplete.
 //  3. The test.benchtime flag is the caller's again when Run returns.
+//  4. rtts[c][round] is the round trip measured around case c's round
+//     (when measured at all: Options.LineRTT or GOMAXPROCS > 1), taken
+//     at the caller's GOMAXPROCS, outside the case's (a case at
+//     GOMAXPROCS 1 could not bounce a line); a row holds the samples of
+//     the rounds of one placement only.
 
 import (
 	"context"
@@ -41,12 +48,22 @@ type sample struct {
 	value float64
 }
 
-// Run measures cases: for each of o.Rounds rounds, for each case in order,
-// every implementation once, in an order rotated by one each round (round r
+// Run measures cases: first a warm-up round (every implementation of every
+// case once, with o.WarmUp per run, not recorded; none when o.WarmUp < 0),
+// then for each of o.Rounds rounds, for each case in order, every
+// implementation once, in an order rotated by one each round (round r
 // starts with implementation r mod len(Impls)), through testing.Benchmark
 // with o.BenchTime per run. It checks ctx before every measurement. It
 // returns the report, with the machine described and its cache-line round
 // trip measured first.
+//
+// Around each case's round it measures the cache-line round trip
+// (o.LineRTT, by default about 0.2 to 0.6 ms each); when the rounds are
+// done it classes every case-round near or far (placement.go), sets
+// Report.Placement, and gives each case one row per placement its rounds
+// were measured at, in the order near, far, mixed, unknown. With
+// GOMAXPROCS 1 and no o.LineRTT nothing is classed: one row per case,
+// Place "".
 //
 // A case's sample is the Metric its implementation reported with
 // b.ReportMetric; "ns/op", "B/op" and "allocs/op" are testing's own, taken
@@ -59,14 +76,17 @@ type sample struct {
 // flag for its duration (calling testing.Init first, if nobody did) and
 // GOMAXPROCS for the cases with Procs, so it must not run concurrently with
 // another Run or with benchmarks of the same process. It takes about
-// Rounds × (number of implementations) × 1.3 × BenchTime, more for
-// benchmarks with untimed setup.
+// (Rounds × BenchTime + WarmUp) × (number of implementations) × 1.3, more
+// for benchmarks with untimed setup.
 func Run(ctx context.Context, cases []Case, o Options) (*Report, error) {
 	if o.Rounds <= 0 {
 		o.Rounds = defaultRounds
 	}
 	if o.BenchTime <= 0 {
 		o.BenchTime = defaultBenchTime
+	}
+	if o.WarmUp == 0 {
+		o.WarmUp = o.BenchTime / warmUpShare
 	}
 	for i := range cases {
 		if err := validateCase(&cases[i]); err != nil {
@@ -89,21 +109,104 @@ func Run(ctx context.Context, cases []Case, o Options) (*Report, error) {
 	for c := range cases {
 		samples[c] = make([][]sample, len(cases[c].Impls))
 	}
-	err = measureAll(ctx, cases, o, samples)
-	rep.Rows = buildRows(cases, samples)
+	rtts := make([][]rtt, len(cases)) // invariant 4
+	lineRTT := lineRTTFunc(o)
+	err = measureAll(ctx, cases, o, lineRTT, samples, rtts)
+	if lineRTT != nil {
+		rep.Placement = placements(rtts)
+	}
+	rep.Rows = buildRows(cases, samples, rtts, rep.Placement)
 	return rep, err
 }
 
-// measureAll runs the rounds, filling samples (invariant 2).
-func measureAll(ctx context.Context, cases []Case, o Options, samples [][][]sample) error {
+// warmUpShare is the default warm-up: BenchTime / warmUpShare per run.
+const warmUpShare = 5
+
+// measureAll runs the warm-up round and the rounds, filling samples
+// (invariant 2) and, when lineRTT is set, rtts (invariant 4).
+func measureAll(ctx context.Context, cases []Case, o Options, lineRTT func() float64, samples [][][]sample, rtts [][]rtt) error {
+	if o.WarmUp > 0 {
+		if err := warmUp(ctx, cases, o.WarmUp); err != nil {
+			return err
+		}
+	}
 	for round := range o.Rounds {
 		for c := range cases {
-			if err := measureCase(ctx, &cases[c], round, o, samples[c]); err != nil {
+			var r rtt
+			if lineRTT != nil {
+				r.before = lineRTT()
+			}
+			err := measureCase(ctx, &cases[c], round, o, samples[c])
+			if lineRTT != nil {
+				r.after = lineRTT()
+				rtts[c] = append(rtts[c], r) // index round
+			}
+			if err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// warmUp runs every implementation of every case once, under its
+// GOMAXPROCS, with d as the benchtime, and records nothing.
+func warmUp(ctx context.Context, cases []Case, d time.Duration) error {
+	restore, err := setBenchTime(d)
+	if err != nil {
+		return err
+	}
+	defer restore()
+	for c := range cases {
+		if err := warmCase(ctx, &cases[c]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// warmCase runs every implementation of c once under c's GOMAXPROCS
+// (invariant 1).
+func warmCase(ctx context.Context, c *Case) error {
+	if c.Procs > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(c.Procs))
+	}
+	for i := range c.Impls {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if _, err := measureImpl(c, &c.Impls[i]); err != nil {
+			return fmt.Errorf("%w (in the warm-up round)", err)
+		}
+	}
+	return nil
+}
+
+// placements classes the case-rounds of rtts and counts them per placement.
+func placements(rtts [][]rtt) *Placement {
+	var all []float64
+	for _, rs := range rtts {
+		for _, r := range rs {
+			all = append(all, r.before, r.after)
+		}
+	}
+	p := classify(all)
+	by := map[string][]float64{}
+	for _, rs := range rtts {
+		for _, r := range rs {
+			pl := p.place(r)
+			by[pl] = append(by[pl], r.least())
+		}
+	}
+	for _, pl := range placeOrder {
+		vs, ok := by[pl]
+		if !ok {
+			continue
+		}
+		positive := slices.DeleteFunc(vs, func(v float64) bool { return !(v > 0) })
+		p.Places = append(p.Places, PlaceCount{Place: pl, Rounds: len(vs), MedianRTTNs: sampleMedian(positive)})
+	}
+	return &p
 }
 
 // measureCase runs every implementation of c once, in round's rotation,
@@ -220,34 +323,72 @@ func measureImpl(c *Case, im *Contender) (float64, error) {
 	return v, nil
 }
 
-// buildRows builds the report's rows from the samples: one per case whose every
-// implementation has at least one sample.
-func buildRows(cases []Case, samples [][][]sample) []Row {
+// buildRows builds the report's rows from the samples: for each case, one
+// per placement (in placeOrder) at which every implementation has at least
+// one sample (invariant 4). With pl nil, the placement of every round is
+// "", and a case has one row.
+func buildRows(cases []Case, samples [][][]sample, rtts [][]rtt, pl *Placement) []Row {
 	var out []Row
 	for ci := range cases {
-		c := &cases[ci]
-		if slices.ContainsFunc(samples[ci], func(s []sample) bool { return len(s) == 0 }) {
-			continue
-		}
-		row := Row{Group: c.Group, Name: c.Name, Metric: c.Metric, Higher: c.Higher, Procs: c.Procs, Claim: c.Claim}
-		for i, im := range c.Impls {
-			vs := make([]float64, len(samples[ci][i]))
-			for j, s := range samples[ci][i] {
-				vs[j] = s.value
+		placeOf := func(round int) string {
+			switch {
+			case pl == nil:
+				return ""
+			case round < len(rtts[ci]):
+				return pl.place(rtts[ci][round])
 			}
-			row.Impls = append(row.Impls, Result{Name: im.Name, Median: sampleMedian(vs), Samples: vs})
+			return PlaceUnknown
 		}
-		if len(c.Impls) > 1 {
-			row.Ratios = roundRatios(samples[ci][0], samples[ci][1], c.Higher)
-			row.Ratio = sampleMedian(row.Ratios)
+		for _, place := range placeOrder {
+			sub := make([][]sample, len(samples[ci]))
+			var rounds []int
+			for i, ss := range samples[ci] {
+				for _, s := range ss {
+					if placeOf(s.round) == place {
+						sub[i] = append(sub[i], s)
+						if !slices.Contains(rounds, s.round) {
+							rounds = append(rounds, s.round)
+						}
+					}
+				}
+			}
+			if slices.ContainsFunc(sub, func(s []sample) bool { return len(s) == 0 }) {
+				continue
+			}
+			row := buildRow(&cases[ci], sub)
+			row.Place = place
+			if pl != nil {
+				slices.Sort(rounds)
+				for _, r := range rounds {
+					row.LineRTTNs = append(row.LineRTTNs, rtts[ci][r].least())
+				}
+			}
+			out = append(out, row)
 		}
-		if c.Claim != nil {
-			met := claimMet(row.Impls[0].Median, c.Claim.Value, c.Higher)
-			row.ClaimMet = &met
-		}
-		out = append(out, row)
 	}
 	return out
+}
+
+// buildRow builds c's row from samples[i], implementation i's samples of
+// the row's rounds.
+func buildRow(c *Case, samples [][]sample) Row {
+	row := Row{Group: c.Group, Name: c.Name, Metric: c.Metric, Higher: c.Higher, Procs: c.Procs, Claim: c.Claim}
+	for i, im := range c.Impls {
+		vs := make([]float64, len(samples[i]))
+		for j, s := range samples[i] {
+			vs[j] = s.value
+		}
+		row.Impls = append(row.Impls, Result{Name: im.Name, Median: sampleMedian(vs), Samples: vs})
+	}
+	if len(c.Impls) > 1 {
+		row.Ratios = roundRatios(samples[0], samples[1], c.Higher)
+		row.Ratio = sampleMedian(row.Ratios)
+	}
+	if c.Claim != nil {
+		met := claimMet(row.Impls[0].Median, c.Claim.Value, c.Higher)
+		row.ClaimMet = &met
+	}
+	return row
 }
 
 // roundRatios pairs ours and the peer's samples by round and returns nimsync's
@@ -299,13 +440,15 @@ func sampleMedian(vs []float64) float64 {
 // WriteRaw writes every sample of r in the benchmark format that benchstat
 // reads: a header (goos, goarch, pkg, cpu) and one line per sample,
 //
-//	Benchmark<Name>/impl=<impl>-<procs> 1 <value> <metric>
+//	Benchmark<Name>/place=<place>/impl=<impl>-<procs> 1 <value> <metric>
 //
-// with the case's GOMAXPROCS as procs, so that
+// with the case's GOMAXPROCS as procs (and no place= key for a row without
+// a placement), so that
 //
 //	go tool benchstat -col /impl raw.txt
 //
-// sets the implementations side by side. The iteration count is 1 since
+// sets the implementations side by side, and -row .name,/place keeps the
+// placements apart. The iteration count is 1 since
 // the report keeps the values, not testing's b.N.
 func WriteRaw(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
@@ -320,8 +463,8 @@ func WriteRaw(w io.Writer, r *Report) error {
 		}
 		for _, im := range row.Impls {
 			for _, v := range im.Samples {
-				fmt.Fprintf(ew, "Benchmark%s/impl=%s-%d \t1\t%s %s\n",
-					row.Name, im.Name, procs, strconv.FormatFloat(v, 'g', -1, 64), row.Metric)
+				fmt.Fprintf(ew, "Benchmark%s%s/impl=%s-%d \t1\t%s %s\n",
+					row.Name, placeLabel(row.Place), im.Name, procs, strconv.FormatFloat(v, 'g', -1, 64), row.Metric)
 			}
 		}
 	}

@@ -19,8 +19,13 @@ import (
 	"github.com/nimsync/nimsync/internal/reportkit"
 )
 
-// tiny is the benchtime of the tests' runs: fake benchmarks do nothing.
-var tiny = bench.Options{BenchTime: time.Millisecond}
+// tiny is the options of the tests' runs: a short benchtime (fake
+// benchmarks do nothing), no warm-up round (the recorder counts every
+// measurement) and a fixed cache-line round trip, so every round is near.
+var tiny = bench.Options{BenchTime: time.Millisecond, WarmUp: -1, LineRTT: fixedRTT(100)}
+
+// fixedRTT returns a LineRTT that always measures ns.
+func fixedRTT(ns float64) func() float64 { return func() float64 { return ns } }
 
 // recorder records which implementation each testing.Benchmark measured,
 // in order.
@@ -170,12 +175,13 @@ func TestRunDefaults(t *testing.T) {
 			during = append(during, bt.Value.String())
 			b.ReportMetric(1, "x")
 		}}},
-	}}, bench.Options{})
+	}}, bench.Options{LineRTT: fixedRTT(100)})
 	require.NoError(t, err)
 	assert.Equal(t, 5, rep.Rounds)
 	assert.Len(t, rep.Rows[0].Impls[0].Samples, 5)
 	require.NotEmpty(t, during)
-	assert.Equal(t, "200ms", during[0])
+	assert.Equal(t, "40ms", during[0], "the warm-up round: a fifth of the benchtime")
+	assert.Equal(t, "200ms", during[len(during)-1])
 	assert.Equal(t, before, bt.Value.String(), "test.benchtime restored")
 }
 

@@ -20,12 +20,20 @@ import (
 // a tiny list.
 var benchCases = bench.Cases
 
-// Defaults of `nimsync bench`, full and --quick.
+// benchLineRTT is bench.Options.LineRTT: nil measures the cache-line round
+// trip around each case's round; tests fix it, so that their rows are not
+// split by a placement that changed during the test.
+var benchLineRTT func() float64
+
+// Defaults of `nimsync bench`, full and --quick. The quick benchtime pays
+// for the warm-up round (a fifth of the benchtime per run) and the rows of
+// the GOMAXPROCS sweep and the 4p4c and 16p16c MPMC: a quick run takes
+// about as long as it did with 100 ms and without them.
 const (
 	benchRounds      = 5
 	benchTime        = 200 * time.Millisecond
 	benchQuickRounds = 3
-	benchQuickTime   = 100 * time.Millisecond
+	benchQuickTime   = 80 * time.Millisecond
 	benchOutRoot     = "results/bench"
 )
 
@@ -77,7 +85,7 @@ Flags:`)
 		// numbers would not be nimsync's.
 		return exitUsage, usagef("bench measures a plain build, and this binary has failpoints: run 'scripts/nimsync bench' (it builds plain for bench) or 'go run ./cmd/nimsync bench'")
 	}
-	opts := bench.Options{Rounds: *rounds, BenchTime: *benchtime}
+	opts := bench.Options{Rounds: *rounds, BenchTime: *benchtime, LineRTT: benchLineRTT}
 	if opts.Rounds == 0 {
 		opts.Rounds = benchRounds
 		if *quick {
@@ -126,9 +134,10 @@ Flags:`)
 		}
 	}()
 
-	est := time.Duration(float64(opts.Rounds*impls) * 1.3 * float64(opts.BenchTime)).Round(time.Second)
-	fmt.Fprintf(stderr, "bench: %d cases, %d rounds of %v per benchmark (about %v); report to %s\n",
-		len(cases), opts.Rounds, opts.BenchTime, max(est, time.Second), dir)
+	warm := opts.BenchTime / 5 // bench.Run's default
+	est := time.Duration(float64(impls) * 1.3 * float64(time.Duration(opts.Rounds)*opts.BenchTime+warm)).Round(time.Second)
+	fmt.Fprintf(stderr, "bench: %d cases, a warm-up round of %v then %d rounds of %v per benchmark (about %v); report to %s\n",
+		len(cases), warm, opts.Rounds, opts.BenchTime, max(est, time.Second), dir)
 	opts.Progress = func(round, rounds int, c *bench.Case, impl string, v float64) {
 		fmt.Fprintf(stderr, "bench: round %d/%d  %-12s %s impl=%s: %s\n",
 			round+1, rounds, c.Group, c.Name, impl, reportkit.Value(c.Metric, v))

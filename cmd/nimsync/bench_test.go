@@ -29,6 +29,9 @@ func tinyCases(t *testing.T) {
 		}
 		b.ReportMetric(384, "B/thing")
 	}
+	oldRTT := benchLineRTT
+	benchLineRTT = func() float64 { return 100 } // every round near
+	t.Cleanup(func() { benchLineRTT = oldRTT })
 	old := benchCases
 	benchCases = func() []bench.Case {
 		return []bench.Case{
@@ -49,7 +52,7 @@ func tinyCases(t *testing.T) {
 func writeBaseline(t *testing.T, ratio float64) string {
 	t.Helper()
 	r := &bench.Report{Schema: bench.SchemaVersion, Date: time.Now().UTC(), Rounds: 8, Quick: true}
-	row := bench.Row{Group: "channels", Name: "Tiny/op=add", Metric: "ns/op",
+	row := bench.Row{Group: "channels", Name: "Tiny/op=add", Metric: "ns/op", Place: bench.PlaceNear,
 		Impls: []bench.Result{{Name: "nimsync"}, {Name: "gochan"}, {Name: "other"}}}
 	for i := range 8 {
 		x := ratio * (1 + 0.01*float64(i-4))
@@ -89,7 +92,7 @@ func TestBenchBadUsage(t *testing.T) {
 		{[]string{"bench", "--bogus"}, "unknown flag --bogus"},
 		{[]string{"bench", "extra"}, `bench takes no arguments (got "extra")`},
 		{[]string{"bench", "--baseline", filepath.Join(dir, "missing"), "--out", fresh}, "--baseline: bench: reading the report"},
-		{[]string{"bench", "--baseline", badSchema, "--out", fresh}, "has schema 9, this reader knows 1"},
+		{[]string{"bench", "--baseline", badSchema, "--out", fresh}, "has schema 9, this reader knows 2"},
 		{[]string{"bench", "--out", filepath.Join(notDir, "sub")}, "--out"},
 		{[]string{"bench", "readme"}, "takes one report"},
 		{[]string{"bench", "readme", filepath.Join(dir, "missing")}, "reading the report"},
@@ -118,11 +121,12 @@ func TestBenchQuick(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	code, stdout, stderr := nimsync(t, "bench", "--quick", "--out", out, "--rounds", "2", "--benchtime", "1ms")
 	require.Equal(t, exitOK, code, stderr)
-	assert.Contains(t, stderr, "bench: 2 cases, 2 rounds of 1ms per benchmark (about 1s)")
+	assert.Contains(t, stderr, "bench: 2 cases, a warm-up round of 200µs then 2 rounds of 1ms per benchmark (about 1s)")
 	assert.Contains(t, stderr, "bench: round 2/2  channels     Tiny/op=add impl=gochan: ")
 	assert.Contains(t, stderr, "impl=nimsync: 384 B")
 	assert.Contains(t, stdout, "report: "+filepath.Join(out, bench.MarkdownFile))
-	assert.Contains(t, stdout, "| `Tiny/op=add` (ns/op) |")
+	assert.Contains(t, stdout, "| `Tiny/op=add/place=near` (ns/op) |")
+	assert.Contains(t, stdout, "Only one placement was observed in this run: near")
 	assert.NotContains(t, stdout, "Tiny/slow")
 
 	r, err := bench.ReadReport(out)
@@ -135,7 +139,7 @@ func TestBenchQuick(t *testing.T) {
 	}
 	raw, err := os.ReadFile(filepath.Join(out, bench.RawFile))
 	require.NoError(t, err)
-	assert.Contains(t, string(raw), "BenchmarkTiny/op=add/impl=gochan-")
+	assert.Contains(t, string(raw), "BenchmarkTiny/op=add/place=near/impl=gochan-")
 }
 
 func TestBenchBaseline(t *testing.T) {
@@ -171,7 +175,7 @@ func TestBenchReadme(t *testing.T) {
 	assert.NotContains(t, doc, "hand-typed table")
 	assert.True(t, strings.HasPrefix(doc, "# nimsync\n\n## Performance\n\n"+bench.ReadmeBegin+"\n\nMeasured "), doc)
 	assert.True(t, strings.HasSuffix(doc, "\n\n"+bench.ReadmeEnd+"\n\n## Layout\n"), doc)
-	assert.Contains(t, doc, "| `Tiny/op=add` (ns/op) | 0.5 ns | gochan 1 ns | 1.99× (95% CI 1.92–2.04) | — | faster |")
+	assert.Contains(t, doc, "| `Tiny/op=add/place=near` (ns/op) | 0.5 ns | gochan 1 ns | 1.99× (95% CI 1.92–2.04) | — | faster |")
 	fi, err := os.Stat(readme)
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "mode kept")
