@@ -37,7 +37,7 @@ func Cases() []Case {
 func sweepProcs(ncpu int) []int {
 	ps := []int{1}
 	for _, p := range []int{2, ncpu} {
-		if p <= ncpu && !slices.Contains(ps, p) {
+		if p > 1 && p <= ncpu && !slices.Contains(ps, p) {
 			ps = append(ps, p)
 		}
 	}
