@@ -15,9 +15,9 @@ import (
 // section in order: channels, latency, tasks, cancellation, memory,
 // scaling, stress. Every case has nimsync's implementation first and a
 // benchstat-style name (Base/key=value/...). On the 2-core development
-// machine a round of the Quick ones at 100 ms per benchmark takes about
-// 15 s (3 rounds: about a minute), and a round of all of them at 200 ms
-// about 45 s (5 rounds: about 4 minutes).
+// machine a round of the Quick ones at 80 ms per benchmark takes about
+// 15 s (3 rounds and the warm-up: about a minute), and a round of all of
+// them at 200 ms about 50 s (5 rounds: about 4 to 5 minutes).
 func Cases() []Case {
 	var cases []Case
 	cases = append(cases, channelCases()...)

@@ -166,19 +166,43 @@ func (r rtt) least() float64 {
 	return r.after
 }
 
-// sampleLineRTT is the default of Options.LineRTT: the least of up to five
-// reportkit.LineRTT runs of 200 bounces (20 to 80 µs each when both
-// goroutines run; short, so that the OS seldom deschedules one of them
-// mid-run, which says nothing of where the cores are), within 50 ms; 0
-// when none finished.
+// Limits of sampleLineRTT.
+const (
+	rttBounces   = 100                   // per attempt: 10 to 40 µs when both goroutines run
+	rttAttempts  = 8                     // at most, per measurement
+	rttWanted    = 3                     // plausible attempts, after which it stops
+	rttAttempt   = 5 * time.Millisecond  // an attempt's deadline
+	rttBudget    = 40 * time.Millisecond // a measurement's
+	rttPlausible = 5 * time.Microsecond  // above it, the OS descheduled a goroutine
+)
+
+// sampleLineRTT is the default of Options.LineRTT: the least of up to
+// rttWanted plausible reportkit.LineRTT runs of rttBounces bounces, out of
+// at most rttAttempts, each given rttAttempt and all rttBudget; 0 when
+// none was plausible. The runs are short so that the OS seldom deschedules
+// one of the two goroutines mid-run, and each has its own deadline so that
+// one that was (the other spins until it runs again) does not eat the
+// budget; a round trip above rttPlausible (no placement of two cores takes
+// that long: the development VM's far is 360 ns) is such a run, and is
+// dropped, since it says nothing of where the cores are. On an idle
+// machine it costs about 0.03 to 0.1 ms; on a busy one up to rttBudget.
 func sampleLineRTT() float64 {
-	deadline := time.Now().Add(50 * time.Millisecond)
-	best := 0.0
-	for range 5 {
-		v := reportkit.LineRTT(200, deadline)
-		if v < 0 {
+	stop := time.Now().Add(rttBudget)
+	best, good := 0.0, 0
+	for range rttAttempts {
+		now := time.Now()
+		if !now.Before(stop) || good >= rttWanted {
 			break
 		}
+		deadline := now.Add(rttAttempt)
+		if deadline.After(stop) {
+			deadline = stop
+		}
+		v := reportkit.LineRTT(rttBounces, deadline)
+		if v <= 0 || v > float64(rttPlausible.Nanoseconds()) {
+			continue
+		}
+		good++
 		if best == 0 || v < best {
 			best = v
 		}
