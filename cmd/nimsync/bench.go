@@ -56,8 +56,11 @@ func cmdBench(args []string, stdout, stderr io.Writer) (int, error) {
 
 Measures nimsync against Go channels, go+WaitGroup, errgroup, conc, ants,
 context and Workiva's RingBuffer in alternating rounds, and writes the report (report.md with tables,
-verdicts and plots, report.json, raw.txt in benchstat format). With
---baseline, compares the ratios to the baseline's and exits 1 on a
+verdicts and plots, report.json, raw.txt in benchstat format). A warm-up
+round, not recorded, runs first; each case's round is classed by where the
+host placed the vCPUs (near or far, by the cache-line round trip around it)
+and every row is reported per placement. With --baseline, compares the
+ratios to the baseline's, placement with placement, and exits 1 on a
 significant regression. 'bench readme' rewrites the README's section between
 <!-- bench:begin --> and <!-- bench:end --> from a report.
 
