@@ -265,5 +265,36 @@ func (p *Placement) Describe() string {
 			"a single cluster is near when its median is below %s), so it has no %s rows: ", p.Single, minGap, reportkit.Nanos(fallbackNearNs), other)
 	}
 	fmt.Fprintf(&b, "case-rounds %s.", strings.Join(parts, ", "))
+	if why := p.busy(); why != "" {
+		fmt.Fprintf(&b, " **The machine was busy during this run (%s): the round trips are inflated by the OS's scheduling, "+
+			"and the placements are not to be trusted; rerun on a quiet machine.**", why)
+	}
 	return b.String()
+}
+
+// A run is busy when a placement's median round trip exceeds busyRTTNs
+// (three times the development VM's far) or more than busyUnknown of its
+// case-rounds could not be measured.
+const (
+	busyRTTNs   = 1000.0
+	busyUnknown = 0.25
+)
+
+// busy says why p's run looks busy, or "" if it does not.
+func (p *Placement) busy() string {
+	var why []string
+	total, unknown := 0, 0
+	for _, c := range p.Places {
+		total += c.Rounds
+		if c.Place == PlaceUnknown {
+			unknown += c.Rounds
+		}
+		if c.MedianRTTNs > busyRTTNs {
+			why = append(why, fmt.Sprintf("%s's median round trip %s", c.Place, reportkit.Nanos(c.MedianRTTNs)))
+		}
+	}
+	if total > 0 && float64(unknown) > busyUnknown*float64(total) {
+		why = append(why, fmt.Sprintf("%d of %d case-rounds without a round trip", unknown, total))
+	}
+	return strings.Join(why, "; ")
 }

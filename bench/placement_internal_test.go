@@ -92,6 +92,11 @@ func TestDescribePlacement(t *testing.T) {
 	assert.Contains(t, one.Describe(), "**Only one placement was observed in this run: near**")
 	assert.Contains(t, one.Describe(), "so it has no far rows")
 
+	assert.NotContains(t, s, "busy")
+	busy := classify([]float64{900, 1100, 1200})
+	busy.Places = []PlaceCount{{PlaceFar, 10, 1100}, {PlaceUnknown, 5, 0}}
+	assert.Contains(t, busy.Describe(), "**The machine was busy during this run (far's median round trip 1.1 µs; 5 of 15 case-rounds without a round trip)")
+
 	var none *Placement
 	assert.Contains(t, none.Describe(), "not split by placement")
 }
