@@ -72,6 +72,24 @@ func TestRunSplitsByPlacement(t *testing.T) {
 		{Place: "mixed", Rounds: 1, MedianRTTNs: 100}}, p.Places)
 }
 
+// TestMemoryRowsIgnorePlacement: a memory case's bytes do not move with
+// the vCPUs' placement: it keeps one row over every round, near or far.
+func TestMemoryRowsIgnorePlacement(t *testing.T) {
+	rec := newRecorder()
+	o := tiny
+	o.Rounds = 4
+	o.LineRTT = scriptedRTT(100, 102, 360, 350, 98, 101, 370, 365)
+	rep, err := bench.Run(context.Background(), []bench.Case{{
+		Group: "memory", Name: "FakeMem", Metric: "B/channel",
+		Impls: []bench.Contender{rec.impl("nimsync", "B/channel", 200, 200, 200, 200), rec.impl("gochan", "B/channel", 128, 128, 128, 128)},
+	}}, o)
+	require.NoError(t, err)
+	require.Len(t, rep.Rows, 1)
+	assert.Empty(t, rep.Rows[0].Place)
+	assert.Len(t, rep.Rows[0].Impls[0].Samples, 4, "every round")
+	assert.Empty(t, rep.Rows[0].LineRTTNs)
+}
+
 // TestRunOnePlacement: a run that saw one placement gives one row per case
 // at it, and its report says that only one was observed.
 func TestRunOnePlacement(t *testing.T) {

@@ -326,13 +326,14 @@ func measureImpl(c *Case, im *Contender) (float64, error) {
 // buildRows builds the report's rows from the samples: for each case, one
 // per placement (in placeOrder) at which every implementation has at least
 // one sample (invariant 4). With pl nil, the placement of every round is
-// "", and a case has one row.
+// "", and a case has one row; so has a memory case (bytes do not depend on
+// where the vCPUs sit).
 func buildRows(cases []Case, samples [][][]sample, rtts [][]rtt, pl *Placement) []Row {
 	var out []Row
 	for ci := range cases {
 		placeOf := func(round int) string {
 			switch {
-			case pl == nil:
+			case pl == nil, cases[ci].Group == "memory": // sizes do not move with the placement
 				return ""
 			case round < len(rtts[ci]):
 				return pl.place(rtts[ci][round])
@@ -357,7 +358,7 @@ func buildRows(cases []Case, samples [][][]sample, rtts [][]rtt, pl *Placement) 
 			}
 			row := buildRow(&cases[ci], sub)
 			row.Place = place
-			if pl != nil {
+			if pl != nil && place != "" {
 				slices.Sort(rounds)
 				for _, r := range rounds {
 					row.LineRTTNs = append(row.LineRTTNs, rtts[ci][r].least())
