@@ -56,15 +56,15 @@ func (c *MPSC[T]) bugTrySendFullOnStaleTail(t uint64) bool {
 // the slot of position h-1 (zeroed: ring.go, invariant 3) instead of
 // returning ErrClosed, for ever.
 func (r *ring[T]) bugRecvAfterCloseRunaway(h uint64) (T, error) {
-	return r.slots[(h-1)&r.mask].val, nil
+	return r.rslots[(h-1)&r.rmask].val, nil
 }
 
 // bugRecvBatchAfterCloseRunaway is bugRecvAfterCloseRunaway for a batch:
 // it re-delivers the slots of the last lap, h-cap .. h-1.
 func (r *ring[T]) bugRecvBatchAfterCloseRunaway(h uint64, dst []T) (int, error) {
-	k := min(uint64(len(dst)), r.mask+1)
+	k := min(uint64(len(dst)), r.rmask+1)
 	for j := uint64(0); j < k; j++ {
-		dst[j] = r.slots[(h+j)&r.mask].val
+		dst[j] = r.rslots[(h+j)&r.rmask].val
 	}
 	return int(k), nil
 }

@@ -45,13 +45,22 @@ package core
 //     off (spin, then yield) until the owner finishes, which takes a few
 //     instructions unless the owner is descheduled.
 //
-// Layout: tail and head sit on their own 128-byte lines; slots and the wait
-// queues, read-mostly, on a third. The slot array interleaves seq and value,
-// so a slot's value travels with its seq.
+// Layout: one header of two halves, a cache line pair (cacheLine, 128
+// bytes) apart. The senders' half holds tail, which every send writes, then
+// what every send reads (the slots, the mask, recvq's count), then what
+// only slow paths write (recvq's lock and links, the senders' spin state).
+// The receivers' half mirrors it from head. Each half has its own copy of
+// the slots' slice and mask, so neither side reads a line the other writes
+// per operation; a side's per-operation reads end more than 64 bytes before
+// the other side's index (layout_internal_test.go). The header is 216
+// bytes (a 224-byte allocation), so a channel of capacity 1 of int costs
+// 240 bytes with its slot. The slot array interleaves seq and value, so a
+// slot's value travels with its seq.
 
 import (
 	"context"
 	"runtime"
+	"unsafe"
 
 	"github.com/pingcap/failpoint"
 )
@@ -62,28 +71,48 @@ type slot[T any] struct {
 }
 
 type ring[T any] struct {
-	tail  atomicUint64 // reserved count | closedBit; CAS by senders, Or by Close
-	sspin spinState    // senders' spin state (park.go)
-	_     [cacheLine - 16]byte
-	head  atomicUint64 // claimed count; CAS by receivers
-	rspin spinState    // receivers' spin state (park.go)
-	_     [cacheLine - 16]byte
+	// The senders' half. tail is written by every send; the rest is read
+	// by every send and written rarely (the queue and the spin state when
+	// a goroutine parks or spins).
+	tail   atomicUint64 // reserved count | closedBit; CAS by senders, Or by Close
+	sslots []slot[T]    // the slots, as senders see them (the same array as rslots)
+	smask  uint64       // len(sslots)-1
+	recvq  waitq        // receivers waiting for a value: every send loads recvq.n
+	sspin  spinState    // senders' spin state (park.go)
+	_      [ringHalf - ringSendSize]byte
 
-	// Read-only after init, except the queues.
-	slots []slot[T]
-	mask  uint64
-	zero  bool  // T has pointers: zero consumed slots
-	recvq waitq // receivers waiting for a value
-	sendq waitq // senders waiting for room
+	// The receivers' half, from offset ringHalf: head is written by every
+	// receive, the rest read by every receive.
+	head   atomicUint64 // claimed count; CAS by receivers
+	rslots []slot[T]    // the slots, as receivers see them
+	rmask  uint64       // len(rslots)-1
+	sendq  waitq        // senders waiting for room: every receive loads sendq.n
+	rspin  spinState    // receivers' spin state (park.go)
+	zero   bool         // T has pointers: zero consumed slots
 }
+
+const (
+	// ringHalf is the offset of a ring's receivers' half: the words each
+	// side writes on every operation (tail, head) are a cache line pair
+	// (cacheLine) apart.
+	ringHalf = cacheLine
+	// ringSendSize is the size of a ring's senders' fields. The fields each
+	// side reads on every operation come first in its half, and the rarely
+	// written ones (the queue's lock and links, the spin state) last, so
+	// that the words one side reads per operation end more than 64 bytes
+	// (an x86 line) before the other side's written index: tail at 0, head
+	// at ringHalf.
+	ringSendSize = unsafe.Sizeof(atomicUint64{}) + unsafe.Sizeof([]byte(nil)) + 8 + unsafe.Sizeof(waitq{}) + unsafe.Sizeof(spinState{})
+)
 
 func (r *ring[T]) init(fn string, capacity int) {
 	n := roundCapacity(fn, capacity)
-	r.slots = make([]slot[T], n)
-	for i := range r.slots {
-		r.slots[i].seq.Store(2 * uint64(i))
+	slots := make([]slot[T], n)
+	for i := range slots {
+		slots[i].seq.Store(2 * uint64(i))
 	}
-	r.mask = n - 1
+	r.sslots, r.smask = slots, n-1
+	r.rslots, r.rmask = slots, n-1
 	r.zero = hasPointers[T]()
 }
 
@@ -109,7 +138,7 @@ func (r *ring[T]) trySend(v T) error {
 		if t&closedBit != 0 {
 			return ErrClosed
 		}
-		s := &r.slots[t&r.mask]
+		s := &r.sslots[t&r.smask]
 		switch seq := s.seq.Load(); {
 		case seq == 2*t:
 			if r.tail.CompareAndSwap(t, t+1) { // invariant 2: reserve
@@ -123,7 +152,7 @@ func (r *ring[T]) trySend(v T) error {
 		case seq < 2*t:
 			// The slot holds position t-cap. Full, unless a receiver
 			// has claimed it and is copying it out (invariant 5).
-			if r.head.Load()+r.mask+1 <= t {
+			if r.head.Load()+r.smask+1 <= t {
 				return errWouldBlock
 			}
 			backoff(i)
@@ -144,15 +173,15 @@ func (r *ring[T]) trySendBatch(vs []T) (int, error) {
 		// A free slot stays free until the sender that reserves it
 		// writes it, and reserving needs our CAS to fail: so a run seen
 		// free is still free if the CAS succeeds.
-		n := min(uint64(len(vs)), r.mask+1)
+		n := min(uint64(len(vs)), r.smask+1)
 		k := uint64(0)
-		for k < n && r.slots[(t+k)&r.mask].seq.Load() == 2*(t+k) {
+		for k < n && r.sslots[(t+k)&r.smask].seq.Load() == 2*(t+k) {
 			k++
 		}
 		if k == 0 {
-			switch seq := r.slots[t&r.mask].seq.Load(); {
+			switch seq := r.sslots[t&r.smask].seq.Load(); {
 			case seq < 2*t:
-				if r.head.Load()+r.mask+1 <= t {
+				if r.head.Load()+r.smask+1 <= t {
 					return 0, errWouldBlock
 				}
 				backoff(i)
@@ -163,7 +192,7 @@ func (r *ring[T]) trySendBatch(vs []T) (int, error) {
 			continue
 		}
 		for j := uint64(0); j < k; j++ {
-			s := &r.slots[(t+j)&r.mask]
+			s := &r.sslots[(t+j)&r.smask]
 			s.val = vs[j]
 			s.seq.Store(2*(t+j) + 1)
 		}
@@ -175,7 +204,7 @@ func (r *ring[T]) trySendBatch(vs []T) (int, error) {
 func (r *ring[T]) tryRecv() (T, error) {
 	for i := 0; ; i++ {
 		h := r.head.Load()
-		s := &r.slots[h&r.mask]
+		s := &r.rslots[h&r.rmask]
 		switch seq := s.seq.Load(); {
 		// PLANTED (the second test): a lap-less check, an ABA: an odd seq of
 		// an earlier lap, 2(h-cap)+1 (a value claimed and not yet freed),
@@ -186,8 +215,8 @@ func (r *ring[T]) tryRecv() (T, error) {
 				failpoint.InjectCall(fpRecvClaimed)
 				v := s.val
 				var zero T
-				s.val = zero                      // do not retain the value for the GC
-				s.seq.Store(2 * (h + r.mask + 1)) // free for the next lap
+				s.val = zero                       // do not retain the value for the GC
+				s.seq.Store(2 * (h + r.rmask + 1)) // free for the next lap
 				return v, nil
 			}
 			contended(i) // another receiver won position h
@@ -221,13 +250,13 @@ func (r *ring[T]) tryRecvBatch(dst []T) (int, error) {
 		h := r.head.Load()
 		// A published slot stays published until the receiver that
 		// claims it frees it, and claiming needs our CAS to fail.
-		n := min(uint64(len(dst)), r.mask+1)
+		n := min(uint64(len(dst)), r.rmask+1)
 		k := uint64(0)
-		for k < n && r.slots[(h+k)&r.mask].seq.Load() == 2*(h+k)+1 {
+		for k < n && r.rslots[(h+k)&r.rmask].seq.Load() == 2*(h+k)+1 {
 			k++
 		}
 		if k == 0 {
-			if r.slots[h&r.mask].seq.Load() < 2*h+1 {
+			if r.rslots[h&r.rmask].seq.Load() < 2*h+1 {
 				t := r.tail.Load()
 				if t&^closedBit == h {
 					if t&closedBit != 0 {
@@ -249,12 +278,12 @@ func (r *ring[T]) tryRecvBatch(dst []T) (int, error) {
 		}
 		var zero T
 		for j := uint64(0); j < k; j++ {
-			s := &r.slots[(h+j)&r.mask]
+			s := &r.rslots[(h+j)&r.rmask]
 			dst[j] = s.val
 			if r.zero {
 				s.val = zero
 			}
-			s.seq.Store(2 * (h + j + r.mask + 1))
+			s.seq.Store(2 * (h + j + r.rmask + 1))
 		}
 		return int(k), nil
 	}
@@ -267,19 +296,19 @@ func (r *ring[T]) canSend() bool {
 	if plantedBugs && t&closedBit != 0 && planted(fpBugRecheckMissesClose) {
 		t &^= closedBit // PLANTED: Close goes unseen
 	}
-	return t&closedBit != 0 || r.head.Load()+r.mask+1 > t
+	return t&closedBit != 0 || r.head.Load()+r.smask+1 > t
 }
 
 // peekSend and peekRecv poll the slot at the waiting side's index, not the
 // other side's index, which is written per value.
 func (r *ring[T]) peekSend() bool {
 	t := r.tail.Load() &^ closedBit
-	return r.slots[t&r.mask].seq.Load() == 2*t
+	return r.sslots[t&r.smask].seq.Load() == 2*t
 }
 
 func (r *ring[T]) peekRecv() bool {
 	h := r.head.Load()
-	return r.slots[h&r.mask].seq.Load() == 2*h+1
+	return r.rslots[h&r.rmask].seq.Load() == 2*h+1
 }
 
 // moreRoom and moreValues tell the spin levels whether the other side got
@@ -351,7 +380,7 @@ func (r *ring[T]) Close() error {
 }
 
 // Len implements [Chan.Len]. It may be called from any goroutine.
-func (r *ring[T]) Len() int { return ringLen(&r.head, &r.tail, r.mask) }
+func (r *ring[T]) Len() int { return ringLen(&r.head, &r.tail, r.rmask) }
 
 // Cap implements [Chan.Cap].
-func (r *ring[T]) Cap() int { return int(r.mask + 1) }
+func (r *ring[T]) Cap() int { return int(r.rmask + 1) }

@@ -1,0 +1,146 @@
+package core
+
+// BenchmarkRing: the ring flavors (SPMC, MPMC) beside a Go channel of the
+// same capacity and topology, in the same run, so that a ratio against
+// impl=gochan is measured under the same machine load. items/s counts
+// values delivered end to end.
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+type benchChan interface {
+	Send(ctx context.Context, v int) error
+	Recv(ctx context.Context) (int, error)
+	Close() error
+}
+
+func BenchmarkRing(b *testing.B) {
+	topos := []struct{ p, c int }{{1, 1}, {2, 1}, {1, 2}, {2, 2}, {8, 8}}
+	impls := []struct {
+		name  string
+		multi bool // allows concurrent senders
+		mk    func(capacity int) benchChan
+	}{
+		{"gochan", true, nil},
+		{"spmc", false, func(n int) benchChan { return NewSPMC[int](n) }},
+		{"mpmc", true, func(n int) benchChan { return NewMPMC[int](n) }},
+	}
+	for _, t := range topos {
+		for _, capacity := range []int{64, 1024} {
+			for _, im := range impls {
+				if t.p > 1 && !im.multi {
+					continue
+				}
+				name := fmt.Sprintf("topo=%dp%dc/cap=%d/impl=%s", t.p, t.c, capacity, im.name)
+				b.Run(name, func(b *testing.B) {
+					if im.mk == nil {
+						benchGoChan(b, t.p, t.c, capacity)
+						return
+					}
+					benchRing(b, im.mk(capacity), t.p, t.c)
+				})
+			}
+		}
+	}
+}
+
+func benchShare(n, k, i int) int {
+	q := n / k
+	if i < n%k {
+		q++
+	}
+	return q
+}
+
+func benchGoChan(b *testing.B, p, c, capacity int) {
+	b.ReportAllocs()
+	ch := make(chan int, capacity)
+	var wgP, wgC sync.WaitGroup
+	b.ResetTimer()
+	for range c {
+		wgC.Go(func() {
+			for range ch {
+			}
+		})
+	}
+	for i := range p {
+		wgP.Go(func() {
+			for j := range benchShare(b.N, p, i) {
+				ch <- j
+			}
+		})
+	}
+	wgP.Wait()
+	close(ch)
+	wgC.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "items/s")
+}
+
+func benchRing(b *testing.B, ch benchChan, p, c int) {
+	b.ReportAllocs()
+	ctx := context.Background()
+	var wgP, wgC sync.WaitGroup
+	var mu sync.Mutex
+	total := 0
+	b.ResetTimer()
+	for range c {
+		wgC.Go(func() {
+			n := 0
+			for {
+				if _, err := ch.Recv(ctx); err != nil {
+					break
+				}
+				n++
+			}
+			mu.Lock()
+			total += n
+			mu.Unlock()
+		})
+	}
+	for i := range p {
+		wgP.Go(func() {
+			for j := range benchShare(b.N, p, i) {
+				if err := ch.Send(ctx, j); err != nil {
+					panic(err)
+				}
+			}
+		})
+	}
+	wgP.Wait()
+	ch.Close()
+	wgC.Wait()
+	b.StopTimer()
+	if total != b.N {
+		b.Fatalf("received %d of %d", total, b.N)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "items/s")
+}
+
+// BenchmarkRingMem reports the bytes a ring channel of int costs, struct
+// and slots, beside a Go channel of the same capacity.
+func BenchmarkRingMem(b *testing.B) {
+	for _, capacity := range []int{1, 64, 1024} {
+		for _, impl := range []string{"gochan", "spmc", "mpmc"} {
+			b.Run(fmt.Sprintf("cap=%d/impl=%s", capacity, impl), func(b *testing.B) {
+				var keep []any
+				b.ReportAllocs()
+				for b.Loop() {
+					switch impl {
+					case "gochan":
+						keep = append(keep[:0], make(chan int, capacity))
+					case "spmc":
+						keep = append(keep[:0], NewSPMC[int](capacity))
+					case "mpmc":
+						keep = append(keep[:0], NewMPMC[int](capacity))
+					}
+				}
+				_ = keep
+			})
+		}
+	}
+}
