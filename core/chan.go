@@ -36,8 +36,10 @@ type Chan[T any] interface {
 	Send(ctx context.Context, v T) error
 	// TrySend appends v if there is room: it returns nil, ErrFull or
 	// ErrClosed and never parks. (If another goroutine is in the middle of
-	// an operation on the slot it needs, it yields until that one finishes,
-	// which takes a few instructions unless that goroutine is descheduled.)
+	// an operation on the slot it needs, it waits until that one finishes,
+	// which takes a few instructions unless that goroutine is descheduled:
+	// it busy-waits, then yields, and on SPMC and MPMC, after a few
+	// microseconds, sleeps in steps of up to 100 µs.)
 	TrySend(v T) error
 	// Recv removes the oldest value, blocking while the channel is empty.
 	// It returns ErrClosed once the channel is closed and drained, and
@@ -45,7 +47,7 @@ type Chan[T any] interface {
 	Recv(ctx context.Context) (T, error)
 	// TryRecv removes the oldest value if there is one: it returns the
 	// value, ErrEmpty, or ErrClosed (closed and drained), and never parks
-	// (it may yield briefly, as TrySend does).
+	// (it may wait for a peer mid-operation, as TrySend does).
 	TryRecv() (T, error)
 	// SendBatch sends all of vs in order, blocking while the channel is
 	// full. It returns how many values were sent, which is len(vs) unless
