@@ -42,6 +42,7 @@ func TestLayout(t *testing.T) {
 		assert.GreaterOrEqual(t, unsafe.Offsetof(r.head)-(unsafe.Offsetof(r.recvq)+unsafe.Sizeof(r.recvq.n)), uintptr(64), "senders' reads to head")
 		assert.Less(t, unsafe.Offsetof(r.sslots), unsafe.Offsetof(r.recvq))
 		assert.Less(t, unsafe.Offsetof(r.smask), unsafe.Offsetof(r.recvq))
+		assert.Less(t, unsafe.Offsetof(r.recvq), unsafe.Offsetof(r.sspin))
 		var spmc SPMC[int]
 		var mpmc MPMC[int]
 		// A channel of capacity 1 costs at most 256 bytes: its struct (a

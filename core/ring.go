@@ -46,19 +46,16 @@ package core
 //     finishes, which takes a few instructions unless the owner is
 //     descheduled.
 //
-// Blocking: a Send on a full ring or a Recv on an empty one spins while its
-// peer may be running, then parks (ring_wait.go).
-//
 // Layout: one header of two halves, a cache line pair (cacheLine, 128
 // bytes) apart. The senders' half holds tail, which every send writes, then
 // what every send reads (the slots, the mask, recvq's count), then what
-// only slow paths write (recvq's lock and links).
+// only slow paths write (recvq's lock and links, the senders' spin state).
 // The receivers' half mirrors it from head. Each half has its own copy of
 // the slots' slice and mask, so neither side reads a line the other writes
 // per operation; a side's per-operation reads end more than 64 bytes before
-// the other side's index (layout_internal_test.go). The header is 201
-// bytes (a 208-byte allocation), so a channel of capacity 1 of int costs
-// 224 bytes with its slot. The slot array interleaves seq and value, so a
+// the other side's index (layout_internal_test.go). The header is 216
+// bytes (a 224-byte allocation), so a channel of capacity 1 of int costs
+// 240 bytes with its slot. The slot array interleaves seq and value, so a
 // slot's value travels with its seq.
 
 import (
@@ -77,11 +74,13 @@ type slot[T any] struct {
 
 type ring[T any] struct {
 	// The senders' half. tail is written by every send; the rest is read
-	// by every send and written rarely (the queue, when a goroutine parks).
+	// by every send and written rarely (the queue and the spin state when
+	// a goroutine parks or spins).
 	tail   atomicUint64 // reserved count | closedBit; CAS by senders, Or by Close
 	sslots []slot[T]    // the slots, as senders see them (the same array as rslots)
 	smask  uint64       // len(sslots)-1
 	recvq  waitq        // receivers waiting for a value: every send loads recvq.n
+	sspin  spinState    // senders' spin state (park.go)
 	_      [ringHalf - ringSendSize]byte
 
 	// The receivers' half, from offset ringHalf: head is written by every
@@ -90,6 +89,7 @@ type ring[T any] struct {
 	rslots []slot[T]    // the slots, as receivers see them
 	rmask  uint64       // len(rslots)-1
 	sendq  waitq        // senders waiting for room: every receive loads sendq.n
+	rspin  spinState    // receivers' spin state (park.go)
 	zero   bool         // T has pointers: zero consumed slots
 }
 
@@ -100,11 +100,11 @@ const (
 	ringHalf = cacheLine
 	// ringSendSize is the size of a ring's senders' fields. The fields each
 	// side reads on every operation come first in its half, and the rarely
-	// written ones (the queue's lock and links) last, so
+	// written ones (the queue's lock and links, the spin state) last, so
 	// that the words one side reads per operation end more than 64 bytes
 	// (an x86 line) before the other side's written index: tail at 0, head
 	// at ringHalf.
-	ringSendSize = unsafe.Sizeof(atomicUint64{}) + unsafe.Sizeof([]byte(nil)) + 8 + unsafe.Sizeof(waitq{})
+	ringSendSize = unsafe.Sizeof(atomicUint64{}) + unsafe.Sizeof([]byte(nil)) + 8 + unsafe.Sizeof(waitq{}) + unsafe.Sizeof(spinState{})
 )
 
 func (r *ring[T]) init(fn string, capacity int) {
@@ -134,9 +134,11 @@ func contended(i int) {
 // backoffMaxSleep): by then the peer's thread is not running (the OS, or
 // the Go scheduler, preempted it mid-operation), and a waiter that yields
 // in a loop only burns the CPU that thread needs. Measured on the shared
-// 2-vCPU machine (BenchmarkRing, against a Go channel in the same run), the
-// sleep took MPMC 2p2c at capacity 1024 from 0.84x to 1.36x in items/s,
-// and 1p1c at capacity 64 from 0.72x to 1.13x.
+// 2-vCPU machine (BenchmarkRing, medians of 4 runs against a Go channel in
+// the same run, load average 4-5 from other work), against the old backoff
+// (no wait for 4 rounds, then a yield a round): MPMC 1p1c at capacity 64
+// went from 0.47x to 0.69x, 8p8c at 64 from 0.65x to 0.89x, 2p2c at 1024
+// from 0.87x to 1.23x.
 //
 // A chaos build keeps the serialized mode's wait (step.go): no busy rounds
 // below activeSpins (a tuning knob), then a spin step and a yield a round,
@@ -367,7 +369,7 @@ func (r *ring[T]) Send(ctx context.Context, v T) error {
 		}
 		return err
 	}
-	return ringSendSlow(ctx, r, v)
+	return sendSlow(ctx, r, v, &r.sspin, &r.sendq, &r.recvq)
 }
 
 // TrySend implements [Chan.TrySend], with the concurrency rules of Send.
@@ -387,7 +389,7 @@ func (r *ring[T]) Recv(ctx context.Context) (T, error) {
 		}
 		return v, err
 	}
-	return ringRecvSlow(ctx, r)
+	return recvSlow[T](ctx, r, &r.rspin, &r.recvq, &r.sendq)
 }
 
 // TryRecv implements [Chan.TryRecv]. Any number of goroutines may call it at
