@@ -10,8 +10,9 @@ package core
 //
 // Invariants:
 //
-//  1. q.n equals the number of waiters linked in q. It is written only with
-//     q.mu held and read without it by the other side's fast path.
+//  1. q.n equals the number of waiters linked in q's list. It is written
+//     only with the list's mu held and read without it by the other side's
+//     fast path.
 //  2. A waiter's token channel is empty whenever the waiter is linked in a
 //     queue or sits in the pool. A waker sends exactly one token to each
 //     waiter it unlinks, and the waiter consumes exactly that token before it
@@ -38,9 +39,26 @@ package core
 //     decides the outcome, so a serialized run replays. Either outcome is
 //     one the protocol allows, and taking the token keeps invariant 2. In
 //     a plain build stepMarkers is false and these waits are compiled out.
+//  6. Lazy list. q.list is nil until the first park, which allocates a
+//     waitList and installs it with CAS(nil, l); a parker that loses the CAS
+//     uses the winner's. q.list changes only from nil to a list, once, so
+//     every goroutine that reads it non-nil reads the same list. A parker
+//     installs (or loads) the list before it locks it and links itself,
+//     and the link increments q.n: the install is sequenced before the
+//     Add, and Go's atomics are sequentially consistent, so a waker whose
+//     load of q.n sees the waiter (n > 0) then loads the list, not nil, and
+//     finds the waiter in it; leave, whose waiter was linked, finds it
+//     too. A waker that loads nil (wakeAll from Close, or wake racing
+//     with a first park) has nobody to wake: any waiter links itself after
+//     that load, and re-checks the ring after linking (invariant 3), which
+//     sees the change the waker made before it loaded. The list is never
+//     freed before its queue, so a parked goroutine costs, beyond its
+//     pooled waiter, 24 bytes per queue it ever parked on; a queue nobody
+//     parks on costs its 16 bytes and no allocation.
 //
-// Lock order: each q.mu is a leaf lock. No code holds two of them, and no
-// token is sent while one is held (tokens go to waiters already unlinked).
+// Lock order: each waitList's mu is a leaf lock. No code holds two of them,
+// and no token is sent while one is held (tokens go to waiters already
+// unlinked).
 
 import (
 	"context"
@@ -155,9 +173,20 @@ var waiterPool = sync.Pool{New: func() any {
 }}
 
 // waitq is a FIFO of parked goroutines. The zero value is an empty queue.
+//
+// A waitq is 16 bytes: the count of parked waiters, which the other side's
+// fast path reads (wake), and a pointer to its waitList, the mutex and the
+// list itself, which the first park allocates and installs (invariant 6).
+// A queue nobody ever parks on costs no more than those 16 bytes.
 type waitq struct {
-	n           atomicInt32 // invariant 1
-	mu          mutex       // guards first, last and the links of waiters
+	n    atomicInt32             // invariant 1
+	list atomicPointer[waitList] // nil until the first park (invariant 6)
+}
+
+// waitList is the heavy part of a waitq: the waiters, linked in FIFO order.
+// It is never freed while its queue lives, nor replaced.
+type waitList struct {
+	mu          mutex // guards first, last and the links of waiters
 	first, last *waiter
 }
 
@@ -177,15 +206,19 @@ func (q *waitq) wakeSlow(k int) {
 	if plantedBugs && planted(fpBugLostWakeup) {
 		return // PLANTED: the wakeups owed are skipped
 	}
-	q.mu.Lock()
+	l := q.list.Load()
+	if l == nil {
+		return // nobody ever parked on q; whoever parks later re-checks (invariant 6)
+	}
+	l.mu.Lock()
 	var woken *waiter // unlinked waiters, chained through next
-	for ; k > 0 && q.first != nil; k-- {
-		w := q.first
-		q.unlinkLocked(w)
+	for ; k > 0 && l.first != nil; k-- {
+		w := l.first
+		q.unlinkLocked(l, w)
 		w.next = woken
 		woken = w
 	}
-	q.mu.Unlock()
+	l.mu.Unlock()
 	for woken != nil {
 		w := woken
 		woken = w.next // read before the token: w may be reused at once
@@ -197,28 +230,42 @@ func (q *waitq) wakeSlow(k int) {
 // wakeAll unparks every waiter; Close uses it.
 func (q *waitq) wakeAll() { q.wakeSlow(int(^uint(0) >> 1)) }
 
-func (q *waitq) linkLocked(w *waiter) {
-	w.prev, w.next, w.queued = q.last, nil, true
-	if q.last != nil {
-		q.last.next = w
-	} else {
-		q.first = w
+// waitList returns q's list, installing a new one if nobody parked on q
+// before (invariant 6). This is the one allocation of parking, once per
+// queue: 24 bytes.
+func (q *waitq) waitList() *waitList {
+	if l := q.list.Load(); l != nil {
+		return l
 	}
-	q.last = w
+	l := new(waitList)
+	if q.list.CompareAndSwap(nil, l) {
+		return l
+	}
+	return q.list.Load() // another parker installed one first
+}
+
+func (q *waitq) linkLocked(l *waitList, w *waiter) {
+	w.prev, w.next, w.queued = l.last, nil, true
+	if l.last != nil {
+		l.last.next = w
+	} else {
+		l.first = w
+	}
+	l.last = w
 	q.n.Add(1)
 	parkedTotal.Add(1)
 }
 
-func (q *waitq) unlinkLocked(w *waiter) {
+func (q *waitq) unlinkLocked(l *waitList, w *waiter) {
 	if w.prev != nil {
 		w.prev.next = w.next
 	} else {
-		q.first = w.next
+		l.first = w.next
 	}
 	if w.next != nil {
 		w.next.prev = w.prev
 	} else {
-		q.last = w.prev
+		l.last = w.prev
 	}
 	w.prev, w.next, w.queued = nil, nil, false
 	q.n.Add(-1)
@@ -232,13 +279,14 @@ func (q *waitq) unlinkLocked(w *waiter) {
 // serialized mode, once the scheduler has run the waker: invariant 5) to
 // restore invariant 2 and reports false.
 func (q *waitq) leave(w *waiter) bool {
-	q.mu.Lock()
+	l := q.list.Load() // not nil: w was linked in it (invariant 6)
+	l.mu.Lock()
 	if w.queued {
-		q.unlinkLocked(w)
-		q.mu.Unlock()
+		q.unlinkLocked(l, w)
+		l.mu.Unlock()
 		return true
 	}
-	q.mu.Unlock()
+	l.mu.Unlock()
 	if stepMarkers { // invariant 5: the waker may not have sent it yet
 		awaitStep(func() bool { return len(w.token) > 0 })
 	}
@@ -253,14 +301,16 @@ func (q *waitq) leave(w *waiter) bool {
 // nil otherwise; after nil the caller retries its operation.
 //
 // park allocates nothing in the steady state: waiters come from a pool, and
-// ready does not escape. (A chaos build allocates the closure of its
+// ready does not escape. The first park on q allocates q's waitList, once
+// (invariant 6). (A chaos build allocates the closure of its
 // serialized wait, invariant 5, which escapes to the step/block hook.)
 func (q *waitq) park(ctx context.Context, ready func() bool) error {
 	failpoint.InjectCall(fpPark)
 	w := waiterPool.Get().(*waiter)
-	q.mu.Lock()
-	q.linkLocked(w)
-	q.mu.Unlock()
+	l := q.waitList()
+	l.mu.Lock()
+	q.linkLocked(l, w)
+	l.mu.Unlock()
 	failpoint.Inject(fpParkSpurious, func() {
 		var spurious bool
 		failpoint.InjectCall(fpParkSpurious, &spurious)

@@ -12,7 +12,8 @@ package core
 //
 //   - step/atomic: before every atomic operation on core's state. The
 //     fields are of the types atomicUint64, atomicUint32, atomicInt32,
-//     atomicInt64, atomicBool and atomicValue, never sync/atomic's.
+//     atomicInt64, atomicBool, atomicValue and atomicPointer, never
+//     sync/atomic's.
 //   - step/lock and step/unlock: around every lock and unlock of a core
 //     mutex (type mutex, never sync.Mutex). The lock hook gets the
 //     *sync.Mutex and returns once it can be taken without blocking, so

@@ -209,3 +209,8 @@ type atomicValue struct{ v atomic.Value }
 
 func (a *atomicValue) Load() any   { step(); return a.v.Load() }
 func (a *atomicValue) Store(v any) { step(); a.v.Store(v) }
+
+type atomicPointer[T any] struct{ v atomic.Pointer[T] }
+
+func (a *atomicPointer[T]) Load() *T                    { step(); return a.v.Load() }
+func (a *atomicPointer[T]) CompareAndSwap(o, n *T) bool { step(); return a.v.CompareAndSwap(o, n) }

@@ -45,3 +45,6 @@ func awaitForStep(ready func() bool, d time.Duration) bool { return false }
 func afterStep(d time.Duration, f func()) func() bool      { return nil }
 func poolStep() *pool                                      { return tasks }
 func (p *pool) stats() Stats                               { return Stats{} }
+
+// atomicPointer is sync/atomic's Pointer: a generic alias.
+type atomicPointer[T any] = atomic.Pointer[T]
