@@ -96,6 +96,11 @@ const (
 	// adjacent-line prefetcher of x86 and the 128-byte lines of Apple
 	// silicon (as crossbeam's CachePadded does).
 	cacheLine = 128
+	// lineSize is the coherence granule, 64 bytes on x86-64 and on most
+	// arm64 servers. SPSC and MPSC lay their struct out in lines of this
+	// size, the two sides' written lines 128 bytes (cacheLine) apart with
+	// a read-mostly line between them.
+	lineSize = 64
 )
 
 // roundCapacity validates a requested capacity and rounds it up to a power

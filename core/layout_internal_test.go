@@ -2,8 +2,9 @@ package core
 
 // Layout checks: the indices written by senders and by receivers must not
 // share a cache line (false sharing), and the fixed overhead of a channel
-// stays small. 128 bytes is the false-sharing granule of chan.go (cacheLine),
-// written out so that the test does not shrink with the constant.
+// stays small. 128 bytes is the false-sharing granule of chan.go (cacheLine)
+// and 64 the line size (lineSize), written out so that the test does not
+// shrink with the constants.
 
 import (
 	"testing"
@@ -13,25 +14,51 @@ import (
 )
 
 const (
-	layoutLine    = 128 // bytes between fields written by different sides
-	layoutMaxSize = 512 // fixed overhead target of a channel struct
-	ringMaxSize   = 240 // SPMC and MPMC: 256 bytes in all at capacity 1
+	layoutLine     = 128 // bytes between fields written by different sides
+	layoutLineSize = 64  // SPSC's and MPSC's lines (lineSize)
+	layoutMaxSize  = 512 // fixed overhead target of a channel struct
+	ringMaxSize    = 240 // SPMC and MPMC: 256 bytes in all at capacity 1
 )
 
 func TestLayout(t *testing.T) {
-	t.Run("SPSC", func(t *testing.T) {
-		var c SPSC[int]
-		// The sender writes tail, the receiver head; both read buf.
-		assert.GreaterOrEqual(t, unsafe.Offsetof(c.head)-unsafe.Offsetof(c.tail), uintptr(layoutLine), "tail to head")
-		assert.GreaterOrEqual(t, unsafe.Offsetof(c.buf)-unsafe.Offsetof(c.head), uintptr(layoutLine), "head to buf")
-		assert.LessOrEqual(t, unsafe.Sizeof(c), uintptr(layoutMaxSize), "Sizeof(SPSC[int])")
-	})
-	t.Run("MPSC", func(t *testing.T) {
-		var c MPSC[int]
-		assert.GreaterOrEqual(t, unsafe.Offsetof(c.head)-unsafe.Offsetof(c.tail), uintptr(layoutLine), "tail to head")
-		assert.GreaterOrEqual(t, unsafe.Offsetof(c.slots)-unsafe.Offsetof(c.head), uintptr(layoutLine), "head to slots")
-		assert.LessOrEqual(t, unsafe.Sizeof(c), uintptr(layoutMaxSize), "Sizeof(MPSC[int])")
-	})
+	// SPSC and MPSC: three 64-byte lines, the sender's, the read-mostly
+	// one and the receiver's, in an allocation size class whose objects
+	// start on 64-byte boundaries (192 bytes). The sides' written words
+	// are 128 bytes apart (the adjacent-line prefetcher's pair).
+	type lines struct {
+		name                string
+		size                uintptr
+		send, shared, recv  []uintptr // offsets of the fields each line holds
+		sendLast, recvFirst uintptr   // last sender field, first receiver field
+	}
+	var spsc SPSC[int]
+	var mpsc MPSC[int]
+	for _, l := range []lines{
+		{
+			"SPSC", unsafe.Sizeof(spsc),
+			[]uintptr{unsafe.Offsetof(spsc.tail), unsafe.Offsetof(spsc.stail), unsafe.Offsetof(spsc.scachedHead), unsafe.Offsetof(spsc.sspin), unsafe.Offsetof(spsc.recvq)},
+			[]uintptr{unsafe.Offsetof(spsc.buf), unsafe.Offsetof(spsc.mask), unsafe.Offsetof(spsc.zero)},
+			[]uintptr{unsafe.Offsetof(spsc.head), unsafe.Offsetof(spsc.rhead), unsafe.Offsetof(spsc.rcachedTail), unsafe.Offsetof(spsc.rspin), unsafe.Offsetof(spsc.sendq)},
+			unsafe.Offsetof(spsc.recvq) + unsafe.Sizeof(spsc.recvq) - 1, unsafe.Offsetof(spsc.head),
+		},
+		{
+			"MPSC", unsafe.Sizeof(mpsc),
+			[]uintptr{unsafe.Offsetof(mpsc.tail), unsafe.Offsetof(mpsc.cachedHead), unsafe.Offsetof(mpsc.sspin), unsafe.Offsetof(mpsc.recvq), unsafe.Offsetof(mpsc.bits0)},
+			[]uintptr{unsafe.Offsetof(mpsc.vals), unsafe.Offsetof(mpsc.bits), unsafe.Offsetof(mpsc.mask), unsafe.Offsetof(mpsc.zero)},
+			[]uintptr{unsafe.Offsetof(mpsc.head), unsafe.Offsetof(mpsc.rhead), unsafe.Offsetof(mpsc.rspin), unsafe.Offsetof(mpsc.sendq)},
+			unsafe.Offsetof(mpsc.bits0) + unsafe.Sizeof(mpsc.bits0) - 1, unsafe.Offsetof(mpsc.head),
+		},
+	} {
+		t.Run(l.name, func(t *testing.T) {
+			assert.Equal(t, uintptr(3*layoutLineSize), l.size, "Sizeof")
+			for i, offs := range [][]uintptr{l.send, l.shared, l.recv} {
+				for _, off := range offs {
+					assert.Equal(t, uintptr(i), off/layoutLineSize, "field at offset %d on line %d", off, i)
+				}
+			}
+			assert.GreaterOrEqual(t, l.recvFirst-l.sendLast, uintptr(layoutLine-layoutLineSize), "last sender byte to first receiver byte")
+		})
+	}
 	t.Run("ring", func(t *testing.T) {
 		var r ring[int]
 		// Senders write tail and read sslots, smask and recvq.n on every

@@ -29,10 +29,16 @@ package core
 //     is delivered to receivers draining after Close. A Send whose CAS
 //     failed returns ErrClosed and its value is never visible.
 //
-// Layout: the sender's line (tail, stail, scachedHead) and the receiver's line
-// (head, rhead, rcachedTail) are 128 bytes apart; buf and the wait queues,
-// read-mostly, sit on a third line. The struct is 384 bytes, an exact
-// allocation size class whose objects start on 128-byte boundaries.
+// Layout: three 64-byte lines (lineSize, chan.go). The sender's line (tail,
+// stail, scachedHead, and the receive queue, whose count the sender reads
+// per send) and the receiver's line (head, rhead, rcachedTail, the send
+// queue) have the read-mostly line (buf, mask) between them, so the two
+// sides' written words are 128 bytes apart, the distance the adjacent-line
+// prefetcher of x86 needs. The struct is 192 bytes, an allocation size class
+// whose objects start on 64-byte boundaries; with its slot array, a channel
+// of capacity 1 of int takes 200 bytes, one of capacity 64 takes 704 (a Go
+// channel: 128 and 640). The wait queues are 16 bytes each until someone
+// parks (park.go, invariant 6).
 
 import (
 	"context"
@@ -49,26 +55,29 @@ import (
 // copied after first use. Concurrent Sends (or concurrent Recvs) are a data
 // race and corrupt the channel; use [MPSC], [SPMC] or [MPMC] instead.
 type SPSC[T any] struct {
-	// Sender's line.
+	// Sender's line: the sender writes tail and its own fields on every
+	// send, and reads recvq.n (the receiver writes it only to park).
 	tail        atomicUint64 // published count | closedBit (invariants 1, 2)
 	stail       uint64       // sender's copy of tail without closedBit
 	scachedHead uint64       // sender's last view of head
 	sspin       spinState    // sender's spin state (park.go)
-	_           [cacheLine - 32]byte
+	recvq       waitq        // parked receiver
+	_           [lineSize - 48]byte
 
-	// Receiver's line.
+	// Read-mostly line: written at construction only.
+	buf  []T
+	mask uint64
+	zero bool // T has pointers: zero consumed slots
+	_    [lineSize - 33]byte
+
+	// Receiver's line: the receiver writes head and its own fields on
+	// every receive, and reads sendq.n (the sender writes it only to park).
 	head        atomicUint64 // consumed count (invariants 1, 2)
 	rhead       uint64       // receiver's copy of head
 	rcachedTail uint64       // receiver's last view of tail, without closedBit
 	rspin       spinState    // receiver's spin state (park.go)
-	_           [cacheLine - 32]byte
-
-	// Read-mostly: written at construction, and the queues when parking.
-	buf   []T
-	mask  uint64
-	zero  bool  // T has pointers: zero consumed slots
-	recvq waitq // parked receiver
-	sendq waitq // parked sender
+	sendq       waitq        // parked sender
+	_           [lineSize - 48]byte
 }
 
 // NewSPSC returns an SPSC channel holding up to capacity values, rounded up
