@@ -26,9 +26,10 @@ var (
 // Blocking operations (Send, Recv, SendBatch, RecvBatch) consult ctx only when
 // they would block: an operation that can complete at once completes even if
 // ctx is already done. When ctx ends first they return ctx.Err(). No
-// operation allocates; a goroutine that must wait spins for about a
-// microsecond and then parks on a pooled waiter, using no CPU until a peer,
-// Close or ctx wakes it.
+// operation allocates, except that the first goroutine ever to park on one
+// side of a channel allocates that side's wait list (24 bytes, once); a
+// goroutine that must wait spins for about a microsecond and then parks on a
+// pooled waiter, using no CPU until a peer, Close or ctx wakes it.
 type Chan[T any] interface {
 	// Send appends v, blocking while the channel is full. It returns
 	// ErrClosed once the channel is closed (v is then not delivered) and

@@ -18,6 +18,8 @@
 // receivers see [ErrClosed].
 //
 // Operations never allocate and never touch their context on the fast path.
+// (Parking allocates a channel side's wait list the first time a goroutine
+// parks there, once: a channel nobody waits on carries no list.)
 // An operation that must wait spins briefly (a bounded number of polls and
 // yields, see park.go) and then parks its goroutine, which then uses no CPU
 // until a peer, Close, or the context wakes it.
