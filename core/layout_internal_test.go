@@ -43,10 +43,10 @@ func TestLayout(t *testing.T) {
 		},
 		{
 			"MPSC", unsafe.Sizeof(mpsc),
-			[]uintptr{unsafe.Offsetof(mpsc.tail), unsafe.Offsetof(mpsc.cachedHead), unsafe.Offsetof(mpsc.sspin), unsafe.Offsetof(mpsc.recvq), unsafe.Offsetof(mpsc.bits0)},
-			[]uintptr{unsafe.Offsetof(mpsc.vals), unsafe.Offsetof(mpsc.bits), unsafe.Offsetof(mpsc.mask), unsafe.Offsetof(mpsc.zero)},
+			[]uintptr{unsafe.Offsetof(mpsc.tail), unsafe.Offsetof(mpsc.cachedHead), unsafe.Offsetof(mpsc.sspin), unsafe.Offsetof(mpsc.recvq)},
+			[]uintptr{unsafe.Offsetof(mpsc.slots), unsafe.Offsetof(mpsc.mask), unsafe.Offsetof(mpsc.zero)},
 			[]uintptr{unsafe.Offsetof(mpsc.head), unsafe.Offsetof(mpsc.rhead), unsafe.Offsetof(mpsc.rspin), unsafe.Offsetof(mpsc.sendq)},
-			unsafe.Offsetof(mpsc.bits0) + unsafe.Sizeof(mpsc.bits0) - 1, unsafe.Offsetof(mpsc.head),
+			unsafe.Offsetof(mpsc.recvq) + unsafe.Sizeof(mpsc.recvq) - 1, unsafe.Offsetof(mpsc.head),
 		},
 	} {
 		t.Run(l.name, func(t *testing.T) {

@@ -1,19 +1,14 @@
 package core
 
 // MPSC: many senders, one receiver. Senders reserve positions as in Vyukov's
-// bounded MPMC queue (ring.go), write the value and then mark the slot
-// published; the single receiver consumes in order and frees slots the way
-// the SPSC receiver does, by storing head. So a receive costs one atomic
-// write instead of the two of ring.go (claim and free).
+// bounded MPMC queue (ring.go) and publish each slot with its own sequence
+// number; the single receiver consumes in order and frees slots the way the
+// SPSC receiver does, by storing head. So a receive costs one atomic write
+// instead of the two of ring.go (claim and free).
 //
-// Publication bits: instead of a sequence number per slot (8 bytes, as much
-// as an int value), a slot has one bit of bits. Position p is published
-// when bit p&mask equals published(p): 1 on even laps, 0 on odd ones, where
-// lap(p) = p/cap. The sender of p flips the bit from the previous lap's
-// value to that one with an atomic Or (even laps) or And (odd laps), which
-// leaves the other senders' bits in the word as they are. Every bit starts
-// at 0, which reads as the lap before the first being published. Only
-// senders write bits; the receiver only reads them.
+// Slot sequence numbers: seq == p+1 means the slot holds the value of
+// position p. A receiver at position h waits for seq == h+1; a stale seq from
+// an earlier lap never equals it.
 //
 // Invariants:
 //
@@ -22,17 +17,10 @@ package core
 //  2. A sender reserves position p by CAS(tail, p, p+1), only after it saw
 //     p < head+cap (through cachedHead or a fresh load of head): the slot's
 //     previous value, of position p-cap, has been consumed. It then owns the
-//     slot, writes the value and publishes it by flipping its bit to
-//     published(p) (release).
-//  3. The receiver reads position h only after it saw bit h&mask equal to
-//     published(h) (acquire), then (for pointerful T) zeroes the slot and
-//     frees it with head.Store(h+1) (release), which the next reserving
-//     sender loads. While the receiver is at h, bit h&mask holds
-//     published(h-cap) = 1-published(h) until position h is published:
-//     position h-cap was published (flipping the bit to that value) before
-//     the receiver consumed it, and position h+cap cannot be reserved
-//     before head passes h (invariant 2). So a bit seen equal to
-//     published(h) is h's own publication, never a stale lap's.
+//     slot, writes the value and publishes it with seq.Store(p+1) (release).
+//  3. The receiver reads position h only after it saw seq == h+1 (acquire),
+//     then (for pointerful T) zeroes the slot and frees it with
+//     head.Store(h+1) (release), which the next reserving sender loads.
 //  4. cachedHead is a lower bound of head: it is stored only with values of
 //     head that some sender loaded, and head never decreases. A sender that
 //     sees room against cachedHead sees room against head.
@@ -48,13 +36,15 @@ package core
 //     rather than report ErrEmpty (ring.go, invariant 5).
 //
 // Layout: three 64-byte lines (lineSize, chan.go), as SPSC's: the senders'
-// line (tail, cachedHead, the receive queue and, for a capacity up to 64,
-// the one word of bits: a send writes tail and bits, so they travel
-// together), the read-mostly line (vals, bits, mask), and the receiver's
-// line (head, rhead, the send queue), 128 bytes from the senders'. The
-// struct is 192 bytes; with its values, a channel of capacity 1 of int
-// takes 200 bytes, one of capacity 64 takes 704 (a Go channel: 128 and
-// 640); a capacity above 64 adds cap/8 bytes of bits.
+// line (tail, cachedHead, and the receive queue, whose count a sender reads
+// per send), the read-mostly line (slots, mask), and the receiver's line
+// (head, rhead, the send queue), 128 bytes from the senders'. The struct is
+// 192 bytes; with its slots, a channel of capacity 1 of int takes 208
+// bytes, one of capacity 64 takes 1216 (a Go channel: 128 and 640): a slot
+// is the value and its 8-byte sequence number. (Commit 18b034f replaced the
+// sequence numbers by one publication bit per slot, 704 bytes at capacity
+// 64, but the one word of bits all sides touch halved the throughput of two
+// senders at that capacity: issue 16.)
 
 import (
 	"context"
@@ -70,23 +60,22 @@ import (
 // copied after first use. Concurrent receivers are a data race and corrupt
 // the channel; use [MPMC] for them.
 type MPSC[T any] struct {
-	// Senders' line: each send writes tail and a bit of bits0 (when bits
-	// is bits0) and reads recvq.n; the receiver writes recvq only to park.
-	tail       atomicUint64    // reserved count | closedBit (invariants 1, 2, 5)
-	cachedHead atomicUint64    // a lower bound of head (invariant 4)
-	sspin      spinState       // senders' spin state (park.go)
-	recvq      waitq           // the parked receiver
-	bits0      [1]atomicUint64 // bits for a capacity up to 64
-	_          [lineSize - 48]byte
+	// Senders' line: each send writes tail and reads recvq.n; the receiver
+	// writes recvq only to park.
+	tail       atomicUint64 // reserved count | closedBit (invariants 1, 2, 5)
+	cachedHead atomicUint64 // a lower bound of head (invariant 4)
+	sspin      spinState    // senders' spin state (park.go)
+	recvq      waitq        // the parked receiver
+	_          [lineSize - 40]byte
 
 	// Read-mostly line: written at construction only.
-	vals []T
-	bits []atomicUint64 // publication bits, one per slot: bits0[:] or its own array
-	mask uint64
-	zero bool // T has pointers: zero consumed slots
-	_    [lineSize - 57]byte
+	slots []mpscSlot[T]
+	mask  uint64
+	zero  bool // T has pointers: zero consumed slots
+	_     [lineSize - 33]byte
 
-	// Receiver's line.
+	// Receiver's line: the receiver writes head on every receive and reads
+	// sendq.n; senders write sendq only to park.
 	head  atomicUint64 // consumed count, stored by the receiver (invariant 3)
 	rhead uint64       // the receiver's copy of head
 	rspin spinState    // the receiver's spin state (park.go)
@@ -94,45 +83,18 @@ type MPSC[T any] struct {
 	_     [lineSize - 40]byte
 }
 
+type mpscSlot[T any] struct {
+	seq atomicUint64 // position+1 once published (invariant 2)
+	val T
+}
+
 // NewMPSC returns an MPSC channel holding up to capacity values, rounded up
 // to a power of two. It panics if capacity is less than 1 or more than 2^40.
 func NewMPSC[T any](capacity int) *MPSC[T] {
 	n := roundCapacity("NewMPSC", capacity)
-	c := &MPSC[T]{vals: make([]T, n), mask: n - 1, zero: hasPointers[T]()}
-	// Every bit starts at 0, published(p-cap) for every position p of the
-	// first lap: nothing reads as published before a sender publishes it.
-	if n <= 64 {
-		c.bits = c.bits0[:]
-	} else {
-		c.bits = make([]atomicUint64, n/64)
-	}
-	return c
-}
-
-// published reports whether position p is published (invariant 3). Only
-// the receiver may ask, for a position at or after its own.
-func (c *MPSC[T]) published(p uint64) bool {
-	i := p & c.mask
-	set := c.bits[i>>6].Load()>>(i&63)&1 != 0
-	return set == (p&(c.mask+1) == 0) // 1 on even laps, 0 on odd ones
-}
-
-// publish publishes positions p to p+k-1, whose values the calling sender
-// wrote (invariant 2): one Or or And per run of them that shares a word
-// and a lap.
-func (c *MPSC[T]) publish(p, k uint64) {
-	for k > 0 {
-		i := p & c.mask
-		b := i & 63
-		n := min(k, 64-b, c.mask+1-i) // up to the word's end and the lap's
-		m := ^uint64(0) >> (64 - n) << b
-		if p&(c.mask+1) == 0 {
-			c.bits[i>>6].Or(m)
-		} else {
-			c.bits[i>>6].And(^m)
-		}
-		p, k = p+n, k-n
-	}
+	// Every seq starts at 0, below p+1 for any position p: nothing reads
+	// as published before a sender publishes it.
+	return &MPSC[T]{slots: make([]mpscSlot[T], n), mask: n - 1, zero: hasPointers[T]()}
 }
 
 // room reports how many positions from t on are free, reloading head when
@@ -167,8 +129,9 @@ func (c *MPSC[T]) trySend(v T) error {
 		}
 		if c.tail.CompareAndSwap(t, t+1) { // invariant 2: reserve
 			failpoint.InjectCall(fpSendReserved)
-			c.vals[t&c.mask] = v
-			c.publish(t, 1)
+			s := &c.slots[t&c.mask]
+			s.val = v
+			s.seq.Store(t + 1) // publish
 			return nil
 		}
 	}
@@ -189,9 +152,10 @@ func (c *MPSC[T]) trySendBatch(vs []T) (int, error) {
 		}
 		if c.tail.CompareAndSwap(t, t+k) {
 			for j := uint64(0); j < k; j++ {
-				c.vals[(t+j)&c.mask] = vs[j]
+				s := &c.slots[(t+j)&c.mask]
+				s.val = vs[j]
+				s.seq.Store(t + j + 1)
 			}
-			c.publish(t, k)
 			return int(k), nil
 		}
 	}
@@ -203,7 +167,7 @@ func (c *MPSC[T]) trySendBatch(vs []T) (int, error) {
 // drained.
 func (c *MPSC[T]) waitPublished(h uint64) error {
 	for i := 0; ; i++ {
-		if c.published(h) {
+		if c.slots[h&c.mask].seq.Load() == h+1 {
 			return nil
 		}
 		t := c.tail.Load()
@@ -223,12 +187,12 @@ func (c *MPSC[T]) tryRecv() (T, error) {
 		var zero T
 		return zero, err
 	}
-	i := h & c.mask
-	v := c.vals[i]
+	s := &c.slots[h&c.mask]
+	v := s.val
 	failpoint.InjectCall(fpRecvClaimed)
 	if c.zero {
 		var zero T
-		c.vals[i] = zero
+		s.val = zero
 	}
 	c.rhead = h + 1
 	c.head.Store(h + 1) // invariant 3: free
@@ -241,14 +205,14 @@ func (c *MPSC[T]) tryRecvBatch(dst []T) (int, error) {
 		return 0, err
 	}
 	k := uint64(1)
-	for n := min(uint64(len(dst)), c.mask+1); k < n && c.published(h+k); k++ {
+	for n := min(uint64(len(dst)), c.mask+1); k < n && c.slots[(h+k)&c.mask].seq.Load() == h+k+1; k++ {
 	}
 	var zero T
 	for j := uint64(0); j < k; j++ {
-		i := (h + j) & c.mask
-		dst[j] = c.vals[i]
+		s := &c.slots[(h+j)&c.mask]
+		dst[j] = s.val
 		if c.zero {
-			c.vals[i] = zero
+			s.val = zero
 		}
 	}
 	c.rhead = h + k
@@ -277,7 +241,7 @@ func (c *MPSC[T]) canRecv() bool {
 // tail, which senders write per value; it does not notice Close, which the
 // parking re-check sees a microsecond or so later.
 func (c *MPSC[T]) peekSend() bool { return c.canSend() }
-func (c *MPSC[T]) peekRecv() bool { return c.published(c.rhead) }
+func (c *MPSC[T]) peekRecv() bool { return c.slots[c.rhead&c.mask].seq.Load() == c.rhead+1 }
 
 // moreRoom and moreValues tell the spin levels whether the other side got
 // ahead while this one waited.

@@ -180,7 +180,6 @@ func (a *atomicUint64) Load() uint64                    { step(); return a.v.Loa
 func (a *atomicUint64) Store(v uint64)                  { step(); a.v.Store(v) }
 func (a *atomicUint64) Add(d uint64) uint64             { step(); return a.v.Add(d) }
 func (a *atomicUint64) Or(m uint64) uint64              { step(); return a.v.Or(m) }
-func (a *atomicUint64) And(m uint64) uint64             { step(); return a.v.And(m) }
 func (a *atomicUint64) CompareAndSwap(o, n uint64) bool { step(); return a.v.CompareAndSwap(o, n) }
 
 type atomicUint32 struct{ v atomic.Uint32 }
