@@ -95,7 +95,12 @@ func TestDescribePlacement(t *testing.T) {
 	assert.NotContains(t, s, "busy")
 	busy := classify([]float64{900, 1100, 1200})
 	busy.Places = []PlaceCount{{PlaceFar, 10, 1100}, {PlaceUnknown, 5, 0}}
-	assert.Contains(t, busy.Describe(), "**The machine was busy during this run (far's median round trip 1.1 µs; 5 of 15 case-rounds without a round trip)")
+	busy.LoadAvg, busy.CPUs = []float64{1.2, 6.5}, 2
+	assert.Contains(t, busy.Describe(), "**The machine was busy during this run (load average 6.5 on 2 CPUs; 5 of 15 case-rounds without a round trip)")
+	far := classify([]float64{1000, 1100, 1200})
+	far.Places = []PlaceCount{{PlaceFar, 10, 1100}}
+	far.LoadAvg, far.CPUs = []float64{0.9, 1.1}, 2
+	assert.NotContains(t, far.Describe(), "busy", "a far placement's long round trip on a quiet machine is not busy")
 
 	var none *Placement
 	assert.Contains(t, none.Describe(), "not split by placement")

@@ -27,9 +27,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -111,12 +113,32 @@ func Run(ctx context.Context, cases []Case, o Options) (*Report, error) {
 	}
 	rtts := make([][]rtt, len(cases)) // invariant 4
 	lineRTT := lineRTTFunc(o)
+	loadStart := loadAvg()
 	err = measureAll(ctx, cases, o, lineRTT, samples, rtts)
 	if lineRTT != nil {
 		rep.Placement = placements(rtts)
+		if loadStart > 0 {
+			rep.Placement.LoadAvg = []float64{loadStart, loadAvg()}
+			rep.Placement.CPUs = runtime.NumCPU()
+		}
 	}
 	rep.Rows = buildRows(cases, samples, rtts, rep.Placement)
 	return rep, err
+}
+
+// loadAvg returns the 1-minute load average, or 0 where /proc/loadavg
+// cannot be read.
+func loadAvg() float64 {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f, _, _ := strings.Cut(string(data), " ")
+	v, err := strconv.ParseFloat(f, 64)
+	if err != nil {
+		return 0
+	}
+	return v
 }
 
 // warmUpShare is the default warm-up: BenchTime / warmUpShare per run.
