@@ -18,13 +18,17 @@ package scenarios
 //  3. Both run under the run's abort context and stop once the run has
 //     failed (check.go, invariant 5): then the pair's walk orders no
 //     longer hold, and a blocked partner is freed by the cancellation.
-//  4. The sender sees the run's context end (flow.go, invariant 5) at the
-//     start of a block, B: it has sent exactly B values to each of its
-//     channels. It records that on the ledger, stores B in the pair's cut
-//     and then closes its channels, so the receiver, whose Recv on its
-//     first channel of block B returns ErrClosed only after those Closes,
-//     reads the cut B there and goes to its final check (each channel
-//     drained and closed) instead of reporting a short block.
+//  4. The sender sees the run's context end (flow.go, invariant 5) before
+//     its block B of a channel c, in walk order: it has sent block B to
+//     every channel it owns before c and only the blocks before B to c and
+//     the channels after it. It records that on the ledger, stores the
+//     walk position (B, c) in the pair's cut, and then closes its
+//     channels. The receiver, a step behind in the same walk, drains every
+//     block sent; its Recv on c in block B returns ErrClosed only after
+//     those Closes, so it reads the cut (B, c) there and goes to its final
+//     check (each channel drained and closed) instead of reporting a short
+//     block. A sender stops within one channel's block of the end, not a
+//     whole walk (a block over 1250 channels was 80K operations).
 
 import (
 	"context"
@@ -67,7 +71,7 @@ func channels10K(ctx context.Context, cfg Config) error {
 		for w := range workers {
 			sr, rr := rng(r.Uint64()), rng(r.Uint64())
 			cur := l.cursor(fmt.Sprintf("%s: receiver %d", label, w))
-			cut[w].Store(int64(per))
+			cut[w].Store(-1) // no cut
 			e.spawn(&c, func() {
 				defer e.guard()
 				e.sendBlocks(chans, w, workers, per, block, sr, label, l, &cut[w])
@@ -88,23 +92,28 @@ func channels10K(ctx context.Context, cfg Config) error {
 
 // sendBlocks is sender w of channels10K: it sends values [0, per) to each
 // channel it owns, a block at a time in walk order (invariant 1), and then
-// closes them. If the run's context ends, it stops at a block's start and
-// stores that block in cut before it closes (invariant 4).
+// closes them. If the run's context ends, it stops before a channel's block and
+// stores where in cut before it closes (invariant 4).
 func (e *env) sendBlocks(chans []core.Chan[item], w, workers, per, block int, r *rand.Rand, label string, l *ledger, cut *atomic.Int64) {
 	ctx := e.ctx // invariant 3
 	ops := counter{m: e.m}
 	defer ops.flush()
 	buf := make([]item, block)
+walk:
 	for lo := 0; lo < per; lo += block {
-		if e.ending() {
-			for i := w; i < len(chans); i += workers {
-				l.stop(i, lo)
-			}
-			cut.Store(int64(lo)) // before the Closes below: invariant 4
-			break
-		}
 		hi := min(lo+block, per)
 		for i := w; i < len(chans); i += workers {
+			if e.ending() { // invariant 4
+				for j := w; j < len(chans); j += workers {
+					if j < i {
+						l.stop(j, hi)
+					} else {
+						l.stop(j, lo)
+					}
+				}
+				cut.Store(walkPos(lo, i, len(chans))) // before the Closes below
+				break walk
+			}
 			c := chans[i]
 			var err error
 			switch r.IntN(3) {
@@ -175,7 +184,7 @@ walk:
 					n, err = c.RecvBatch(ctx, buf[:left]) // invariant 2
 				}
 				if err != nil {
-					if errors.Is(err, core.ErrClosed) && i == w && left == hi-lo && cut.Load() == int64(lo) {
+					if errors.Is(err, core.ErrClosed) && left == hi-lo && cut.Load() == walkPos(lo, i, len(chans)) {
 						break walk // invariant 4
 					}
 					if !e.f.failed() {
@@ -200,3 +209,7 @@ walk:
 		}
 	}
 }
+
+// walkPos numbers (block lo, channel i) in the walk order of invariant 1,
+// for a pair's cut (invariant 4).
+func walkPos(lo, i, nch int) int64 { return int64(lo)*int64(nch) + int64(i) }
