@@ -102,12 +102,15 @@ func goRange(id, n, at int, f fault) commands.Command {
 			})
 			// The bound grows with the items: with chunks of one item (a
 			// chaos plan's tuning), a limit of 1 and sleeps at markers,
-			// they run one after another.
+			// they run one after another. One bound for both waits:
+			// GoRange must return within it too, and a deadlock is not
+			// waited out twice.
 			bound := settleBound + time.Duration(n)*20*time.Millisecond
+			deadline := time.Now().Add(bound)
 			why := sut.calledOnce(fid, fid+n, bound)
 			select {
 			case <-returned:
-			case <-time.After(bound):
+			case <-time.After(time.Until(deadline)):
 				why += fmt.Sprintf("; GoRange(%d) did not return within %v (limit %d): deadlock", n, bound, sut.limit)
 			}
 			// The failure is recorded a moment after the item returned

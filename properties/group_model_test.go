@@ -237,14 +237,17 @@ type ran struct {
 
 // withPrev wraps a command so that its next state remembers the state
 // before it (for PostCondition), numbers errors apart, and skips the
-// command once an earlier one of the sequence failed.
+// command once an earlier one of the sequence failed, or when it belongs
+// to a shrink candidate past the shrink budget (skipShrink): gopter runs
+// every command of a sequence and shrinks at least once, and a broken
+// group's commands each wait out their bounds.
 func withPrev(c commands.Command) commands.Command {
 	p := c.(*commands.ProtoCommand)
 	return &commands.ProtoCommand{
 		Name: p.Name,
 		RunFunc: func(s commands.SystemUnderTest) commands.Result {
 			sut := s.(*gSUT)
-			if sut.broken {
+			if sut.broken || skipShrink() {
 				return ran{}
 			}
 			return ran{p.Run(s), sut}
@@ -265,6 +268,7 @@ func withPrev(c commands.Command) commands.Command {
 			pr := p.PostCondition(st, r.res)
 			if !pr.Success() {
 				r.sut.broken = true
+				noteFailure(pr)
 			}
 			return pr
 		},

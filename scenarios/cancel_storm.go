@@ -222,7 +222,10 @@ type consumer struct {
 }
 
 // produce submits p's next task: it sends values until the channel is full,
-// a batch is done, the budget is spent or stop is set.
+// a batch is done, the budget is spent, stop is set or the run is ending
+// (flow.go, invariant 5: a producer that waited for stop sent on through
+// the cancellers' join, tens of thousands of values past the run's end on
+// a loaded machine).
 func (w *work) produce(p *producer) {
 	w.c.prod.Go(func(ctx context.Context) error {
 		seq0 := p.seq
@@ -237,6 +240,9 @@ func (w *work) produce(p *producer) {
 
 // sendSome is one task of p's chain; it reports whether the chain goes on.
 func (w *work) sendSome(p *producer) bool {
+	if w.c.e.ending() {
+		return false
+	}
 	for range 1 + p.r.IntN(maxBatch) {
 		if p.seq >= w.budget || w.stop.Load() {
 			return false
