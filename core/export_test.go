@@ -47,3 +47,38 @@ func SetCancelCtxKey(k any) (restore func()) {
 // LimitWaiters reports how many Go calls of g wait for a slot of its
 // limit, so tests can wait for them to block instead of sleeping.
 func LimitWaiters(g *Group) int { return int(g.lwait.Load()) }
+
+// PoolRing is a snapshot of the task pool's queue and workers, taken under
+// its lock.
+type PoolRing struct {
+	Cap        int // the queue ring's capacity
+	Min        int // the capacity it shrinks back to (minQueue)
+	Queued     int
+	Workers    int // permanent workers
+	Parked     int
+	Searching  int
+	Monitoring bool
+}
+
+// ReadPoolRing returns a snapshot of the task pool's queue.
+func ReadPoolRing() PoolRing {
+	p := tasks
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return PoolRing{
+		Cap: len(p.buf), Min: minQueue, Queued: p.n, Workers: p.workers,
+		Parked: p.parked, Searching: p.searching, Monitoring: p.monitoring,
+	}
+}
+
+// HoldHandoff runs the task pool's handoff up to the point where it has
+// released the pool's lock, and returns the rest: start wakes or starts
+// the worker it counted as searching. It forces the schedule in which
+// handoff's caller is descheduled between the two; until start is called,
+// the pool counts that worker as searching, so the test must call start
+// (once) whatever happens. temporary says whether it counted a temporary
+// worker (every permanent one was running).
+func HoldHandoff() (start func(), temporary bool) {
+	w, s := tasks.handoffSearcher()
+	return func() { tasks.start(w, s) }, s == spawnTemporary
+}

@@ -96,6 +96,25 @@ package core
 //     other (a task for one queued behind it, a Wait inside a task,
 //     channels between tasks) deadlock on the pool only if they would
 //     deadlock as goroutines started by go statements.
+//  8. The ring. buf, head and n are read and written only under mu, and
+//     nobody keeps buf, or a pointer into it, past releasing mu: a batch
+//     holds copies of the tasks taken (takeLocked and startAllLocked copy
+//     them into the worker's own slots, w.one or w.batch, the only ones
+//     runBatch and stealLocked read), and stealLocked copies unclaimed
+//     entries back in (pushFrontLocked). So whoever holds mu may replace
+//     the ring at any moment, with a larger one (growLocked) or a smaller
+//     one (shrinkLocked): no worker, batch or monitor reads a slot of the
+//     old one afterwards. Retention: whenever the queue is empty and no
+//     permanent worker is left, the ring has at most minQueue slots, so a
+//     burst's ring is given back once the pool goes idle, whichever worker
+//     leaves last. Every step that enters that state calls shrinkLocked
+//     before it releases mu: a permanent worker leaving (park, on its idle
+//     timeout; exit, after a task's Goexit), and a take that empties the
+//     queue while none is left (a temporary worker's takeLocked; the
+//     monitor's startAllLocked); and SetTuning, which may lower minQueue.
+//     Temporary workers may still be running tasks then: they hold no slot
+//     of the ring. While a permanent worker is left, the ring keeps its
+//     size for the next burst.
 //
 // The tuning knobs (batchMax, idleTimeout, monitorTick, shortTick,
 // minQueue; tuning.go) may take any value in their ranges: no invariant
@@ -121,7 +140,7 @@ type pool struct {
 	mu         mutex
 	submitted  uint64 // tasks ever submitted (ReadStats: live = submitted - finished)
 	finished   uint64 // tasks finished, as their workers published them (publishLocked)
-	buf        []task // ring of queued tasks, len a power of two
+	buf        []task // ring of queued tasks, len a power of two (invariant 8)
 	head, n    int    // first queued task and count
 	idle       *worker
 	parked     int     // workers in the idle list
@@ -173,14 +192,21 @@ func (p *pool) handoff() {
 	if p.qlen.Load() == 0 {
 		return
 	}
+	p.start(p.handoffSearcher())
+}
+
+// handoffSearcher is the part of handoff under mu: it takes mu, counts a
+// searcher if tasks are queued and nobody searches, and releases mu,
+// returning what start should wake or start.
+func (p *pool) handoffSearcher() (*worker, spawn) {
 	p.mu.Lock()
 	if p.n == 0 || p.searching > 0 {
 		p.mu.Unlock()
-		return
+		return nil, spawnNone
 	}
 	w, spawn := p.helperLocked(true)
 	p.mu.Unlock()
-	p.start(w, spawn)
+	return w, spawn
 }
 
 // pushLocked queues t at the tail (invariant 6).
@@ -220,6 +246,15 @@ func (p *pool) growLocked(k int) {
 		nb[i] = p.buf[(p.head+i)&(len(p.buf)-1)]
 	}
 	p.buf, p.head = nb, 0
+}
+
+// shrinkLocked gives back a burst's ring once the pool is idle: the queue
+// empty and no permanent worker left (invariant 8). The new ring holds no
+// stale slots (parkLocked).
+func (p *pool) shrinkLocked() {
+	if p.n == 0 && p.workers == 0 && len(p.buf) > minQueue {
+		p.buf, p.head, p.dirty = make([]task, minQueue), 0, false
+	}
 }
 
 // helperLocked finds a worker to search the queue: it unlinks an idle one,
@@ -296,6 +331,9 @@ func (p *pool) takeLocked(w *worker) {
 	p.qlen.Store(int64(p.n))
 	p.taken += uint64(k) // invariant 6
 	p.dirty = true
+	if w.temp {
+		p.shrinkLocked() // its last task, perhaps, with no permanent worker left (invariant 8)
+	}
 	gen, _, _ := claimParts(w.claim.Load())
 	w.claim.Store(claimWord(gen+1, 0, k))
 	if k > 1 {

@@ -237,6 +237,7 @@ func (p *pool) startAllLocked(ws []*worker) []*worker {
 		ws = append(ws, w)
 	}
 	p.qlen.Store(0)
+	p.shrinkLocked() // no permanent worker left, perhaps (invariant 8)
 	return ws
 }
 

@@ -206,9 +206,7 @@ expired:
 	p.unlinkIdleLocked(w)
 	p.unlistLocked(w)
 	p.workers--
-	if p.workers == 0 && p.n == 0 && len(p.buf) > minQueue {
-		p.buf, p.head = make([]task, minQueue), 0 // give back a burst's queue
-	}
+	p.shrinkLocked() // the last one, perhaps, with the queue empty (invariant 8)
 	p.mu.Unlock()
 	return false
 }
@@ -266,6 +264,7 @@ func (p *pool) exit(w *worker) {
 	p.unlistLocked(w)
 	if !w.temp {
 		p.workers--
+		p.shrinkLocked() // invariant 8
 	}
 	var hw *worker
 	sp := spawnNone

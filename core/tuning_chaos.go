@@ -98,6 +98,7 @@ func SetTuning(m map[string]int) error {
 			*knobDurations[name] = time.Duration(v) * time.Microsecond
 		}
 	}
+	p.shrinkLocked() // minQueue may be lower (pool.go, invariant 8)
 	p.mu.Unlock()
 	return nil
 }
