@@ -1,6 +1,7 @@
 package core
 
-// BenchmarkRing: the ring flavors (SPMC, MPMC) beside a Go channel of the
+// BenchmarkRing: the ring flavors (SPMC, MPMC), and the fetch-and-add ring
+// of faaring.go (an experiment, impl=faa), beside a Go channel of the
 // same capacity and topology, in the same run, so that a ratio against
 // impl=gochan is measured under the same machine load. items/s counts
 // values delivered end to end.
@@ -50,6 +51,12 @@ func BenchmarkRing(b *testing.B) {
 		{"gochan", true, nil},
 		{"spmc", false, func(n int) benchChan { return NewSPMC[int](n) }},
 		{"mpmc", true, func(n int) benchChan { return NewMPMC[int](n) }},
+		// The experiment of faaring.go: tickets taken at once, or after
+		// looking at the slot (invariant 5), and with consecutive
+		// positions spread over lines.
+		{"faa", true, func(n int) benchChan { return newFAARing[int](n, false, false) }},
+		{"faalook", true, func(n int) benchChan { return newFAARing[int](n, true, false) }},
+		{"faaspread", true, func(n int) benchChan { return newFAARing[int](n, true, true) }},
 	}
 	for _, t := range topos {
 		for _, capacity := range []int{64, 1024} {
