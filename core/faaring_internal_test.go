@@ -1,6 +1,6 @@
 package core
 
-// Tests of the fetch-and-add ring experiment (faaring.go): every value sent
+// Tests of the fetch-and-add ring experiment (faaring_bench_test.go): every value sent
 // before Close is received exactly once, each sender's values in its order
 // as each receiver sees them, and receivers end with ErrClosed.
 

@@ -1,10 +1,11 @@
 package core
 
-// BenchmarkRing: the ring flavors (SPMC, MPMC), and the fetch-and-add ring
-// of faaring.go (an experiment, impl=faa), beside a Go channel of the
-// same capacity and topology, in the same run, so that a ratio against
+// BenchmarkRing: the ring flavors (SPMC, MPMC), and the experiments of
+// issue 16 (impl=faa, faalook, faaspread: faaring_bench_test.go;
+// impl=mpmclocal: ringlocal_bench_test.go), beside a Go channel of the same
+// capacity and topology, in the same run, so that a ratio against
 // impl=gochan is measured under the same machine load. items/s counts
-// values delivered end to end.
+// values delivered end to end. docs/channels.md has the measurements.
 
 import (
 	"context"
@@ -51,12 +52,15 @@ func BenchmarkRing(b *testing.B) {
 		{"gochan", true, nil},
 		{"spmc", false, func(n int) benchChan { return NewSPMC[int](n) }},
 		{"mpmc", true, func(n int) benchChan { return NewMPMC[int](n) }},
-		// The experiment of faaring.go: tickets taken at once, or after
+		// The experiment of faaring_bench_test.go: tickets taken at once, or after
 		// looking at the slot (invariant 5), and with consecutive
 		// positions spread over lines.
 		{"faa", true, func(n int) benchChan { return newFAARing[int](n, false, false) }},
 		{"faalook", true, func(n int) benchChan { return newFAARing[int](n, true, false) }},
 		{"faaspread", true, func(n int) benchChan { return newFAARing[int](n, true, true) }},
+		// ring.go's MPMC whose blocking operations never load the other
+		// side's index (ringlocal_bench_test.go).
+		{"mpmclocal", true, func(n int) benchChan { return newRingLocal[int](n) }},
 	}
 	for _, t := range topos {
 		for _, capacity := range []int{64, 1024} {

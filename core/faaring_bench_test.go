@@ -1,7 +1,8 @@
 package core
 
-// faaRing is an experiment of issue 16, not a channel flavor: BenchmarkRing
-// runs it beside Go channels and the Vyukov ring (ring.go) to see whether a
+// faaRing is an experiment of issue 16, not a channel flavor, and lives in
+// a test file so that no build of core carries it: BenchmarkRing runs it
+// beside Go channels and the Vyukov ring (ring.go) to see whether a
 // fetch-and-add ring would be faster on this kind of machine. It is the
 // ticket/turn ring (as in rigtorp/MPMCQueue; the fetch-and-add core of
 // Morrison and Afek's CRQ, PPoPP 2013, and of Nikolaev's SCQ, DISC 2019):
@@ -54,17 +55,19 @@ package core
 //     closed and h at or above closeAt returns ErrClosed with no ticket.
 //
 // What this prototype does not carry (the reasons it is not a flavor):
-// a ticket cannot be given back, so a sender blocked at Close, or a
-// blocked Send or Recv whose context ends, cannot return without leaving
-// its peer of the same position waiting forever. Send and Recv therefore
-// ignore ctx once they hold a ticket, and a Send blocked for room at Close
-// stays blocked until a receiver frees its slot. There is no TrySend,
-// TryRecv, batch, Len or failpoint. SCQ answers the binding with a
-// receiver that finds its slot empty marking it unsafe (a cycle bump the
-// late sender sees, and skips to a new ticket) and a threshold counter
-// that bounds the receivers' empty passes; both cost atomic writes on the
-// slot, so this ring, which has none, bounds what a fetch-and-add ring can
-// gain here.
+// a ticket cannot be given back, so a sender holding one at Close, or a
+// Send or Recv holding one whose context ends, cannot return without
+// leaving its peer of the same position waiting forever. Send and Recv
+// therefore ignore ctx, and a Send that holds a ticket at Close (without
+// look, any Send blocked for room; with look, one that lost a race for the
+// position it looked at) stays blocked until a receiver frees its slot.
+// There is no TrySend, TryRecv, batch, Len or failpoint. SCQ answers the
+// binding with a receiver that finds its slot empty marking it unsafe (a
+// cycle bump the late sender sees, and skips to a new ticket) and a
+// threshold counter that bounds the receivers' empty passes; both cost
+// atomic writes on the slot, so this ring, which has none, bounds what a
+// fetch-and-add ring can gain here. docs/channels.md has the measurements
+// ("Fetch-and-add rings") and why this stays an experiment.
 //
 // Layout: as ring.go's, two halves a cacheLine apart; each side's waiters
 // are in the other side's half (the peer that wakes them loads n per
@@ -95,7 +98,7 @@ type faaRing[T any] struct {
 	rspin   spinState
 	ra, rb  uint8        // as sa, sb
 	closeAt atomicUint64 // tail when Close set closedBit (invariant 3)
-	closing atomicBool   // set by the first Close
+	closing atomicInt32  // 1 once the first Close began
 	look    bool         // wait for a ready slot before taking a ticket (invariant 5)
 }
 
@@ -171,9 +174,10 @@ func (r *faaRing[T]) waitRoom() {
 		if t&closedBit != 0 || s.seq.Load() >= 2*t {
 			return
 		}
-		waitTurn(&r.sendq, &r.sspin, t, func() bool {
+		lv, busy := waitTurn(&r.sendq, &r.sspin, t, func() bool {
 			return s.seq.Load() >= 2*t || r.tail.Load()&closedBit != 0
 		})
+		r.sspin.adapt(lv, busy, r.sendSlot(t+1).seq.Load() >= 2*(t+1))
 	}
 }
 
@@ -215,9 +219,10 @@ func (r *faaRing[T]) waitValue() bool {
 		if t := r.tail.Load(); t&closedBit != 0 {
 			return h < r.closeAt.Load()
 		}
-		waitTurn(&r.recvq, &r.rspin, h, func() bool {
+		lv, busy := waitTurn(&r.recvq, &r.rspin, h, func() bool {
 			return s.seq.Load() >= 2*h+1 || r.tail.Load()&closedBit != 0
 		})
+		r.rspin.adapt(lv, busy, r.recvSlot(h+1).seq.Load() >= 2*(h+1)+1)
 	}
 }
 
@@ -227,7 +232,7 @@ func (r *faaRing[T]) waitValue() bool {
 // with no ticket takes one and finds closedBit. It returns ErrClosed if the
 // ring was already closed.
 func (r *faaRing[T]) Close() error {
-	if r.closing.Load() || !r.closing.CompareAndSwap(false, true) {
+	if r.closing.Load() != 0 || !r.closing.CompareAndSwap(0, 1) {
 		return ErrClosed
 	}
 	for {
