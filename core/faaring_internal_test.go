@@ -1,8 +1,9 @@
 package core
 
-// Tests of the fetch-and-add ring experiment (faaring_bench_test.go): every value sent
-// before Close is received exactly once, each sender's values in its order
-// as each receiver sees them, and receivers end with ErrClosed.
+// Tests of the experiments of issue 16 (faaring_bench_test.go,
+// ringlocal_bench_test.go): every value sent before Close is received
+// exactly once, each sender's values in its order as each receiver sees
+// them, and receivers end with ErrClosed.
 
 import (
 	"context"
@@ -16,17 +17,23 @@ import (
 func TestFAARingExactlyOnce(t *testing.T) {
 	for _, look := range []bool{false, true} {
 		for _, spread := range []bool{false, true} {
-			t.Run(fmt.Sprintf("look=%v/spread=%v", look, spread), func(t *testing.T) { testFAARingExactlyOnce(t, look, spread) })
+			t.Run(fmt.Sprintf("look=%v/spread=%v", look, spread), func(t *testing.T) {
+				testExactlyOnce(t, func(n int) benchChan { return newFAARing[int](n, look, spread) })
+			})
 		}
 	}
 }
 
-func testFAARingExactlyOnce(t *testing.T, look, spread bool) {
+func TestRingLocalExactlyOnce(t *testing.T) {
+	testExactlyOnce(t, func(n int) benchChan { return newRingLocal[int](n) })
+}
+
+func testExactlyOnce(t *testing.T, mk func(capacity int) benchChan) {
 	for _, tc := range []struct{ p, c, capacity, per int }{
 		{1, 1, 1, 20000}, {2, 1, 2, 10000}, {1, 3, 4, 20000}, {4, 4, 8, 5000}, {8, 8, 64, 5000},
 	} {
 		t.Run(fmt.Sprintf("p=%d/c=%d/cap=%d", tc.p, tc.c, tc.capacity), func(t *testing.T) {
-			r := newFAARing[int](tc.capacity, look, spread)
+			r := mk(tc.capacity)
 			ctx := context.Background()
 			got := make([][]int, tc.c)
 			var wgP, wgC sync.WaitGroup
