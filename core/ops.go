@@ -134,10 +134,21 @@ func sendBatch[T any, C sender[T]](ctx context.Context, c C, vs []T, sendq, recv
 		if err != errWouldBlock {
 			return sent, err
 		}
-		if spinning(i) {
+		// Wait as sendSlow does: poll the senders' own slot while spinning
+		// (peekSend), not the receivers' index, which trySendBatch loads
+		// when it finds no room and which the receivers write on every
+		// claim. Retrying trySendBatch in the spin took that line from
+		// them on every round.
+		for ; spinning(i); i++ {
 			spin(i, 0)
-		} else if err := sendq.park(ctx, c.canSend); err != nil {
-			return sent, err
+			if c.peekSend() {
+				break
+			}
+		}
+		if !spinning(i) {
+			if err := sendq.park(ctx, c.canSend); err != nil {
+				return sent, err
+			}
 		}
 	}
 	return sent, nil
@@ -149,6 +160,7 @@ func recvBatch[T any, C receiver[T]](ctx context.Context, c C, dst []T, recvq, s
 	if len(dst) == 0 {
 		return 0, nil
 	}
+	parked := false // the last wait was a park
 	for i := 0; ; i++ {
 		k, err := c.tryRecvBatch(dst)
 		if err != errWouldBlock {
@@ -158,16 +170,24 @@ func recvBatch[T any, C receiver[T]](ctx context.Context, c C, dst []T, recvq, s
 					wakes = 1 // PLANTED: one wakeup for the whole run
 				}
 				sendq.wake(wakes)
-				if plantedBugs && i > 0 && !spinning(i-1) && ctx.Err() != nil && planted(fpBugCancelLosesValue) {
+				if plantedBugs && parked && ctx.Err() != nil && planted(fpBugCancelLosesValue) {
 					return bugCancelLosesValue[int](ctx)
 				}
 			}
 			return k, err
 		}
-		if spinning(i) {
+		// Wait as recvSlow does: poll the receivers' own slot while
+		// spinning (peekRecv), not the senders' index (see sendBatch).
+		for ; spinning(i); i++ {
 			spin(i, 0)
-		} else if err := recvq.park(ctx, c.canRecv); err != nil {
-			return 0, err
+			if c.peekRecv() {
+				break
+			}
+		}
+		if parked = !spinning(i); parked {
+			if err := recvq.park(ctx, c.canRecv); err != nil {
+				return 0, err
+			}
 		}
 	}
 }

@@ -36,6 +36,9 @@ func reportItems(b *testing.B, n int, cpu0 time.Duration) {
 	}
 }
 
+// embeddedRing is MPMC's old definition (impl=embedded).
+type embeddedRing[T any] struct{ ring[T] }
+
 type benchChan interface {
 	Send(ctx context.Context, v int) error
 	Recv(ctx context.Context) (int, error)
@@ -61,6 +64,10 @@ func BenchmarkRing(b *testing.B) {
 		// ring.go's MPMC whose blocking operations never load the other
 		// side's index (ringlocal_bench_test.go).
 		{"mpmclocal", true, func(n int) benchChan { return newRingLocal[int](n) }},
+		// MPMC as it was before 2026-12-08: a struct embedding the ring,
+		// whose promoted methods nil-check it by loading its first word,
+		// the senders' index, on every receive (mpmc.go).
+		{"embedded", true, func(n int) benchChan { e := new(embeddedRing[int]); e.init("embedded", n); return e }},
 	}
 	for _, t := range topos {
 		for _, capacity := range []int{64, 1024} {
