@@ -45,6 +45,25 @@ package core
 //     off (busy-wait, then yield, then sleep: backoff) until the owner
 //     finishes, which takes a few instructions unless the owner is
 //     descheduled.
+//  6. Blocking operations wait on their own slot. Only TrySend and TryRecv
+//     must tell a full (empty) ring from a peer in flight (invariant 5).
+//     The first attempt of a blocking Send or Recv (send and recv with own
+//     set) does not: when the slot at its index is not ready it returns
+//     errWouldBlock at once, rather than waiting in backoff for a peer in
+//     flight, and the operation waits in its slow path (ops.go), which
+//     polls that slot (peekSend, peekRecv), loads the other side's index
+//     only to re-check before parking (canSend, canRecv), and retries with
+//     trySend and tryRecv. Neither loads the other side's index there,
+//     except a Recv once Close set rclosed (after it marked tail), which
+//     loads tail so that a Recv on a closed, drained ring still returns
+//     ErrClosed at once; a Recv that misses the hint finds closedBit in
+//     its slow path (canRecv, then tryRecv). What a blocking operation may return does
+//     not change: it never returns ErrFull or ErrEmpty, and it reserves or
+//     claims only with the CASes of invariants 2 and 3. Measured on the
+//     development VM (BenchmarkRing, impl=mpmclocal against mpmc, 4 passes
+//     in one run, load 1.4-1.9): 1.00-1.29x, median about 1.15x; with a
+//     load of tail at every miss instead of the rclosed hint, 0.76-1.01x
+//     of that.
 //
 // Layout: one header of two halves, a cache line pair (cacheLine, 128
 // bytes) apart. The senders' half holds tail, which every send writes, then
@@ -91,6 +110,10 @@ type ring[T any] struct {
 	sendq  waitq        // senders waiting for room: every receive loads sendq.n
 	rspin  spinState    // receivers' spin state (park.go)
 	zero   bool         // T has pointers: zero consumed slots
+	// rclosed is set by Close after it marked tail (invariant 6): a hint,
+	// read on the receivers' line, that a Recv finding no value should
+	// load tail to learn whether the ring is closed and drained.
+	rclosed atomicBool
 }
 
 const (
@@ -167,7 +190,12 @@ const (
 )
 
 // trySend returns nil, errWouldBlock (full) or ErrClosed.
-func (r *ring[T]) trySend(v T) error {
+func (r *ring[T]) trySend(v T) error { return r.send(v, false) }
+
+// send is trySend, or with own the first attempt of a blocking Send
+// (invariant 6): errWouldBlock while the slot at the tail is not free,
+// without loading head.
+func (r *ring[T]) send(v T, own bool) error {
 	for i := 0; ; i++ {
 		t := r.tail.Load()
 		if t&closedBit != 0 {
@@ -187,7 +215,7 @@ func (r *ring[T]) trySend(v T) error {
 		case seq < 2*t:
 			// The slot holds position t-cap. Full, unless a receiver
 			// has claimed it and is copying it out (invariant 5).
-			if r.head.Load()+r.smask+1 <= t {
+			if own || r.head.Load()+r.smask+1 <= t {
 				return errWouldBlock
 			}
 			backoff(i)
@@ -236,7 +264,12 @@ func (r *ring[T]) trySendBatch(vs []T) (int, error) {
 }
 
 // tryRecv returns a value, errWouldBlock (empty) or ErrClosed.
-func (r *ring[T]) tryRecv() (T, error) {
+func (r *ring[T]) tryRecv() (T, error) { return r.recv(false) }
+
+// recv is tryRecv, or with own the first attempt of a blocking Recv
+// (invariant 6): errWouldBlock while the slot at the head is not
+// published, unless the ring is closed and drained (ErrClosed).
+func (r *ring[T]) recv(own bool) (T, error) {
 	for i := 0; ; i++ {
 		h := r.head.Load()
 		s := &r.rslots[h&r.rmask]
@@ -258,6 +291,10 @@ func (r *ring[T]) tryRecv() (T, error) {
 		case seq < 2*h+1:
 			// Not published. Empty, unless a sender reserved it and
 			// is writing it (invariant 5).
+			if own && !r.rclosed.Load() {
+				var zero T
+				return zero, errWouldBlock // invariant 6
+			}
 			t := r.tail.Load()
 			if t&^closedBit == h {
 				var zero T
@@ -268,6 +305,10 @@ func (r *ring[T]) tryRecv() (T, error) {
 					return zero, ErrClosed
 				}
 				return zero, errWouldBlock
+			}
+			if own {
+				var zero T
+				return zero, errWouldBlock // a sender in flight (invariant 6)
 			}
 			if r.head.Load() == h {
 				backoff(i)
@@ -363,7 +404,7 @@ func (r *ring[T]) canRecv() bool {
 // Send implements [Chan.Send]. Any number of goroutines may call it at once
 // on MPMC; on SPMC, one at a time.
 func (r *ring[T]) Send(ctx context.Context, v T) error {
-	if err := r.trySend(v); err != errWouldBlock {
+	if err := r.send(v, true); err != errWouldBlock { // invariant 6
 		if err == nil {
 			r.recvq.wake(1)
 		}
@@ -383,7 +424,7 @@ func (r *ring[T]) SendBatch(ctx context.Context, vs []T) (int, error) {
 
 // Recv implements [Chan.Recv]. Any number of goroutines may call it at once.
 func (r *ring[T]) Recv(ctx context.Context) (T, error) {
-	if v, err := r.tryRecv(); err != errWouldBlock {
+	if v, err := r.recv(true); err != errWouldBlock { // invariant 6
 		if err == nil {
 			r.sendq.wake(1)
 		}
@@ -408,6 +449,7 @@ func (r *ring[T]) RecvBatch(ctx context.Context, dst []T) (int, error) {
 // Close implements [Chan.Close]. It may be called from any goroutine.
 func (r *ring[T]) Close() error {
 	err := closeRing(&r.tail, &r.recvq, &r.sendq)
+	r.rclosed.Store(true) // after closedBit (invariant 6)
 	if plantedBugs && err == nil && planted(fpBugCloseDrops) {
 		r.bugCloseDropsValues()
 	}
