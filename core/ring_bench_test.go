@@ -1,11 +1,13 @@
 package core
 
-// BenchmarkRing: the ring flavors (SPMC, MPMC), and the experiments of
-// issue 16 (impl=faa, faalook, faaspread: faaring_bench_test.go;
-// impl=mpmclocal: ringlocal_bench_test.go), beside a Go channel of the same
-// capacity and topology, in the same run, so that a ratio against
-// impl=gochan is measured under the same machine load. items/s counts
-// values delivered end to end. docs/channels.md has the measurements.
+// BenchmarkRing: the ring flavors (SPMC, MPMC; SPSC and MPSC where they
+// apply) and the experiments of issue 16 (impl=faa, faalook, faaspread:
+// faaring_bench_test.go; impl=mpmclocal: ringlocal_bench_test.go;
+// impl=2lock-*: twolock_bench_test.go; impl=embedded: MPMC's definition
+// before 2026-12-08) beside a Go channel of the same capacity and
+// topology, in the same run, so that a ratio against impl=gochan is
+// measured under the same machine load. items/s counts values delivered
+// end to end. docs/channels.md has the measurements.
 
 import (
 	"context"
@@ -53,6 +55,8 @@ func BenchmarkRing(b *testing.B) {
 		mk    func(capacity int) benchChan
 	}{
 		{"gochan", true, nil},
+		{"spsc", false, func(n int) benchChan { return NewSPSC[int](n) }}, // 1p1c only
+		{"mpsc", true, func(n int) benchChan { return NewMPSC[int](n) }},  // one receiver only
 		{"spmc", false, func(n int) benchChan { return NewSPMC[int](n) }},
 		{"mpmc", true, func(n int) benchChan { return NewMPMC[int](n) }},
 		// The experiment of faaring_bench_test.go: tickets taken at once, or after
@@ -68,11 +72,15 @@ func BenchmarkRing(b *testing.B) {
 		// whose promoted methods nil-check it by loading its first word,
 		// the senders' index, on every receive (mpmc.go).
 		{"embedded", true, func(n int) benchChan { e := new(embeddedRing[int]); e.init("embedded", n); return e }},
+		// The two-lock experiment (twolock_bench_test.go).
+		{"2lock-mutex", true, func(n int) benchChan { return newTwoLockMutex(n) }},
+		{"2lock-park", true, func(n int) benchChan { return newTwoLockPark(n, 0) }},
+		{"2lock-spin", true, func(n int) benchChan { return newTwoLockPark(n, twoLockSpins) }},
 	}
 	for _, t := range topos {
 		for _, capacity := range []int{64, 1024} {
 			for _, im := range impls {
-				if t.p > 1 && !im.multi {
+				if t.p > 1 && !im.multi || t.c > 1 && (im.name == "spsc" || im.name == "mpsc") {
 					continue
 				}
 				name := fmt.Sprintf("topo=%dp%dc/cap=%d/impl=%s", t.p, t.c, capacity, im.name)
