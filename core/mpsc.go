@@ -34,6 +34,12 @@ package core
 //     wraps around.) The
 //     receiver's TryRecv waits for a sender between its CAS and its publish
 //     rather than report ErrEmpty (ring.go, invariant 5).
+//  7. A blocking Recv waits on its own slot (ring.go, invariant 6): its
+//     first attempt (recv with own set) does not load tail when the slot
+//     at rhead is unpublished, unless Close set rclosed (after it marked
+//     tail), and does not wait for a sender in flight; it goes to the slow
+//     path, which polls the slot (peekRecv) and re-checks tail only before
+//     it parks (canRecv).
 //
 // Layout: three 64-byte lines (lineSize, chan.go), as SPSC's: the senders'
 // line (tail, cachedHead, and the receive queue, whose count a sender reads
@@ -80,7 +86,11 @@ type MPSC[T any] struct {
 	rhead uint64       // the receiver's copy of head
 	rspin spinState    // the receiver's spin state (park.go)
 	sendq waitq        // parked senders
-	_     [lineSize - 40]byte
+	// rclosed is set by Close after it marked tail: a hint, on the
+	// receiver's line, that a Recv finding no value should load tail
+	// (invariant 7).
+	rclosed atomicBool
+	_       [lineSize - 44]byte
 }
 
 type mpscSlot[T any] struct {
@@ -165,10 +175,13 @@ func (c *MPSC[T]) trySendBatch(vs []T) (int, error) {
 // sender that reserved it to publish it (invariant 6). It returns
 // errWouldBlock if the ring is empty and ErrClosed if it is closed and
 // drained.
-func (c *MPSC[T]) waitPublished(h uint64) error {
+func (c *MPSC[T]) waitPublished(h uint64, own bool) error {
 	for i := 0; ; i++ {
 		if c.slots[h&c.mask].seq.Load() == h+1 {
 			return nil
+		}
+		if own && !c.rclosed.Load() {
+			return errWouldBlock // invariant 7
 		}
 		t := c.tail.Load()
 		if t&^closedBit == h {
@@ -177,13 +190,20 @@ func (c *MPSC[T]) waitPublished(h uint64) error {
 			}
 			return errWouldBlock
 		}
+		if own {
+			return errWouldBlock // a sender in flight (invariant 7)
+		}
 		backoff(i)
 	}
 }
 
-func (c *MPSC[T]) tryRecv() (T, error) {
+func (c *MPSC[T]) tryRecv() (T, error) { return c.recv(false) }
+
+// recv is tryRecv, or with own the first attempt of a blocking Recv
+// (invariant 7).
+func (c *MPSC[T]) recv(own bool) (T, error) {
 	h := c.rhead
-	if err := c.waitPublished(h); err != nil {
+	if err := c.waitPublished(h, own); err != nil {
 		var zero T
 		return zero, err
 	}
@@ -201,7 +221,7 @@ func (c *MPSC[T]) tryRecv() (T, error) {
 
 func (c *MPSC[T]) tryRecvBatch(dst []T) (int, error) {
 	h := c.rhead
-	if err := c.waitPublished(h); err != nil {
+	if err := c.waitPublished(h, false); err != nil {
 		return 0, err
 	}
 	k := uint64(1)
@@ -278,7 +298,7 @@ func (c *MPSC[T]) Recv(ctx context.Context) (T, error) {
 		failpoint.InjectCall(fpContractRecv, any(c), true)
 		defer func() { failpoint.InjectCall(fpContractRecv, any(c), false) }()
 	})
-	if v, err := c.tryRecv(); err != errWouldBlock {
+	if v, err := c.recv(true); err != errWouldBlock { // invariant 7
 		if err == nil {
 			c.sendq.wake(1)
 		}
@@ -312,7 +332,11 @@ func (c *MPSC[T]) RecvBatch(ctx context.Context, dst []T) (int, error) {
 }
 
 // Close implements [Chan.Close]. It may be called from any goroutine.
-func (c *MPSC[T]) Close() error { return closeRing(&c.tail, &c.recvq, &c.sendq) }
+func (c *MPSC[T]) Close() error {
+	err := closeRing(&c.tail, &c.recvq, &c.sendq)
+	c.rclosed.Store(true) // after closedBit (invariant 7)
+	return err
+}
 
 // Len implements [Chan.Len]. It may be called from any goroutine.
 func (c *MPSC[T]) Len() int { return ringLen(&c.head, &c.tail, c.mask) }
