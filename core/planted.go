@@ -42,14 +42,15 @@ func (c *SPSC[T]) bugPublishBeforeWrite(t uint64, v T) error {
 	return nil
 }
 
-// bugTrySendFullOnStaleTail: an MPSC send preempted between its loads of
-// tail and head takes a head that passed its tail t for a full ring and does
-// not re-check tail (mpsc.go, invariant 6). It reports whether the send
-// gives up with errWouldBlock.
-func (c *MPSC[T]) bugTrySendFullOnStaleTail(t uint64) bool {
+// bugTrySendFullOnStaleTail: a TrySend preempted between its loads of tail
+// and of the slot at that tail t takes a slot not free for t for a full ring,
+// without checking that t is still the tail or that head left no room (ring.go,
+// invariant 5): another sender may have filled position t in between. It
+// reports whether the send gives up with errWouldBlock.
+func (r *ring[T]) bugTrySendFullOnStaleTail(t uint64) bool {
 	spinStep() // a scheduling point of the serialized mode (step.go)
 	runtime.Gosched()
-	return t-c.head.Load() > c.mask
+	return r.sslots[t&r.smask].seq.Load() != 2*t
 }
 
 // bugRecvAfterCloseRunaway: a receive on a closed, drained ring re-delivers

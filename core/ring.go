@@ -2,8 +2,8 @@ package core
 
 // ring is Dmitry Vyukov's bounded MPMC queue ("Bounded MPMC queue",
 // 1024cores.net, 2010), with crossbeam-channel's closed mark on the tail
-// index. SPMC and MPMC are thin wrappers around it. (MPSC has a variant of
-// its own, mpsc.go, whose single receiver needs no per-slot free.)
+// index. MPSC, SPMC and MPMC are defined types of it (mpmc.go says why not
+// wrappers), which add their single-side contract checks.
 //
 // Each slot carries a sequence number seq. For the position p that maps to
 // the slot (p & mask):
@@ -200,6 +200,9 @@ func (r *ring[T]) send(v T, own bool) error {
 		t := r.tail.Load()
 		if t&closedBit != 0 {
 			return ErrClosed
+		}
+		if plantedBugs && !own && planted(fpBugStaleFull) && r.bugTrySendFullOnStaleTail(t) {
+			return errWouldBlock
 		}
 		s := &r.sslots[t&r.smask]
 		switch seq := s.seq.Load(); {
@@ -429,6 +432,11 @@ func (r *ring[T]) Recv(ctx context.Context) (T, error) {
 			r.sendq.wake(1)
 		}
 		return v, err
+	}
+	if plantedBugs && planted(fpBugContractLeftEarly) {
+		// PLANTED: an MPSC receive leaves its contract check before it
+		// waits (mpsc.go; a no-op for SPMC and MPMC, which never enter it).
+		failpoint.InjectCall(fpContractRecv, any((*MPSC[T])(r)), false)
 	}
 	return recvSlow[T](ctx, r, &r.rspin, &r.recvq, &r.sendq)
 }
