@@ -15,7 +15,7 @@ import (
 
 const (
 	layoutLine     = 128 // bytes between fields written by different sides
-	layoutLineSize = 64  // SPSC's lines (lineSize)
+	layoutLineSize = 64  // SPSC's and the ring's lines (lineSize)
 	layoutMaxSize  = 512 // fixed overhead target of a channel struct
 	ringMaxSize    = 240 // MPSC, SPMC and MPMC: 256 bytes in all at capacity 1
 )
@@ -55,13 +55,23 @@ func TestLayout(t *testing.T) {
 		var r ring[int]
 		// Senders write tail and read sslots, smask and recvq.n on every
 		// send; receivers write head and read rslots, rmask and sendq.n on
-		// every receive (ring.go, Layout). What one side reads per operation
-		// must not share a 64-byte line with what the other side writes.
+		// every receive (ring.go, Layout). Each side's fields fill one
+		// 64-byte line, the read-mostly fields a third, and the struct is
+		// exactly the 192-byte size class, whose objects start on 64-byte
+		// boundaries: so no field of one side shares a line with the
+		// other side's, wherever the allocator puts the ring, and tail and
+		// head are a line pair apart.
+		assert.Equal(t, uintptr(3*layoutLineSize), unsafe.Sizeof(r), "Sizeof(ring[int])")
+		for line, offs := range [][]uintptr{
+			{unsafe.Offsetof(r.tail), unsafe.Offsetof(r.sslots), unsafe.Offsetof(r.smask), unsafe.Offsetof(r.recvq), unsafe.Offsetof(r.sspin), unsafe.Offsetof(r.sspin) + unsafe.Sizeof(r.sspin) - 1},
+			{unsafe.Offsetof(r.zero), unsafe.Offsetof(r.rclosed)},
+			{unsafe.Offsetof(r.head), unsafe.Offsetof(r.rslots), unsafe.Offsetof(r.rmask), unsafe.Offsetof(r.sendq), unsafe.Offsetof(r.rspin), unsafe.Offsetof(r.rspin) + unsafe.Sizeof(r.rspin) - 1},
+		} {
+			for _, off := range offs {
+				assert.Equal(t, uintptr(line), off/layoutLineSize, "field at offset %d on line %d", off, line)
+			}
+		}
 		assert.GreaterOrEqual(t, unsafe.Offsetof(r.head)-unsafe.Offsetof(r.tail), uintptr(layoutLine), "tail to head")
-		assert.GreaterOrEqual(t, unsafe.Offsetof(r.head)-(unsafe.Offsetof(r.recvq)+unsafe.Sizeof(r.recvq.n)), uintptr(64), "senders' reads to head")
-		assert.Less(t, unsafe.Offsetof(r.sslots), unsafe.Offsetof(r.recvq))
-		assert.Less(t, unsafe.Offsetof(r.smask), unsafe.Offsetof(r.recvq))
-		assert.Less(t, unsafe.Offsetof(r.recvq), unsafe.Offsetof(r.sspin))
 		var mpsc MPSC[int]
 		var spmc SPMC[int]
 		var mpmc MPMC[int]
