@@ -13,20 +13,20 @@ import (
 
 // sender is the send side of a flavor, as its slow paths see it.
 type sender[T any] interface {
-	trySend(v T) error // the fast path: nil, errWouldBlock or ErrClosed
-	trySendBatch(vs []T) (int, error)
-	peekSend() bool // cheap: may a retry succeed? Prefers the sender's own slot to the receivers' index
-	canSend() bool  // the parking re-check (park.go, invariant 3)
-	moreRoom() bool // after a send: is there room for another (spin level)
+	trySend(v T) error                          // the fast path: nil, errWouldBlock or ErrClosed
+	trySendBatch(vs []T, own bool) (int, error) // own: a first attempt, as send's (ring.go, invariant 6)
+	peekSend() bool                             // cheap: may a retry succeed? Prefers the sender's own slot to the receivers' index
+	canSend() bool                              // the parking re-check (park.go, invariant 3)
+	moreRoom() bool                             // after a send: is there room for another (spin level)
 }
 
 // receiver is the receive side of a flavor, as its slow paths see it.
 type receiver[T any] interface {
 	tryRecv() (T, error)
-	tryRecvBatch(dst []T) (int, error)
-	peekRecv() bool   // cheap: may a retry succeed? Prefers the receiver's own slot to the senders' index
-	canRecv() bool    // the parking re-check (park.go, invariant 3)
-	moreValues() bool // after a receive: is another value ready (spin level)
+	tryRecvBatch(dst []T, own bool) (int, error) // own: a first attempt, as recv's (ring.go, invariant 6)
+	peekRecv() bool                              // cheap: may a retry succeed? Prefers the receiver's own slot to the senders' index
+	canRecv() bool                               // the parking re-check (park.go, invariant 3)
+	moreValues() bool                            // after a receive: is another value ready (spin level)
 }
 
 // sendSlow retries c.trySend(v) after the fast path found the channel full:
@@ -121,7 +121,7 @@ func endSpin(st *spinState, busy bool) bool {
 func sendBatch[T any, C sender[T]](ctx context.Context, c C, vs []T, sendq, recvq *waitq) (int, error) {
 	sent := 0
 	for i := 0; sent < len(vs); i++ {
-		k, err := c.trySendBatch(vs[sent:])
+		k, err := c.trySendBatch(vs[sent:], i == 0) // first after progress: own
 		if k > 0 {
 			sent += k
 			if plantedBugs && k > 1 && planted(fpBugBatchWakesOne) {
@@ -162,7 +162,7 @@ func recvBatch[T any, C receiver[T]](ctx context.Context, c C, dst []T, recvq, s
 	}
 	parked := false // the last wait was a park
 	for i := 0; ; i++ {
-		k, err := c.tryRecvBatch(dst)
+		k, err := c.tryRecvBatch(dst, i == 0)
 		if err != errWouldBlock {
 			if k > 0 {
 				wakes := k

@@ -48,7 +48,8 @@ package core
 //  6. Blocking operations wait on their own slot. Only TrySend and TryRecv
 //     must tell a full (empty) ring from a peer in flight (invariant 5).
 //     The first attempt of a blocking Send or Recv (send and recv with own
-//     set) does not: when the slot at its index is not ready it returns
+//     set; trySendBatch and tryRecvBatch with own, for the batches' first
+//     attempts and a SendBatch's first after progress) does not: when the slot at its index is not ready it returns
 //     errWouldBlock at once, rather than waiting in backoff for a peer in
 //     flight, and the operation waits in its slow path (ops.go), which
 //     polls that slot (peekSend, peekRecv), loads the other side's index
@@ -240,8 +241,11 @@ func (r *ring[T]) send(v T, own bool) error {
 }
 
 // trySendBatch reserves the longest run of free slots at the tail, up to
-// len(vs), with one CAS, and fills it.
-func (r *ring[T]) trySendBatch(vs []T) (int, error) {
+// len(vs), with one CAS, and fills it. With own (a blocking SendBatch's
+// first attempt, or its first after progress: invariant 6) it returns
+// errWouldBlock when the slot at the tail is not free, without loading
+// head.
+func (r *ring[T]) trySendBatch(vs []T, own bool) (int, error) {
 	for i := 0; ; i++ {
 		t := r.tail.Load()
 		if t&closedBit != 0 {
@@ -258,7 +262,7 @@ func (r *ring[T]) trySendBatch(vs []T) (int, error) {
 		if k == 0 {
 			switch seq := r.sslots[t&r.smask].seq.Load(); {
 			case seq < 2*t:
-				if r.head.Load()+r.smask+1 <= t {
+				if own || r.head.Load()+r.smask+1 <= t {
 					return 0, errWouldBlock
 				}
 				backoff(i)
@@ -334,8 +338,11 @@ func (r *ring[T]) recv(own bool) (T, error) {
 }
 
 // tryRecvBatch claims the longest run of published slots at the head, up to
-// len(dst), with one claim, and drains it into dst.
-func (r *ring[T]) tryRecvBatch(dst []T) (int, error) {
+// len(dst), with one claim, and drains it into dst. With own (a blocking
+// RecvBatch's first attempt: invariant 6) it returns errWouldBlock when
+// the slot at the head is not published, without loading tail, unless
+// Close set rclosed.
+func (r *ring[T]) tryRecvBatch(dst []T, own bool) (int, error) {
 	for i := 0; ; i++ {
 		h := r.head.Load()
 		// A published slot stays published until the receiver that
@@ -347,6 +354,9 @@ func (r *ring[T]) tryRecvBatch(dst []T) (int, error) {
 		}
 		if k == 0 {
 			if r.rslots[h&r.rmask].seq.Load() < 2*h+1 {
+				if own && !r.rclosed.Load() {
+					return 0, errWouldBlock // invariant 6
+				}
 				t := r.tail.Load()
 				if t&^closedBit == h {
 					if t&closedBit != 0 {
@@ -356,6 +366,9 @@ func (r *ring[T]) tryRecvBatch(dst []T) (int, error) {
 						return 0, ErrClosed
 					}
 					return 0, errWouldBlock
+				}
+				if own {
+					return 0, errWouldBlock // a sender in flight (invariant 6)
 				}
 				if r.head.Load() == h {
 					backoff(i)
@@ -462,6 +475,12 @@ func (r *ring[T]) TryRecv() (T, error) {
 // RecvBatch implements [Chan.RecvBatch]. Any number of goroutines may call it
 // at once. Each run of published slots is claimed with one CAS.
 func (r *ring[T]) RecvBatch(ctx context.Context, dst []T) (int, error) {
+	// Taking &r.recvq makes the compiler check r for nil, by loading r's
+	// first byte, tail, from the senders' line, unless this function
+	// loaded a field of r before (mpmc.go): this load of head, from the
+	// receivers' own line, is that check. (A bare _ = r.rmask is a nil
+	// check of its own, which loads r's first byte.)
+	_ = r.head.Load()
 	return recvBatch(ctx, r, dst, &r.recvq, &r.sendq)
 }
 

@@ -117,7 +117,7 @@ func (c *SPSC[T]) trySend(v T) error {
 }
 
 // trySendBatch publishes as many of vs as fit with one CAS.
-func (c *SPSC[T]) trySendBatch(vs []T) (int, error) {
+func (c *SPSC[T]) trySendBatch(vs []T, _ bool) (int, error) {
 	t := c.stail
 	free := c.mask + 1 - (t - c.scachedHead)
 	if free < uint64(len(vs)) {
@@ -174,7 +174,7 @@ func (c *SPSC[T]) tryRecv() (T, error) {
 }
 
 // tryRecvBatch consumes up to len(dst) values with one store of head.
-func (c *SPSC[T]) tryRecvBatch(dst []T) (int, error) {
+func (c *SPSC[T]) tryRecvBatch(dst []T, _ bool) (int, error) {
 	h := c.rhead
 	avail := c.rcachedTail - h
 	if avail < uint64(len(dst)) {
