@@ -98,9 +98,9 @@ const (
 	// silicon (as crossbeam's CachePadded does).
 	cacheLine = 128
 	// lineSize is the coherence granule, 64 bytes on x86-64 and on most
-	// arm64 servers. SPSC and MPSC lay their struct out in lines of this
-	// size, the two sides' written lines 128 bytes (cacheLine) apart with
-	// a read-mostly line between them.
+	// arm64 servers. SPSC and the ring (MPSC, SPMC, MPMC) lay their
+	// struct out in lines of this size, the two sides' written lines 128
+	// bytes (cacheLine) apart with a read-mostly line between them.
 	lineSize = 64
 )
 

@@ -7,8 +7,8 @@
 //
 //   - [SPSC]: one sending goroutine at a time, one receiving goroutine at a
 //     time. A Lamport ring with cached indices (spsc.go).
-//   - [MPSC]: many senders, one receiver. Vyukov's bounded MPMC queue with a
-//     single consumer that needs no CAS (ring.go, mpsc.go).
+//   - [MPSC]: many senders, one receiver. Vyukov's bounded MPMC queue
+//     (ring.go, mpsc.go).
 //   - [SPMC]: one sender, many receivers (ring.go, spmc.go).
 //   - [MPMC]: many senders, many receivers (ring.go, mpmc.go).
 //
