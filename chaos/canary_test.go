@@ -88,3 +88,39 @@ func TestBugPointsPlant(t *testing.T) {
 	require.True(t, run(nil), "without the bug, cancelling cancels the child")
 	require.False(t, run(map[string]chaos.Action{"bug/child-not-cancelled": {Kind: chaos.Decide, Prob: 1}}), "with it, the child stays live")
 }
+
+// TestStartWhileMarkersFire: Start enables its hooks one by one, and a
+// goroutine of core that outlived the previous run (a pool worker still
+// draining its queue, the goroutines of a run cut short and abandoned) may
+// pass a marker as soon as its hook is enabled. The hook must find the run
+// complete: CI's chaos step once died with "concurrent map read and map
+// write" when a pool worker's hook read the run's counters while Start was
+// still filling them in. Here a goroutine passes scope markers without a
+// pause while the test starts and stops plans.
+func TestStartWhileMarkersFire(t *testing.T) {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ctx := context.Background()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			root := core.NewScope(ctx) // scope/attach and the cancel markers
+			core.NewScope(root)
+			root.Cancel(nil)
+		}
+	}()
+	defer func() {
+		close(stop)
+		<-done
+	}()
+	for i := range 300 {
+		r, err := chaos.Start(chaos.Plan{Seed: uint64(i), Points: map[string]chaos.Action{}})
+		require.NoError(t, err)
+		r.Stop()
+	}
+}

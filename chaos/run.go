@@ -120,15 +120,22 @@ func Start(p Plan) (*Run, error) {
 	for name, a := range p.Bugs {
 		r.acts[name] = a
 	}
+	// Fill in the run before enabling any hook: a goroutine of core that
+	// outlived the previous run (a pool worker still draining its queue,
+	// the goroutines of an abandoned run) may pass a marker as soon as its
+	// hook is enabled, and the hook reads these maps without a lock. From
+	// here on they are only read (TestStartWhileMarkersFire).
+	for _, fp := range failpoints.All() {
+		r.counts[fp.Name] = new(atomic.Uint64)
+		h := fnv.New64a()
+		h.Write([]byte(fp.Name))
+		r.hashes[fp.Name] = h.Sum64()
+	}
 	for _, fp := range failpoints.All() {
 		name := fp.Name
-		r.counts[name] = new(atomic.Uint64)
 		if _, on := p.Bugs[name]; fp.Kind == failpoints.Bug && !on {
 			continue // a planted bug stays compiled out of the path unless enabled
 		}
-		h := fnv.New64a()
-		h.Write([]byte(name))
-		r.hashes[name] = h.Sum64()
 		var hook any
 		switch fp.Kind {
 		case failpoints.Hook:
