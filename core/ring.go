@@ -49,7 +49,8 @@ package core
 //     must tell a full (empty) ring from a peer in flight (invariant 5).
 //     The first attempt of a blocking Send or Recv (send and recv with own
 //     set; trySendBatch and tryRecvBatch with own, for the batches' first
-//     attempts and a SendBatch's first after progress) does not: when the slot at its index is not ready it returns
+//     attempts and a SendBatch's first after progress) does not: when the
+//     slot at its index is not ready it returns
 //     errWouldBlock at once, rather than waiting in backoff for a peer in
 //     flight, and the operation waits in its slow path (ops.go), which
 //     polls that slot (peekSend, peekRecv), loads the other side's index
@@ -138,7 +139,9 @@ const (
 	// (cacheLine) apart, and each side's line holds all it touches per
 	// operation.
 	ringHalf = cacheLine
-	// ringMidEnd is where the read-mostly line's fields end.
+	// ringMidEnd is where the read-mostly line's fields end: zero at
+	// lineSize, padded to rclosed's 4-byte alignment, then rclosed
+	// (TestLayout checks the struct's size and each field's line).
 	ringMidEnd = lineSize + 4 + unsafe.Sizeof(atomicBool{})
 )
 
