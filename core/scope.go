@@ -113,8 +113,9 @@ func NewScopeWithDeadline(parent context.Context, d time.Time) *Scope {
 	}
 	s := &Scope{parent: parent}
 	// PLANTED: the scope keeps its own, later deadline.
+	inherited := false
 	if pd, ok := parent.Deadline(); ok && pd.Before(d) && !(plantedBugs && planted(fpBugOwnDeadline)) {
-		d = pd // the parent's deadline comes first and cancels us anyway
+		d, inherited = pd, true
 	}
 	s.ext = &scopeExt{deadline: d}
 	s.attach()
@@ -129,6 +130,19 @@ func NewScopeWithDeadline(parent context.Context, d time.Time) *Scope {
 	}
 	if dur <= 0 {
 		s.cancelTree(context.DeadlineExceeded, stateDeadline)
+		return s
+	}
+	// A deadline inherited from the parent arms no timer of its own: the
+	// parent's deadline cancels the parent, and its cancellation reaches s
+	// (through the parent's walk, or following a foreign parent), with
+	// whatever Err and cause the parent had first, as context.WithDeadline
+	// does. A timer of s's own at the parent's deadline could fire while a
+	// Cancel of the parent that came first is still walking towards s, and
+	// give s context.DeadlineExceeded under a parent cancelled with another
+	// cause (TestSerialScopeInheritedDeadline). (A deadline that has
+	// passed cancels s above, inherited or not: its parent is cancelled,
+	// or about to be.)
+	if inherited {
 		return s
 	}
 	if stepMarkers { // the serialized mode: an episode's timer, stopped by cancel through ext.stop

@@ -1222,3 +1222,53 @@ func TestSerialScopeLateFollow(t *testing.T) {
 	require.True(t, o.done)
 	require.EqualError(t, o.snap.nodes[o.sutNode[4]].cause, "cause w1.1", "the episode no longer cancels n4 before worker 0's hook does; find another case that does")
 }
+
+// TestSerialScopeInheritedDeadline replays an episode the serialized
+// self-test once failed on without reaching its planted bug (seed
+// 1796700848496436, episode 3291, hunting err-reads-parent-state): scope n5,
+// NewScopeWithDeadline(n3, far), inherits n3's deadline, 4 ms after the
+// workers start. Worker 0 cancels n3 at 1 ms with its own cause; the plan's
+// sleep in that Cancel's walk (on the episode's clock) keeps the walk from
+// reaching n5 until after 4 ms. n5 used to arm a timer of its own at the
+// inherited deadline, which fired first and cancelled n5 with
+// context.DeadlineExceeded under an n3 cancelled with worker 0's cause: no
+// order of the commands and the deadlines explains that. A scope whose
+// deadline is its parent's now follows its parent's cancellation, as
+// context.WithDeadline does.
+func TestSerialScopeInheritedDeadline(t *testing.T) {
+	if !chaosBuild {
+		t.Skipf("the serialized mode needs the chaos build: scripts/chaos-test -run '^%s$'", t.Name())
+	}
+	c := serialScopeCase{
+		Setup: []scsCmd{
+			{Op: scsNew, Kind: int(scValue), Node: 0, Arg: 0},    // n2 = WithValue(n0)
+			{Op: scsTimer, Kind: 1, Node: 2, Arg: 5},             // n3 = NewScopeWithTimeout(n2), the workers' start + 4ms
+			{Op: scsNew, Kind: int(scScope), Node: 3},            // n4
+			{Op: scsNew, Kind: int(scDeadline), Node: 3, Arg: 4}, // n5 = NewScopeWithDeadline(n3, far): n3's deadline
+			{Op: scsNew, Kind: int(scScope), Node: 3},            // n6
+		},
+		Workers: [][]scsCmd{
+			{{Op: scsHook, Kind: 1, Node: 3, Delay: 1}, {Op: scsCancel, Node: 3}, {Op: scsCancel, Node: 6}},
+			{{Op: scsHook, Kind: 1, Node: 1}, {Op: scsNew, Kind: int(scScope), Node: 2}, {Op: scsNew, Kind: int(scShielded), Node: 2}},
+		},
+		Watch:    12,
+		Strategy: "pct:1",
+		Seed:     7062445249643997566,
+	}
+	require.Equal(t, c, c.norm(), "the case is not as it runs")
+	require.Equal(t, "setup: WithValue(n0, key 0) NewScopeWithTimeout(n2, the workers' start + 4ms) NewScope(n3) NewScopeWithDeadline(n3, far+4h) NewScope(n3); "+
+		"worker 0: +1ms OnCancel(n3) Cancel(n3) Cancel(n6); worker 1: OnCancel(n1) NewScope(n2) NewShieldedScope(n2); "+
+		"watcher 12 rounds; pct:1 seed 7062445249643997566", c.String())
+	r, err := chaos.Start(chaos.NewPlan(1796700848496436 + 3291)) // the self-test's plan for episode 3291, without its planted bug
+	require.NoError(t, err)
+	defer r.Stop()
+	strat, err := sched.ParseStrategy(c.Strategy)
+	require.NoError(t, err)
+	o := c.newObs()
+	res := r.Serialize(c.Seed, strat, scopeOptions, c.body(o))
+	require.Empty(t, c.verdict(res, o), "case %v", c)
+	// The episode still reaches the situation: worker 0's Cancel of n3
+	// returned after n3's deadline.
+	require.True(t, o.done)
+	require.Greater(t, o.at[0][1], scsPhase+4*time.Millisecond, "worker 0's Cancel of n3 no longer outlasts n3's deadline; find another case that does")
+}
