@@ -106,7 +106,10 @@ func NewScope(parent context.Context) *Scope {
 
 // NewScopeWithDeadline is [NewScope] with a deadline: at d the scope is
 // cancelled with context.DeadlineExceeded as both its Err and its cause.
-// Deadline reports the earlier of d and parent's deadline.
+// Deadline reports the earlier of d and parent's deadline. If parent's
+// deadline is the earlier, the scope has no deadline of its own: as with
+// context.WithDeadline, it is cancelled through its parent, with the
+// parent's Err and cause.
 func NewScopeWithDeadline(parent context.Context, d time.Time) *Scope {
 	if parent == nil {
 		panic("core: NewScopeWithDeadline: nil parent context")
