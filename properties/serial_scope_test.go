@@ -1206,18 +1206,10 @@ func TestSerialScopeLateFollow(t *testing.T) {
 		Strategy: "pct:3",
 		Seed:     2182686312681279053,
 	}
-	require.Equal(t, c, c.norm(), "the case is not as it runs")
 	require.Equal(t, "setup: AfterFunc(n1) WithCancelCause(n0) NewScope(n0) WithCancelCause(n3) NewShieldedScope(n1); "+
 		"worker 0: Cancel(n3, nil) +3ms NewScope(n3); worker 1: +1ms Cancel(n3, nil) Cancel(n4); worker 2: NewScope(n0) +2ms NewScope(n5); "+
 		"watcher 8 rounds; pct:3 seed 2182686312681279053", c.String())
-	r, err := chaos.Start(chaos.NewPlan(7 + 1085)) // the self-test's plan for episode 1085, without its planted bug
-	require.NoError(t, err)
-	defer r.Stop()
-	strat, err := sched.ParseStrategy(c.Strategy)
-	require.NoError(t, err)
-	o := c.newObs()
-	res := r.Serialize(c.Seed, strat, scopeOptions, c.body(o))
-	require.Empty(t, c.verdict(res, o), "case %v", c)
+	o := c.replay(t, chaos.NewPlan(7+1085)) // the self-test's plan for episode 1085, without its planted bug
 	// The episode still reaches the situation: n4 kept worker 1's cause.
 	require.True(t, o.done)
 	require.EqualError(t, o.snap.nodes[o.sutNode[4]].cause, "cause w1.1", "the episode no longer cancels n4 before worker 0's hook does; find another case that does")
@@ -1255,11 +1247,22 @@ func TestSerialScopeInheritedDeadline(t *testing.T) {
 		Strategy: "pct:1",
 		Seed:     7062445249643997566,
 	}
-	require.Equal(t, c, c.norm(), "the case is not as it runs")
 	require.Equal(t, "setup: WithValue(n0, key 0) NewScopeWithTimeout(n2, the workers' start + 4ms) NewScope(n3) NewScopeWithDeadline(n3, far+4h) NewScope(n3); "+
 		"worker 0: +1ms OnCancel(n3) Cancel(n3) Cancel(n6); worker 1: OnCancel(n1) NewScope(n2) NewShieldedScope(n2); "+
 		"watcher 12 rounds; pct:1 seed 7062445249643997566", c.String())
-	r, err := chaos.Start(chaos.NewPlan(1796700848496436 + 3291)) // the self-test's plan for episode 3291, without its planted bug
+	o := c.replay(t, chaos.NewPlan(1796700848496436+3291)) // the self-test's plan for episode 3291, without its planted bug
+	// The episode still reaches the situation: worker 0's Cancel of n3
+	// returned after n3's deadline.
+	require.True(t, o.done)
+	require.Greater(t, o.at[0][1], scsPhase+4*time.Millisecond, "worker 0's Cancel of n3 no longer outlasts n3's deadline; find another case that does")
+}
+
+// replay runs case c under plan p, as an episode of the serialized
+// self-test would, requires it to pass, and returns what it observed.
+func (c serialScopeCase) replay(t *testing.T, p chaos.Plan) *scsObs {
+	t.Helper()
+	require.Equal(t, c, c.norm(), "the case is not as it runs")
+	r, err := chaos.Start(p)
 	require.NoError(t, err)
 	defer r.Stop()
 	strat, err := sched.ParseStrategy(c.Strategy)
@@ -1267,8 +1270,5 @@ func TestSerialScopeInheritedDeadline(t *testing.T) {
 	o := c.newObs()
 	res := r.Serialize(c.Seed, strat, scopeOptions, c.body(o))
 	require.Empty(t, c.verdict(res, o), "case %v", c)
-	// The episode still reaches the situation: worker 0's Cancel of n3
-	// returned after n3's deadline.
-	require.True(t, o.done)
-	require.Greater(t, o.at[0][1], scsPhase+4*time.Millisecond, "worker 0's Cancel of n3 no longer outlasts n3's deadline; find another case that does")
+	return o
 }
